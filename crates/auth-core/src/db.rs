@@ -1,0 +1,180 @@
+use std::{borrow::Cow, path::Path, str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    AnyPool,
+    any::{AnyConnectOptions, AnyPoolOptions},
+    migrate::Migrator,
+};
+
+static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
+static MYSQL: Migrator = sqlx::migrate!("./migrations/mysql");
+
+/// Which SQL dialect a database speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Self::Sqlite),
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            "mysql" | "mariadb" => Ok(Self::MySql),
+            other => anyhow::bail!(
+                "DATABASE_URL scheme `{other}:` is not supported (use sqlite:, postgres:// or mysql://)"
+            ),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+            Self::MySql => "mysql",
+        }
+    }
+}
+
+/// The users' database, whichever of SQLite, PostgreSQL or MySQL/MariaDB it is.
+///
+/// One `AnyPool` serves all three so that the queries are written once; the
+/// only dialect difference they meet is the placeholder, handled by [`Database::sql`].
+#[derive(Clone, Debug)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+    url: String,
+}
+
+impl Database {
+    /// Connects (creating a SQLite file and its folder if needed) and runs the migrations.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = url.replacen("mariadb:", "mysql:", 1);
+        if backend == Backend::Sqlite {
+            create_sqlite_folder(&url)?;
+        }
+        let options = AnyConnectOptions::from_str(&url)
+            .with_context(|| format!("DATABASE_URL `{}` is not valid", redact(&url)))?;
+        // An in-memory SQLite database exists once per connection: keep one.
+        let max = if url.contains(":memory:") || url.contains("mode=memory") {
+            1
+        } else {
+            8
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE,
+            Backend::Postgres => &POSTGRES,
+            Backend::MySql => &MYSQL,
+        };
+        migrator
+            .run(&pool)
+            .await
+            .with_context(|| format!("cannot migrate the database at {}", redact(&url)))?;
+        Ok(Self { pool, backend, url })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The URL it was opened with, for a store that needs its own typed pool.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Rewrites `?` placeholders to `$1, $2, …` for PostgreSQL; the others take `?`.
+    pub fn sql<'q>(&self, query: &'q str) -> Cow<'q, str> {
+        if self.backend != Backend::Postgres {
+            return Cow::Borrowed(query);
+        }
+        let mut out = String::with_capacity(query.len() + 8);
+        let mut n = 0;
+        for c in query.chars() {
+            if c == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(c);
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// A round trip to the server, for /health.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+}
+
+fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path.contains(":memory:") {
+        return Ok(());
+    }
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the data folder {}", parent.display()))?;
+    }
+    Ok(())
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite://data/auth.db"), "sqlite://data/auth.db");
+    }
+
+    #[test]
+    fn unknown_schemes_are_refused() {
+        assert!(Backend::from_url("oracle://x").is_err());
+        assert_eq!(Backend::from_url("mariadb://x").ok(), Some(Backend::MySql));
+    }
+}

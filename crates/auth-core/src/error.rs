@@ -1,0 +1,109 @@
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+
+/// Every error either server answers: a status and `{"error", "message"}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the request body is larger than 16 KiB")]
+    PayloadTooLarge,
+    #[error("email or password is wrong")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    InvalidGrant(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Csrf(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+/// The `error` code of a response, left in its extensions so that a layer can
+/// add headers (jwt-app's `WWW-Authenticate`) without parsing the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode(pub &'static str);
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::InvalidCredentials | Self::Unauthorized(_) | Self::InvalidGrant(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::EmailTaken => StatusCode::CONFLICT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "invalid_input",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::InvalidGrant(_) => "invalid_grant",
+            Self::Forbidden(_) => "forbidden",
+            Self::Csrf(_) => "csrf",
+            Self::NotFound(_) => "not_found",
+            Self::EmailTaken => "email_taken",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::Unauthorized("log in first: no valid credential was sent".into())
+    }
+
+    /// A store the request needs is down. Fail closed: never "logged out", never "allowed".
+    pub fn store_down(what: &str, err: impl std::fmt::Display) -> Self {
+        tracing::error!(store = what, error = %err, "store unavailable");
+        Self::Unavailable(format!("the {what} is unavailable; try again shortly"))
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => Self::store_down("database", err),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Self::Internal(err) = &self {
+            tracing::error!(error = ?err, "internal error");
+        }
+        let body = json!({ "error": self.code(), "message": self.to_string() });
+        let mut res = (self.status(), Json(body)).into_response();
+        res.extensions_mut().insert(ErrorCode(self.code()));
+        res
+    }
+}

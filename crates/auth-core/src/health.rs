@@ -1,0 +1,87 @@
+use std::{sync::Arc, time::Duration};
+
+use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
+use futures::future::{BoxFuture, join_all};
+use serde_json::{Map, Value, json};
+
+use crate::Database;
+
+/// Something /health asks whether it is reachable.
+pub trait HealthCheck: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn check(&self) -> BoxFuture<'_, Result<(), String>>;
+}
+
+impl HealthCheck for Database {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move { self.ping().await.map_err(|e| e.to_string()) })
+    }
+}
+
+/// What /health reports: the app, the store it keeps credentials in, and one
+/// line per dependency.
+#[derive(Clone)]
+pub struct Health {
+    app: &'static str,
+    store: String,
+    checks: Vec<Arc<dyn HealthCheck>>,
+}
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Health {
+    pub fn new(app: &'static str, store: impl Into<String>) -> Self {
+        Self {
+            app,
+            store: store.into(),
+            checks: Vec::new(),
+        }
+    }
+
+    pub fn with(mut self, check: impl HealthCheck + 'static) -> Self {
+        self.checks.push(Arc::new(check));
+        self
+    }
+
+    pub fn router(self) -> Router {
+        Router::new().route("/health", get(health)).with_state(self)
+    }
+}
+
+async fn health(State(health): State<Health>) -> impl IntoResponse {
+    let results = join_all(health.checks.iter().map(|c| async move {
+        let outcome = match tokio::time::timeout(CHECK_TIMEOUT, c.check()).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!("no answer within {CHECK_TIMEOUT:?}")),
+        };
+        (c.name(), outcome)
+    }))
+    .await;
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(n, _)| *n)
+        .collect();
+    let checks: Map<String, Value> = results
+        .into_iter()
+        .map(|(name, r)| {
+            (
+                name.to_owned(),
+                Value::from(r.err().map_or("ok".to_owned(), |e| format!("down: {e}"))),
+            )
+        })
+        .collect();
+    if failed.is_empty() {
+        let body =
+            json!({"status": "ok", "app": health.app, "store": health.store, "checks": checks});
+        return (StatusCode::OK, Json(body));
+    }
+    let body = json!({
+        "status": "unavailable", "app": health.app, "store": health.store, "checks": checks,
+        "error": "unavailable", "message": format!("unreachable: {}", failed.join(", ")),
+    });
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+}

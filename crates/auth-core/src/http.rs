@@ -1,0 +1,84 @@
+//! The middleware every route of both servers sits behind.
+
+use std::time::Duration;
+
+use axum::{
+    Json, Router,
+    body::Body,
+    http::{HeaderValue, Request, StatusCode, header},
+    middleware,
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+use tower::ServiceBuilder;
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    map_response_body::MapResponseBodyLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::ApiError;
+
+/// Larger request bodies are refused with 413 before they are read.
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// Adds the JSON 404/405 answers, request ids, tracing, the body limit and the
+/// timeout around a finished router.
+pub fn finish(router: Router, request_timeout: Duration) -> Router {
+    router
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async { method_not_allowed() })
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(middleware::map_response(json_errors))
+                .layer(MapResponseBodyLayer::new(Body::new))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
+                .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
+        )
+}
+
+fn method_not_allowed() -> Response {
+    let body =
+        json!({"error": "method_not_allowed", "message": "this route does not take that method"});
+    (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response()
+}
+
+/// Errors made by layers (413 from the body limit, 408 from the timeout, an
+/// empty 500) come without a JSON body: give them one, so that every error a
+/// client sees has the same shape.
+async fn json_errors(res: Response) -> Response {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_owned();
+    let (mut parts, _) = res.into_parts();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = json!({"error": code, "message": message}).to_string();
+    Response::from_parts(parts, Body::from(body))
+}

@@ -1,0 +1,33 @@
+//! What session-app and jwt-app share: users in a real database, bcrypt off the
+//! async runtime, input parsing, the JSON error type, configuration, the routes
+//! both servers expose and the HTTP middleware both need.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod json;
+pub mod password;
+pub mod principal;
+pub mod routes;
+pub mod serve;
+pub mod users;
+pub mod validation;
+
+pub use config::CommonConfig;
+pub use db::Database;
+pub use error::ApiError;
+pub use health::{Health, HealthCheck};
+pub use json::ApiJson;
+pub use password::Hasher;
+pub use principal::Principal;
+pub use routes::Core;
+pub use users::{Role, User, UserStore};
+
+/// Seconds since the Unix epoch: the one clock every stored expiry uses.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,148 @@
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::{ApiError, Database, unix_now, validation::Email};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = ApiError;
+    fn from_str(s: &str) -> Result<Self, ApiError> {
+        match s {
+            "user" => Ok(Self::User),
+            "admin" => Ok(Self::Admin),
+            other => Err(ApiError::InvalidInput(format!(
+                "role must be \"user\" or \"admin\", not {other:?}"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// The users table, whichever database holds it.
+#[derive(Clone, Debug)]
+pub struct UserStore {
+    db: Database,
+}
+
+const COLUMNS: &str = "id, email, password_hash, role, created_at";
+
+impl UserStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// Inserts a user; a taken email is `EmailTaken`, decided by the UNIQUE
+    /// constraint so that two racing registrations cannot both succeed.
+    pub async fn create(
+        &self,
+        email: &Email,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<User, ApiError> {
+        let inserted =
+            sqlx::query(&self.db.sql(
+                "INSERT INTO users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+            ))
+            .bind(email.as_str())
+            .bind(password_hash)
+            .bind(role.as_str())
+            .bind(unix_now())
+            .execute(self.db.pool())
+            .await;
+        match inserted {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(ApiError::EmailTaken);
+            }
+            other => other?,
+        };
+        self.by_email(email.as_str())
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the inserted user is missing")))
+    }
+
+    pub async fn by_email(&self, email: &str) -> Result<Option<User>, ApiError> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?");
+        let row = sqlx::query(&self.db.sql(&sql))
+            .bind(email)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(|r| user_from_row(&r)).transpose()
+    }
+
+    pub async fn by_id(&self, id: i64) -> Result<Option<User>, ApiError> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?");
+        let row = sqlx::query(&self.db.sql(&sql))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(|r| user_from_row(&r)).transpose()
+    }
+
+    /// Sets a user's role; `None` when there is no such user.
+    pub async fn set_role(&self, email: &str, role: Role) -> Result<Option<User>, ApiError> {
+        let Some(user) = self.by_email(email).await? else {
+            return Ok(None);
+        };
+        sqlx::query(&self.db.sql("UPDATE users SET role = ? WHERE id = ?"))
+            .bind(role.as_str())
+            .bind(user.id)
+            .execute(self.db.pool())
+            .await?;
+        Ok(Some(User { role, ..user }))
+    }
+
+    pub async fn count(&self) -> Result<i64, ApiError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(self.db.pool())
+            .await?;
+        Ok(row.try_get::<i64, _>(0).map_err(anyhow::Error::from)?)
+    }
+}
+
+fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, ApiError> {
+    let get = |e: sqlx::Error| ApiError::Internal(e.into());
+    let role: String = row.try_get("role").map_err(get)?;
+    Ok(User {
+        id: row.try_get("id").map_err(get)?,
+        email: row.try_get("email").map_err(get)?,
+        password_hash: row.try_get("password_hash").map_err(get)?,
+        role: role.parse()?,
+        created_at: row.try_get("created_at").map_err(get)?,
+    })
+}

@@ -1,0 +1,160 @@
+//! Newtypes that parse input once, so that the rest of the code holds only valid values.
+
+use serde::Deserialize;
+
+use crate::ApiError;
+
+/// bcrypt reads only the first 72 bytes: a longer password is refused, not truncated.
+pub const PASSWORD_MAX_BYTES: usize = 72;
+pub const PASSWORD_MIN_BYTES: usize = 8;
+
+/// A trimmed, lower-cased address of plausible shape.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let email = raw.trim().to_lowercase();
+        let invalid = |why: &str| Err(ApiError::InvalidInput(format!("email {why}")));
+        if email.is_empty() {
+            return invalid("is empty");
+        }
+        if email.len() > 254 {
+            return invalid("is longer than 254 characters");
+        }
+        let Some((local, domain)) = email.split_once('@') else {
+            return invalid("needs an @");
+        };
+        if local.is_empty() || local.len() > 64 || domain.contains('@') {
+            return invalid("needs one @ with a name before it");
+        }
+        let labels_ok = domain.split('.').count() >= 2
+            && domain
+                .split('.')
+                .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
+        if !labels_ok {
+            return invalid("needs a domain like example.com after the @");
+        }
+        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return invalid("must not contain spaces");
+        }
+        Ok(Self(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password that bcrypt can hash whole, and that meets the minimum length.
+#[derive(Clone)]
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub fn parse(raw: String) -> Result<Self, ApiError> {
+        if raw.len() < PASSWORD_MIN_BYTES {
+            return Err(ApiError::InvalidInput(format!(
+                "password must be at least {PASSWORD_MIN_BYTES} bytes"
+            )));
+        }
+        check_max_len(&raw)?;
+        Ok(Self(raw))
+    }
+
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+fn check_max_len(raw: &str) -> Result<(), ApiError> {
+    if raw.len() > PASSWORD_MAX_BYTES {
+        return Err(ApiError::InvalidInput(format!(
+            "password must be at most {PASSWORD_MAX_BYTES} bytes (bcrypt ignores the rest)"
+        )));
+    }
+    Ok(())
+}
+
+/// The body of /register and /login as sent.
+#[derive(Deserialize)]
+pub struct CredentialsBody {
+    pub email: String,
+    pub password: String,
+}
+
+/// Credentials for registering: a valid email and a password that meets the policy.
+pub struct NewAccount {
+    pub email: Email,
+    pub password: NewPassword,
+}
+
+impl TryFrom<CredentialsBody> for NewAccount {
+    type Error = ApiError;
+    fn try_from(body: CredentialsBody) -> Result<Self, ApiError> {
+        Ok(Self {
+            email: Email::parse(&body.email)?,
+            password: NewPassword::parse(body.password)?,
+        })
+    }
+}
+
+/// Credentials for logging in. The minimum length is not checked here, so that
+/// a later, stricter policy does not lock out existing accounts.
+pub struct LoginAttempt {
+    pub email: Email,
+    pub password: String,
+}
+
+impl TryFrom<CredentialsBody> for LoginAttempt {
+    type Error = ApiError;
+    fn try_from(body: CredentialsBody) -> Result<Self, ApiError> {
+        if body.password.is_empty() {
+            return Err(ApiError::InvalidInput("password is empty".into()));
+        }
+        check_max_len(&body.password)?;
+        Ok(Self {
+            email: Email::parse(&body.email)?,
+            password: body.password,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_trimmed_and_lowercased() {
+        assert_eq!(
+            Email::parse("  Ada@Example.COM ").ok().map(|e| e.0),
+            Some("ada@example.com".into())
+        );
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in [
+            "",
+            "ada",
+            "@example.com",
+            "ada@",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ada@.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn password_bounds_are_in_bytes() {
+        assert!(NewPassword::parse("1234567".into()).is_err());
+        assert!(NewPassword::parse("12345678".into()).is_ok());
+        assert!(NewPassword::parse("x".repeat(72)).is_ok());
+        assert!(NewPassword::parse("x".repeat(73)).is_err());
+        // 36 two-byte characters are 72 bytes; 37 are 74.
+        assert!(NewPassword::parse("é".repeat(36)).is_ok());
+        assert!(NewPassword::parse("é".repeat(37)).is_err());
+    }
+}
