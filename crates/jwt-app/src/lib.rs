@@ -1,1 +1,129 @@
-pub fn x() {}
+//! jwt-app: the same users and routes as session-app, with the credential a
+//! signed JWT carried in `Authorization: Bearer`, plus an opaque, rotating
+//! refresh token kept server-side.
+
+pub mod bearer;
+pub mod denylist;
+pub mod keys;
+pub mod refresh;
+pub mod routes;
+pub mod tokens;
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::Context;
+use auth_core::{Core, Health, config::parse_duration};
+use axum::{Router, middleware};
+use clap::Parser;
+
+pub use denylist::{Denylist, DenylistMode};
+pub use keys::{JwtAlg, Secret};
+pub use refresh::{DbRefreshStore, RefreshStore};
+pub use tokens::{Claims, Tokens};
+
+/// jwt-app's settings, from flags or the environment.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "jwt-app",
+    version,
+    about = "Stateless JWT access tokens with rotating refresh tokens"
+)]
+pub struct Config {
+    #[command(flatten)]
+    pub common: auth_core::CommonConfig,
+
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+
+    /// Signing algorithm; only this one is accepted when verifying.
+    #[arg(long, env = "JWT_ALG", value_enum, ignore_case = true, default_value_t = JwtAlg::Hs256)]
+    pub jwt_alg: JwtAlg,
+
+    /// HS256 secret, 32 bytes at least; without it a key file in DATA_DIR is used.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// `iss` claim written and required.
+    #[arg(long, env = "JWT_ISSUER", default_value = "auth-compare")]
+    pub jwt_issuer: String,
+
+    /// `aud` claim written and required.
+    #[arg(long, env = "JWT_AUDIENCE", default_value = "auth-compare-api")]
+    pub jwt_audience: String,
+
+    /// Lifetime of an access token.
+    #[arg(long, env = "ACCESS_TTL", default_value = "15m", value_parser = parse_duration)]
+    pub access_ttl: Duration,
+
+    /// Lifetime of a refresh token (each rotation starts a new one).
+    #[arg(long, env = "REFRESH_TTL", default_value = "7d", value_parser = parse_duration)]
+    pub refresh_ttl: Duration,
+
+    /// Clock skew tolerated on `exp` and `nbf`, 5 s at most.
+    #[arg(long, env = "JWT_LEEWAY", default_value = "5s", value_parser = parse_duration)]
+    pub jwt_leeway: Duration,
+
+    /// Where logged-out access tokens are remembered until they expire; `off`
+    /// keeps verification stateless and leaves the logout loophole open.
+    #[arg(long, env = "DENYLIST", value_enum, default_value_t = DenylistMode::Off)]
+    pub denylist: DenylistMode,
+}
+
+/// What every jwt-app handler and the bearer middleware share.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub tokens: Arc<Tokens>,
+    pub refresh: Arc<dyn RefreshStore>,
+    /// `None` when `DENYLIST=off`: then no request pays a lookup at all.
+    pub denylist: Option<Arc<dyn Denylist>>,
+}
+
+/// Builds the whole router: checks the settings, loads or creates the signing
+/// key, opens and migrates the database.
+pub async fn app(config: Config) -> anyhow::Result<Router> {
+    std::fs::create_dir_all(&config.common.data_dir).with_context(|| {
+        format!(
+            "cannot create the data folder {}",
+            config.common.data_dir.display()
+        )
+    })?;
+    // Keys and settings first: a bad secret should fail before any database work.
+    let keys = keys::load(
+        config.jwt_alg,
+        config.jwt_secret.as_ref(),
+        &config.common.data_dir,
+    )?;
+    let tokens = Tokens::new(keys, &config)?;
+    if config.refresh_ttl.as_secs() == 0 {
+        anyhow::bail!("REFRESH_TTL must be at least 1 second");
+    }
+
+    let core = Core::new(&config.common).await?;
+    let refresh: Arc<dyn RefreshStore> =
+        Arc::new(DbRefreshStore::new(core.db().clone(), config.refresh_ttl));
+    let state = AppState {
+        core: core.clone(),
+        tokens: Arc::new(tokens),
+        refresh,
+        denylist: denylist::build(config.denylist),
+    };
+
+    let health = Health::new("jwt-app", config.denylist.label()).with(core.db().clone());
+    let protected = auth_core::routes::protected(core.clone())
+        .merge(routes::logout_router(state.clone()))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            bearer::require_bearer,
+        ));
+    let router = Router::new()
+        .merge(auth_core::routes::public(core))
+        .merge(routes::token_router(state))
+        .merge(health.router())
+        .merge(protected);
+    Ok(auth_core::http::finish(
+        router,
+        config.common.request_timeout,
+    ))
+}

@@ -1,1 +1,57 @@
-pub fn x() {}
+//! session-app: the server that remembers a login in a server-side session,
+//! named by an opaque `sid` cookie (tower-sessions).
+
+mod csrf;
+mod guard;
+mod routes;
+pub mod store;
+
+use std::time::Duration;
+
+use axum::{Router, middleware};
+use clap::Parser;
+
+pub use store::SessionStoreKind;
+
+/// session-app's settings, from flags or the environment.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "session-app", version, about = "Login remembered in a server-side session (cookie `sid`)")]
+pub struct Config {
+    #[command(flatten)]
+    pub common: auth_core::CommonConfig,
+
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3001)]
+    pub port: u16,
+
+    /// Where sessions live: `memory` (lost on restart) or `db` (the users' database).
+    #[arg(long, env = "SESSION_STORE", value_enum, default_value_t = SessionStoreKind::Memory)]
+    pub session_store: SessionStoreKind,
+
+    /// Lifetime of a session and of its cookie (`Max-Age`).
+    #[arg(long, env = "SESSION_TTL", default_value = "24h", value_parser = auth_core::config::parse_duration)]
+    pub session_ttl: Duration,
+
+    /// Mark the cookie `Secure` (send it over HTTPS only): set it behind TLS.
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
+    pub cookie_secure: bool,
+}
+
+/// Builds the whole server: shared routes, login/logout, sessions, CSRF check.
+pub async fn app(config: Config) -> anyhow::Result<Router> {
+    let core = auth_core::Core::new(&config.common).await?;
+    let sessions = store::SessionBackend::open(config.session_store, core.db()).await?;
+
+    let health = auth_core::Health::new("session-app", config.session_store.label()).with(core.db().clone());
+
+    let protected = auth_core::routes::protected(core.clone())
+        .merge(routes::protected())
+        .route_layer(middleware::from_fn(guard::require_session));
+    let router = auth_core::routes::public(core.clone())
+        .merge(routes::public(core))
+        .merge(protected)
+        .merge(health.router());
+    let router = sessions.layer(router, &config);
+    let router = router.layer(middleware::from_fn(csrf::refuse_cross_origin));
+    Ok(auth_core::http::finish(router, config.common.request_timeout))
+}

@@ -1,5 +1,7 @@
 //! Helpers for the black-box tests: start a router on an ephemeral port, talk to it over HTTP.
 
+pub mod contract;
+
 use std::{
     net::SocketAddr,
     sync::atomic::{AtomicU32, Ordering},

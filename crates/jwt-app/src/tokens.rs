@@ -1,0 +1,174 @@
+//! Access tokens: what they claim, how they are signed and what a verifier insists on.
+
+use std::time::Duration;
+
+use auth_core::{ApiError, Principal, Role, User, unix_now};
+use jsonwebtoken::{Header, Validation, errors::ErrorKind};
+use serde::{Deserialize, Serialize};
+
+use crate::{Config, keys::Keys};
+
+/// More than a few seconds of leeway turns "expired" into "expired a while
+/// ago"; jsonwebtoken's default of 60 s is the classic surprise.
+pub const MAX_LEEWAY_SECS: u64 = 5;
+
+/// The claims of an access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id, as a string as RFC 7519 wants.
+    pub sub: String,
+    pub email: String,
+    /// Copied at issue time: a role change reaches it only at the next refresh.
+    pub role: Role,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    /// Unique per token, so that one token can be denied without the others.
+    pub jti: String,
+    /// The refresh family this token was issued with, so that a logout that
+    /// sends no refresh token can still revoke the family.
+    pub sid: String,
+}
+
+impl Claims {
+    pub fn principal(&self) -> Result<Principal, InvalidToken> {
+        let user_id = self
+            .sub
+            .parse()
+            .map_err(|_| InvalidToken("the sub claim is not a user id"))?;
+        Ok(Principal {
+            user_id,
+            email: self.email.clone(),
+            role_claim: Some(self.role),
+        })
+    }
+}
+
+/// Why a token was refused, in words fit for `error_description`: plain
+/// ASCII without quotes or backslashes (RFC 6750 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidToken(pub &'static str);
+
+impl InvalidToken {
+    pub fn description(self) -> &'static str {
+        self.0
+    }
+}
+
+/// A signed access token and its lifetime in seconds.
+pub struct AccessToken {
+    pub token: String,
+    pub expires_in: u64,
+}
+
+/// Signs and verifies access tokens with one key and one algorithm.
+pub struct Tokens {
+    keys: Keys,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl_secs: u64,
+    leeway_secs: u64,
+}
+
+impl Tokens {
+    pub fn new(keys: Keys, config: &Config) -> anyhow::Result<Self> {
+        if config.jwt_leeway > Duration::from_secs(MAX_LEEWAY_SECS) {
+            anyhow::bail!(
+                "JWT_LEEWAY is {:?}; at most {MAX_LEEWAY_SECS} s is allowed, \
+                 or expired tokens keep working",
+                config.jwt_leeway
+            );
+        }
+        let leeway_secs = config.jwt_leeway.as_secs();
+        let ttl_secs = config.access_ttl.as_secs();
+        if ttl_secs == 0 {
+            anyhow::bail!("ACCESS_TTL must be at least 1 second");
+        }
+        if config.jwt_issuer.is_empty() || config.jwt_audience.is_empty() {
+            anyhow::bail!("JWT_ISSUER and JWT_AUDIENCE must not be empty");
+        }
+
+        // Only the configured algorithm: a token must not choose how it is checked.
+        let mut validation = Validation::new(keys.algorithm);
+        validation.leeway = leeway_secs;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.validate_aud = true;
+        validation.set_issuer(&[&config.jwt_issuer]);
+        validation.set_audience(&[&config.jwt_audience]);
+        // jsonwebtoken checks iss and aud only when present unless they are required.
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+
+        Ok(Self {
+            keys,
+            validation,
+            issuer: config.jwt_issuer.clone(),
+            audience: config.jwt_audience.clone(),
+            ttl_secs,
+            leeway_secs,
+        })
+    }
+
+    /// How long past `exp` a token is still accepted: a denylist entry must
+    /// outlive the token by this much.
+    pub fn leeway_secs(&self) -> u64 {
+        self.leeway_secs
+    }
+
+    pub fn issue(&self, user: &User, family_id: &str) -> Result<AccessToken, ApiError> {
+        let now = unix_now();
+        let claims = Claims {
+            sub: user.id.to_string(),
+            email: user.email.clone(),
+            role: user.role,
+            iat: now,
+            exp: now.saturating_add_unsigned(self.ttl_secs),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            sid: family_id.to_owned(),
+        };
+        let token = jsonwebtoken::encode(
+            &Header::new(self.keys.algorithm),
+            &claims,
+            &self.keys.encoding,
+        )
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot sign the access token: {e}")))?;
+        Ok(AccessToken {
+            token,
+            expires_in: self.ttl_secs,
+        })
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
+        jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| InvalidToken(describe(e.kind())))
+    }
+}
+
+fn describe(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet",
+        ErrorKind::InvalidSignature => "the signature does not match",
+        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
+            "the token is not signed with the accepted algorithm"
+        }
+        ErrorKind::InvalidIssuer => "the token was issued by someone else",
+        ErrorKind::InvalidAudience => "the token is meant for another audience",
+        ErrorKind::MissingRequiredClaim(claim) => match claim.as_str() {
+            "exp" => "the token has no exp claim",
+            "iss" => "the token has no iss claim",
+            "aud" => "the token has no aud claim",
+            "sub" => "the token has no sub claim",
+            _ => "the token lacks a required claim",
+        },
+        ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) => {
+            "the token's claims are not as expected"
+        }
+        _ => "the token is malformed",
+    }
+}

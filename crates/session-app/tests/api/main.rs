@@ -1,0 +1,9 @@
+//! Black-box tests of session-app: the real router on an ephemeral port, over HTTP.
+#![allow(clippy::unwrap_used)]
+
+mod contract;
+mod cookie;
+mod csrf;
+mod helpers;
+mod logout;
+mod restart;
