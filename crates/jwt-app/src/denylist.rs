@@ -1,0 +1,100 @@
+//! Remembering logged-out access tokens until they expire: the price of
+//! closing the logout loophole is a lookup on every request.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use auth_core::unix_now;
+use futures::future::BoxFuture;
+
+/// Where denied `jti`s are kept. `Off` has no store at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DenylistMode {
+    /// No denylist: a logged-out access token works until its `exp`.
+    Off,
+    /// In this process only: lost on restart, not shared between instances.
+    Memory,
+}
+
+impl DenylistMode {
+    /// The name /health reports as the app's store.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Memory => "memory",
+        }
+    }
+}
+
+/// The denylist store could not answer. Callers fail closed on it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct DenylistError(pub String);
+
+/// Denied token ids, each until a Unix time after which the token is refused
+/// anyway. Boxed futures keep it object-safe, so that a networked store
+/// (Redis) can sit behind the same `Arc<dyn Denylist>`.
+pub trait Denylist: Send + Sync {
+    /// Denies `jti` until `until` (Unix seconds).
+    fn deny<'a>(&'a self, jti: &'a str, until: i64) -> BoxFuture<'a, Result<(), DenylistError>>;
+    fn is_denied<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, DenylistError>>;
+}
+
+/// The store for `mode`; `None` for `off`, so that no request makes a lookup.
+pub fn build(mode: DenylistMode) -> Option<Arc<dyn Denylist>> {
+    match mode {
+        DenylistMode::Off => None,
+        DenylistMode::Memory => Some(Arc::new(MemoryDenylist::default())),
+    }
+}
+
+/// A map in this process, purged of expired entries as new ones arrive so that
+/// it holds at most one access TTL's worth of logouts.
+#[derive(Default)]
+pub struct MemoryDenylist {
+    entries: Mutex<HashMap<String, i64>>,
+}
+
+impl MemoryDenylist {
+    fn entries(&self) -> MutexGuard<'_, HashMap<String, i64>> {
+        // The map stays consistent even if a holder panicked: every update is a
+        // single insert or retain.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Denylist for MemoryDenylist {
+    fn deny<'a>(&'a self, jti: &'a str, until: i64) -> BoxFuture<'a, Result<(), DenylistError>> {
+        Box::pin(async move {
+            let now = unix_now();
+            let mut entries = self.entries();
+            entries.retain(|_, until| *until >= now);
+            if until >= now {
+                entries.insert(jti.to_owned(), until);
+            }
+            Ok(())
+        })
+    }
+
+    fn is_denied<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, DenylistError>> {
+        Box::pin(async move { Ok(self.entries().contains_key(jti)) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn denies_until_the_deadline_and_forgets_after() -> Result<(), DenylistError> {
+        let list = MemoryDenylist::default();
+        list.deny("a", unix_now() + 60).await?;
+        list.deny("old", unix_now() - 10).await?;
+        assert!(list.is_denied("a").await?);
+        assert!(!list.is_denied("b").await?);
+        assert!(!list.is_denied("old").await?, "an expired entry is not kept");
+        Ok(())
+    }
+}

@@ -1,0 +1,35 @@
+# auth-compare: server-side sessions vs JWTs, measured.
+# `just` lists the recipes.
+
+default:
+    @just --list
+
+# session-app on http://127.0.0.1:3001 (memory store unless SESSION_STORE says otherwise)
+run-session *ARGS:
+    cargo run -p session-app -- {{ARGS}}
+
+# jwt-app on http://127.0.0.1:3000
+run-jwt *ARGS:
+    cargo run -p jwt-app -- {{ARGS}}
+
+# the measured side-by-side table (builds both servers in release mode)
+compare *ARGS:
+    cargo compare {{ARGS}}
+
+# what CI runs: formatting, lints, then every test
+test:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo test --workspace
+
+# start a local Redis on 6379 for the Redis stores, if none answers there
+redis:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if redis-cli -p 6379 ping >/dev/null 2>&1; then echo "Redis already answers on 127.0.0.1:6379"; exit 0; fi
+    if ! command -v redis-server >/dev/null; then
+        echo "redis-server is not installed: 'sudo apt-get install redis-server' (Debian/Ubuntu) or 'brew install redis' (macOS)" >&2
+        exit 1
+    fi
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    echo "Redis started on 127.0.0.1:6379 (stop it with: redis-cli -p 6379 shutdown nosave)"
