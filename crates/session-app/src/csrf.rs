@@ -25,20 +25,30 @@ pub async fn refuse_cross_origin(req: Request, next: Next) -> Result<Response, A
                 host.unwrap_or("no Host header")
             )));
         }
-    } else if headers.get("sec-fetch-site").is_some_and(|v| v == "cross-site") {
-        return Err(ApiError::Csrf("cross-site request refused (Sec-Fetch-Site: cross-site)".into()));
+    } else if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v == "cross-site")
+    {
+        return Err(ApiError::Csrf(
+            "cross-site request refused (Sec-Fetch-Site: cross-site)".into(),
+        ));
     }
     Ok(next.run(req).await)
 }
 
 fn is_safe(method: &Method) -> bool {
-    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 /// `Origin` is `scheme://host[:port]`; it is ours when its authority is the `Host` we were asked as.
 fn same_origin(origin: &str, host: Option<&str>) -> bool {
     let Some(host) = host else { return false };
-    let authority = origin.split_once("://").map(|(_, rest)| rest.trim_end_matches('/'));
+    let authority = origin
+        .split_once("://")
+        .map(|(_, rest)| rest.trim_end_matches('/'));
     authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
 }
 
@@ -49,7 +59,10 @@ mod tests {
     #[test]
     fn origin_must_name_the_host() {
         assert!(same_origin("http://127.0.0.1:3001", Some("127.0.0.1:3001")));
-        assert!(!same_origin("http://127.0.0.1:3002", Some("127.0.0.1:3001")));
+        assert!(!same_origin(
+            "http://127.0.0.1:3002",
+            Some("127.0.0.1:3001")
+        ));
         assert!(!same_origin("https://evil.example", Some("127.0.0.1:3001")));
         assert!(!same_origin("null", Some("127.0.0.1:3001")));
         assert!(!same_origin("http://127.0.0.1:3001", None));

@@ -4,6 +4,7 @@
 mod csrf;
 mod guard;
 mod routes;
+mod stats;
 pub mod store;
 
 use std::time::Duration;
@@ -15,7 +16,11 @@ pub use store::SessionStoreKind;
 
 /// session-app's settings, from flags or the environment.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "session-app", version, about = "Login remembered in a server-side session (cookie `sid`)")]
+#[command(
+    name = "session-app",
+    version,
+    about = "Login remembered in a server-side session (cookie `sid`)"
+)]
 pub struct Config {
     #[command(flatten)]
     pub common: auth_core::CommonConfig,
@@ -32,6 +37,10 @@ pub struct Config {
     #[arg(long, env = "SESSION_TTL", default_value = "24h", value_parser = auth_core::config::parse_duration)]
     pub session_ttl: Duration,
 
+    /// Serve `GET /debug/store` (sessions held, bytes): for the compare harness, not for production.
+    #[arg(long, env = "STORE_STATS", default_value_t = false)]
+    pub store_stats: bool,
+
     /// Mark the cookie `Secure` (send it over HTTPS only): set it behind TLS.
     #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
@@ -42,16 +51,29 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     let core = auth_core::Core::new(&config.common).await?;
     let sessions = store::SessionBackend::open(config.session_store, core.db()).await?;
 
-    let health = auth_core::Health::new("session-app", config.session_store.label()).with(core.db().clone());
+    let health =
+        auth_core::Health::new("session-app", config.session_store.label()).with(core.db().clone());
 
     let protected = auth_core::routes::protected(core.clone())
         .merge(routes::protected())
         .route_layer(middleware::from_fn(guard::require_session));
     let router = auth_core::routes::public(core.clone())
-        .merge(routes::public(core))
+        .merge(routes::public(core.clone()))
         .merge(protected)
         .merge(health.router());
+    let router = if config.store_stats {
+        router.merge(stats::router(
+            config.session_store.label(),
+            sessions.clone(),
+            core.db().clone(),
+        ))
+    } else {
+        router
+    };
     let router = sessions.layer(router, &config);
     let router = router.layer(middleware::from_fn(csrf::refuse_cross_origin));
-    Ok(auth_core::http::finish(router, config.common.request_timeout))
+    Ok(auth_core::http::finish(
+        router,
+        config.common.request_timeout,
+    ))
 }

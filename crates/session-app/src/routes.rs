@@ -40,7 +40,13 @@ async fn login(
         session.cycle_id().await.map_err(store_down)?;
     }
     session
-        .insert(SessionUser::KEY, SessionUser { id: user.id, email: user.email.clone() })
+        .insert(
+            SessionUser::KEY,
+            SessionUser {
+                id: user.id,
+                email: user.email.clone(),
+            },
+        )
         .await
         .map_err(store_down)?;
     // Saved here, not only by the layer after the response, so that a store
@@ -48,7 +54,9 @@ async fn login(
     session.save().await.map_err(store_down)?;
     tracing::info!(user_id = user.id, "logged in");
     let expires_in = session.expiry_age().as_seconds_f64().round() as i64;
-    Ok(Json(json!({"id": user.id, "email": user.email, "role": user.role, "expires_in": expires_in})))
+    Ok(Json(
+        json!({"id": user.id, "email": user.email, "role": user.role, "expires_in": expires_in}),
+    ))
 }
 
 /// Deletes the session from the store; the layer then sends a removal cookie

@@ -22,13 +22,18 @@ pub struct MemoryStore(Arc<Mutex<HashMap<Id, Record>>>);
 impl MemoryStore {
     fn map(&self) -> MutexGuard<'_, HashMap<Id, Record>> {
         // A panic while holding the lock cannot leave a map half-written.
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Sessions held and the bytes of their JSON encoding.
     pub fn stats(&self) -> (usize, usize) {
         let map = self.map();
-        let bytes = map.values().map(|r| serde_json::to_vec(r).map_or(0, |v| v.len())).sum();
+        let bytes = map
+            .values()
+            .map(|r| serde_json::to_vec(r).map_or(0, |v| v.len()))
+            .sum();
         (map.len(), bytes)
     }
 }

@@ -54,20 +54,31 @@ impl SessionBackend {
             SessionStoreKind::Memory => Self::Memory(MemoryStore::default()),
             SessionStoreKind::Db => {
                 let url = db.url();
-                let context = || format!("cannot open the session table in {}", auth_core::db::redact(url));
+                let context = || {
+                    format!(
+                        "cannot open the session table in {}",
+                        auth_core::db::redact(url)
+                    )
+                };
                 match db.backend() {
                     Backend::Sqlite => {
-                        let store = SqliteStore::new(sqlx::SqlitePool::connect(url).await.with_context(context)?);
+                        let store = SqliteStore::new(
+                            sqlx::SqlitePool::connect(url).await.with_context(context)?,
+                        );
                         store.migrate().await.with_context(context)?;
                         Self::Sqlite(store)
                     }
                     Backend::Postgres => {
-                        let store = PostgresStore::new(sqlx::PgPool::connect(url).await.with_context(context)?);
+                        let store = PostgresStore::new(
+                            sqlx::PgPool::connect(url).await.with_context(context)?,
+                        );
                         store.migrate().await.with_context(context)?;
                         Self::Postgres(store)
                     }
                     Backend::MySql => {
-                        let store = MySqlStore::new(sqlx::MySqlPool::connect(url).await.with_context(context)?);
+                        let store = MySqlStore::new(
+                            sqlx::MySqlPool::connect(url).await.with_context(context)?,
+                        );
                         store.migrate().await.with_context(context)?;
                         Self::MySql(store)
                     }
@@ -94,7 +105,8 @@ where
     S: SessionStore + ExpiredDeletion + Clone,
 {
     tokio::spawn(sweep_expired(store.clone()));
-    let ttl = time::Duration::seconds(i64::try_from(config.session_ttl.as_secs()).unwrap_or(i64::MAX));
+    let ttl =
+        time::Duration::seconds(i64::try_from(config.session_ttl.as_secs()).unwrap_or(i64::MAX));
     let layer = SessionManagerLayer::new(store)
         .with_name("sid")
         .with_http_only(true)
@@ -114,5 +126,33 @@ async fn sweep_expired<S: ExpiredDeletion>(store: S) {
         if let Err(e) = store.delete_expired().await {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }
+    }
+}
+
+impl SessionBackend {
+    /// Sessions the store holds now and their bytes, asked of the store itself.
+    pub async fn stats(&self, db: &Database) -> Result<(i64, i64), auth_core::ApiError> {
+        let sql = match self {
+            Self::Memory(store) => {
+                let (entries, bytes) = store.stats();
+                return Ok((entries as i64, bytes as i64));
+            }
+            Self::Sqlite(_) => {
+                "SELECT COUNT(*), COALESCE(SUM(LENGTH(data)), 0) FROM tower_sessions"
+            }
+            Self::Postgres(_) => {
+                "SELECT COUNT(*), CAST(COALESCE(SUM(OCTET_LENGTH(data)), 0) AS BIGINT) FROM tower_sessions.session"
+            }
+            Self::MySql(_) => {
+                "SELECT COUNT(*), CAST(COALESCE(SUM(OCTET_LENGTH(data)), 0) AS SIGNED) FROM tower_sessions.session"
+            }
+        };
+        let row = sqlx::query(sql).fetch_one(db.pool()).await?;
+        use sqlx::Row;
+        let get = |i| {
+            row.try_get::<i64, _>(i)
+                .map_err(|e| auth_core::ApiError::Internal(e.into()))
+        };
+        Ok((get(0)?, get(1)?))
     }
 }

@@ -33,6 +33,10 @@ async fn admin_rules() {
 #[tokio::test]
 async fn routing_rules() {
     for store in STORES {
-        contract::routing_rules(&spawn_app(&["--session-store", store]).await.server, "session-app").await;
+        contract::routing_rules(
+            &spawn_app(&["--session-store", store]).await.server,
+            "session-app",
+        )
+        .await;
     }
 }

@@ -4,7 +4,11 @@ use test_support::{PASSWORD, client, contract::sid_cookie, login, register, uniq
 use crate::helpers::spawn_app;
 
 fn set_cookie(res: &reqwest::Response) -> String {
-    res.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+    res.headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 #[tokio::test]
@@ -21,8 +25,14 @@ async fn login_sets_a_hardened_sid_cookie() {
     assert!(attrs.contains(&"HttpOnly"), "{cookie}");
     assert!(attrs.contains(&"SameSite=Lax"), "{cookie}");
     assert!(attrs.contains(&"Path=/"), "{cookie}");
-    assert!(attrs.contains(&"Max-Age=7200"), "Max-Age is the session TTL: {cookie}");
-    assert!(!attrs.contains(&"Secure"), "Secure only when COOKIE_SECURE=true: {cookie}");
+    assert!(
+        attrs.contains(&"Max-Age=7200"),
+        "Max-Age is the session TTL: {cookie}"
+    );
+    assert!(
+        !attrs.contains(&"Secure"),
+        "Secure only when COOKIE_SECURE=true: {cookie}"
+    );
     // tower-sessions ids are 128 random bits, base64url: 22 characters.
     assert!(attrs[0].len() >= "sid=".len() + 22, "{cookie}");
     let body: serde_json::Value = res.json().await.unwrap();
@@ -59,9 +69,23 @@ async fn the_session_id_changes_at_login() {
             .unwrap();
         let second = sid_cookie(&again).expect("a new sid at login");
         assert_ne!(first, second, "{store}: the id must change at login");
-        let old = c.get(app.server.url("/protected")).header(header::COOKIE, &first).send().await.unwrap();
-        assert_eq!(old.status(), StatusCode::UNAUTHORIZED, "{store}: the pre-login id is dead");
-        let new = c.get(app.server.url("/protected")).header(header::COOKIE, &second).send().await.unwrap();
+        let old = c
+            .get(app.server.url("/protected"))
+            .header(header::COOKIE, &first)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            old.status(),
+            StatusCode::UNAUTHORIZED,
+            "{store}: the pre-login id is dead"
+        );
+        let new = c
+            .get(app.server.url("/protected"))
+            .header(header::COOKIE, &second)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(new.status(), StatusCode::OK, "{store}");
     }
 }

@@ -17,7 +17,11 @@ async fn a_cross_origin_post_is_refused() {
         .unwrap();
     expect_error(foreign, StatusCode::FORBIDDEN, "csrf").await;
     // The refused logout changed nothing: the session still works.
-    let still = cred.attach(c.get(app.server.url("/protected"))).send().await.unwrap();
+    let still = cred
+        .attach(c.get(app.server.url("/protected")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(still.status(), StatusCode::OK);
 
     let null = c
@@ -38,10 +42,24 @@ async fn a_cross_origin_post_is_refused() {
     expect_error(fetch_meta, StatusCode::FORBIDDEN, "csrf").await;
 
     // A cross-origin GET only reads, and SameSite=Lax already keeps the cookie off sub-requests.
-    let get = cred.attach(c.get(app.server.url("/protected"))).header(header::ORIGIN, "https://evil.example").send().await.unwrap();
+    let get = cred
+        .attach(c.get(app.server.url("/protected")))
+        .header(header::ORIGIN, "https://evil.example")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(get.status(), StatusCode::OK);
 
     let own = format!("http://{}", app.server.addr);
-    let same = cred.attach(c.post(app.server.url("/logout"))).header(header::ORIGIN, own).send().await.unwrap();
-    assert_eq!(same.status(), StatusCode::NO_CONTENT, "same-origin requests pass");
+    let same = cred
+        .attach(c.post(app.server.url("/logout")))
+        .header(header::ORIGIN, own)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        same.status(),
+        StatusCode::NO_CONTENT,
+        "same-origin requests pass"
+    );
 }

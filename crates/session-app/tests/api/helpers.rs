@@ -22,7 +22,15 @@ pub async fn spawn_app(args: &[&str]) -> TestApp {
 
 pub async fn start_in(dir: &Path, args: &[&str]) -> TestServer {
     let dir = dir.to_str().unwrap();
-    let base = ["session-app", "--data-dir", dir, "--bcrypt-cost", "4", "--admin-emails", ADMIN];
+    let base = [
+        "session-app",
+        "--data-dir",
+        dir,
+        "--bcrypt-cost",
+        "4",
+        "--admin-emails",
+        ADMIN,
+    ];
     let config = Config::try_parse_from(base.iter().chain(args)).unwrap();
     TestServer::start(app(config).await.unwrap()).await
 }
