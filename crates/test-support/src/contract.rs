@@ -53,7 +53,9 @@ pub async fn login_credential(server: &TestServer, email: &str, password: &str) 
     match (cookie, body["access_token"].as_str()) {
         (Some(pair), _) => Credential::Cookie(pair),
         (None, Some(token)) => Credential::Bearer(token.to_owned()),
-        (None, None) => panic!("login answered 200 with neither a sid cookie nor an access token: {body}"),
+        (None, None) => {
+            panic!("login answered 200 with neither a sid cookie nor an access token: {body}")
+        }
     }
 }
 
@@ -66,7 +68,12 @@ pub async fn new_user(server: &TestServer, prefix: &str) -> (String, Credential)
     (email, cred)
 }
 
-async fn post_raw(server: &TestServer, path: &str, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> reqwest::Response {
+async fn post_raw(
+    server: &TestServer,
+    path: &str,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
     let mut req = client().post(server.url(path)).body(body);
     if let Some(ct) = content_type {
         req = req.header(header::CONTENT_TYPE, ct);
@@ -78,15 +85,38 @@ async fn post_raw(server: &TestServer, path: &str, content_type: Option<&str>, b
 pub async fn register_rules(server: &TestServer) {
     let c = client();
     let email = unique_email("Reg");
-    let (status, body) = json(register(&c, server, &format!("  {}  ", email.to_uppercase()), PASSWORD).await).await;
+    let (status, body) = json(
+        register(
+            &c,
+            server,
+            &format!("  {}  ", email.to_uppercase()),
+            PASSWORD,
+        )
+        .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["email"], email.to_lowercase(), "emails are trimmed and lower-cased");
+    assert_eq!(
+        body["email"],
+        email.to_lowercase(),
+        "emails are trimmed and lower-cased"
+    );
     assert_eq!(body["role"], "user");
     assert!(body["id"].is_i64(), "{body}");
     assert!(body.get("password_hash").is_none() && body.get("password").is_none());
 
-    expect_error(register(&c, server, &email, PASSWORD).await, StatusCode::CONFLICT, "email_taken").await;
-    expect_error(register(&c, server, &email.to_uppercase(), PASSWORD).await, StatusCode::CONFLICT, "email_taken").await;
+    expect_error(
+        register(&c, server, &email, PASSWORD).await,
+        StatusCode::CONFLICT,
+        "email_taken",
+    )
+    .await;
+    expect_error(
+        register(&c, server, &email.to_uppercase(), PASSWORD).await,
+        StatusCode::CONFLICT,
+        "email_taken",
+    )
+    .await;
 
     let fresh = || unique_email("reg");
     for (email, password, why) in [
@@ -97,20 +127,37 @@ pub async fn register_rules(server: &TestServer) {
     ] {
         let res = register(&c, server, &email, &password).await;
         let body = expect_error(res, StatusCode::BAD_REQUEST, "invalid_input").await;
-        assert!(!body["message"].as_str().unwrap_or_default().is_empty(), "{why}");
+        assert!(
+            !body["message"].as_str().unwrap_or_default().is_empty(),
+            "{why}"
+        );
         // Nothing was created: the same email with a good password still registers.
         if email.contains('@') {
-            assert_eq!(register(&c, server, &email, PASSWORD).await.status(), StatusCode::CREATED, "{why}");
+            assert_eq!(
+                register(&c, server, &email, PASSWORD).await.status(),
+                StatusCode::CREATED,
+                "{why}"
+            );
         }
     }
     let long_ok = register(&c, server, &fresh(), &"x".repeat(72)).await;
-    assert_eq!(long_ok.status(), StatusCode::CREATED, "72 bytes is the longest password bcrypt reads whole");
+    assert_eq!(
+        long_ok.status(),
+        StatusCode::CREATED,
+        "72 bytes is the longest password bcrypt reads whole"
+    );
 
     let json_ct = Some("application/json");
     for (body, why) in [
-        ("{\"email\": \"a@example.com\", ".to_owned(), "malformed JSON"),
+        (
+            "{\"email\": \"a@example.com\", ".to_owned(),
+            "malformed JSON",
+        ),
         (json!({"email": fresh()}).to_string(), "missing field"),
-        (json!({"email": fresh(), "password": 12345678}).to_string(), "wrong type"),
+        (
+            json!({"email": fresh(), "password": 12345678}).to_string(),
+            "wrong type",
+        ),
         ("[]".to_owned(), "not an object"),
     ] {
         let res = post_raw(server, "/register", json_ct, body).await;
@@ -118,10 +165,22 @@ pub async fn register_rules(server: &TestServer) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{why}: {body}");
         assert_eq!(body["error"], "invalid_input", "{why}");
     }
-    let no_ct = post_raw(server, "/register", None, json!({"email": fresh(), "password": PASSWORD}).to_string()).await;
-    expect_error(no_ct, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    let no_ct = post_raw(
+        server,
+        "/register",
+        None,
+        json!({"email": fresh(), "password": PASSWORD}).to_string(),
+    )
+    .await;
+    expect_error(
+        no_ct,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
 
-    let huge = json!({"email": fresh(), "password": PASSWORD, "pad": "x".repeat(17 * 1024)}).to_string();
+    let huge =
+        json!({"email": fresh(), "password": PASSWORD, "pad": "x".repeat(17 * 1024)}).to_string();
     let (status, body) = json(post_raw(server, "/register", json_ct, huge).await).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_eq!(body["error"], "payload_too_large");
@@ -131,20 +190,41 @@ pub async fn register_rules(server: &TestServer) {
 pub async fn login_rules(server: &TestServer) {
     let c = client();
     let email = unique_email("login");
-    assert_eq!(register(&c, server, &email, PASSWORD).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        register(&c, server, &email, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
     login_credential(server, &format!(" {} ", email.to_uppercase()), PASSWORD).await;
 
-    let wrong = expect_error(login(&c, server, &email, "wrong password").await, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let wrong = expect_error(
+        login(&c, server, &email, "wrong password").await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
     let unknown = expect_error(
         login(&c, server, &unique_email("nobody"), PASSWORD).await,
         StatusCode::UNAUTHORIZED,
         "invalid_credentials",
     )
     .await;
-    assert_eq!(wrong, unknown, "an unknown email must not be told from a wrong password");
+    assert_eq!(
+        wrong, unknown,
+        "an unknown email must not be told from a wrong password"
+    );
 
-    expect_error(login(&c, server, "not-an-email", PASSWORD).await, StatusCode::BAD_REQUEST, "invalid_input").await;
-    expect_error(login(&c, server, &email, &"x".repeat(73)).await, StatusCode::BAD_REQUEST, "invalid_input").await;
+    expect_error(
+        login(&c, server, "not-an-email", PASSWORD).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    expect_error(
+        login(&c, server, &email, &"x".repeat(73)).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
     let res = post_raw(server, "/login", Some("application/json"), "{\"email\":").await;
     expect_error(res, StatusCode::BAD_REQUEST, "invalid_input").await;
 }
@@ -154,25 +234,65 @@ pub async fn protected_rules(server: &TestServer) {
     let c = client();
     let (email, cred) = new_user(server, "prot").await;
 
-    let (status, body) = json(cred.attach(c.get(server.url("/protected"))).send().await.expect("send")).await;
+    let (status, body) = json(
+        cred.attach(c.get(server.url("/protected")))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"email": email, "message": format!("Hello {email}")}));
+    assert_eq!(
+        body,
+        json!({"email": email, "message": format!("Hello {email}")})
+    );
 
-    let (status, body) = json(cred.attach(c.get(server.url("/profile"))).send().await.expect("send")).await;
+    let (status, body) = json(
+        cred.attach(c.get(server.url("/profile")))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["email"], email);
     assert_eq!(body["role"], "user");
     assert!(body["id"].is_i64());
-    assert!(body["created_at"].as_str().is_some_and(|t| t.len() >= 20), "created_at in RFC 3339: {body}");
+    assert!(
+        body["created_at"].as_str().is_some_and(|t| t.len() >= 20),
+        "created_at in RFC 3339: {body}"
+    );
 
     for path in ["/protected", "/profile", "/admin"] {
-        expect_error(c.get(server.url(path)).send().await.expect("send"), StatusCode::UNAUTHORIZED, "unauthorized").await;
-        let forged = cred.forged().attach(c.get(server.url(path))).send().await.expect("send");
-        assert_eq!(forged.status(), StatusCode::UNAUTHORIZED, "{path} with a forged credential");
+        expect_error(
+            c.get(server.url(path)).send().await.expect("send"),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        )
+        .await;
+        let forged = cred
+            .forged()
+            .attach(c.get(server.url(path)))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(
+            forged.status(),
+            StatusCode::UNAUTHORIZED,
+            "{path} with a forged credential"
+        );
         let (_, body) = json(forged).await;
-        assert!(body["error"].is_string() && body["message"].is_string(), "{body}");
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
+            "{body}"
+        );
     }
-    expect_error(c.post(server.url("/logout")).send().await.expect("send"), StatusCode::UNAUTHORIZED, "unauthorized").await;
+    expect_error(
+        c.post(server.url("/logout")).send().await.expect("send"),
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
 }
 
 /// `/admin` and the role route: 403 for a user, 200 for an admin, 400 and 404.
@@ -182,45 +302,112 @@ pub async fn admin_rules(server: &TestServer, admin_email: &str) {
     let res = register(&c, server, admin_email, PASSWORD).await;
     let (status, body) = json(res).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["role"], "admin", "emails in ADMIN_EMAILS register as admin");
+    assert_eq!(
+        body["role"], "admin",
+        "emails in ADMIN_EMAILS register as admin"
+    );
     let admin = login_credential(server, admin_email, PASSWORD).await;
     let (user_email, user) = new_user(server, "plain").await;
 
-    let res = user.attach(c.get(server.url("/admin"))).send().await.expect("send");
+    let res = user
+        .attach(c.get(server.url("/admin")))
+        .send()
+        .await
+        .expect("send");
     expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let (status, body) = json(admin.attach(c.get(server.url("/admin"))).send().await.expect("send")).await;
+    let (status, body) = json(
+        admin
+            .attach(c.get(server.url("/admin")))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body["message"].is_string());
 
     let set_role = |cred: &Credential, email: &str, role: Value| {
-        cred.attach(c.put(server.url(&format!("/admin/users/{email}/role")))).json(&json!({"role": role})).send()
+        cred.attach(c.put(server.url(&format!("/admin/users/{email}/role"))))
+            .json(&json!({"role": role}))
+            .send()
     };
-    expect_error(set_role(&user, &user_email, json!("admin")).await.expect("send"), StatusCode::FORBIDDEN, "forbidden").await;
-    expect_error(set_role(&admin, &user_email, json!("root")).await.expect("send"), StatusCode::BAD_REQUEST, "invalid_input").await;
-    expect_error(set_role(&admin, &user_email, json!(1)).await.expect("send"), StatusCode::BAD_REQUEST, "invalid_input").await;
     expect_error(
-        set_role(&admin, &unique_email("ghost"), json!("admin")).await.expect("send"),
+        set_role(&user, &user_email, json!("admin"))
+            .await
+            .expect("send"),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        set_role(&admin, &user_email, json!("root"))
+            .await
+            .expect("send"),
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    expect_error(
+        set_role(&admin, &user_email, json!(1)).await.expect("send"),
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    expect_error(
+        set_role(&admin, &unique_email("ghost"), json!("admin"))
+            .await
+            .expect("send"),
         StatusCode::NOT_FOUND,
         "not_found",
     )
     .await;
-    let (status, body) = json(set_role(&admin, &user_email, json!("admin")).await.expect("send")).await;
+    let (status, body) = json(
+        set_role(&admin, &user_email, json!("admin"))
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"email": user_email, "role": "admin"}));
-    let (_, profile) = json(user.attach(c.get(server.url("/profile"))).send().await.expect("send")).await;
+    let (_, profile) = json(
+        user.attach(c.get(server.url("/profile")))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(profile["role"], "admin", "/profile reads the database");
 }
 
 /// Unknown routes and wrong methods answer JSON; /health answers.
 pub async fn routing_rules(server: &TestServer, app_name: &str) {
     let c = client();
-    expect_error(c.get(server.url("/nope")).send().await.expect("send"), StatusCode::NOT_FOUND, "not_found").await;
-    expect_error(c.delete(server.url("/register")).send().await.expect("send"), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
-        .await;
-    expect_error(c.get(server.url("/login")).send().await.expect("send"), StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
-        .await;
+    expect_error(
+        c.get(server.url("/nope")).send().await.expect("send"),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    expect_error(
+        c.delete(server.url("/register"))
+            .send()
+            .await
+            .expect("send"),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
+    expect_error(
+        c.get(server.url("/login")).send().await.expect("send"),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
     let res = c.get(server.url("/health")).send().await.expect("send");
-    assert!(res.headers().contains_key("x-request-id"), "every response carries a request id");
+    assert!(
+        res.headers().contains_key("x-request-id"),
+        "every response carries a request id"
+    );
     let (status, body) = json(res).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "ok");
