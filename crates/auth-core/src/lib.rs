@@ -12,6 +12,7 @@ pub mod password;
 pub mod principal;
 pub mod routes;
 pub mod serve;
+pub mod stats;
 pub mod users;
 pub mod validation;
 

@@ -6,7 +6,11 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
-use auth_core::unix_now;
+use auth_core::{
+    ApiError,
+    stats::{MeasuredStore, StoreStats},
+    unix_now,
+};
 use futures::future::BoxFuture;
 
 /// Where denied `jti`s are kept. `Off` has no store at all.
@@ -36,7 +40,7 @@ pub struct DenylistError(pub String);
 /// Denied token ids, each until a Unix time after which the token is refused
 /// anyway. Boxed futures keep it object-safe, so that a networked store
 /// (Redis) can sit behind the same `Arc<dyn Denylist>`.
-pub trait Denylist: Send + Sync {
+pub trait Denylist: MeasuredStore {
     /// Denies `jti` until `until` (Unix seconds).
     fn deny<'a>(&'a self, jti: &'a str, until: i64) -> BoxFuture<'a, Result<(), DenylistError>>;
     fn is_denied<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, DenylistError>>;
@@ -83,6 +87,20 @@ impl Denylist for MemoryDenylist {
     }
 }
 
+impl MeasuredStore for MemoryDenylist {
+    fn stats(&self) -> BoxFuture<'_, Result<StoreStats, ApiError>> {
+        Box::pin(async move {
+            let entries = self.entries();
+            // Each entry is its jti and an 8-byte deadline.
+            let bytes = entries.keys().map(|jti| jti.len() + 8).sum::<usize>();
+            Ok(StoreStats {
+                entries: entries.len() as i64,
+                bytes: bytes as i64,
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,7 +112,10 @@ mod tests {
         list.deny("old", unix_now() - 10).await?;
         assert!(list.is_denied("a").await?);
         assert!(!list.is_denied("b").await?);
-        assert!(!list.is_denied("old").await?, "an expired entry is not kept");
+        assert!(
+            !list.is_denied("old").await?,
+            "an expired entry is not kept"
+        );
         Ok(())
     }
 }

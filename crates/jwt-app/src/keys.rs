@@ -165,6 +165,10 @@ fn read_key(path: &Path) -> anyhow::Result<Option<[u8; KEY_BYTES]>> {
 /// link fails if the file exists, so a concurrent start never sees a
 /// half-written key, and an existing key is never overwritten.
 fn create_key(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    }
     let mut key = [0u8; KEY_BYTES];
     OsRng.fill_bytes(&mut key);
     let tmp = temp_path(path);

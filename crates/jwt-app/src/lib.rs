@@ -11,8 +11,7 @@ pub mod tokens;
 
 use std::{sync::Arc, time::Duration};
 
-use anyhow::Context;
-use auth_core::{Core, Health, config::parse_duration};
+use auth_core::{Core, Health, config::parse_duration, stats::MeasuredStore};
 use axum::{Router, middleware};
 use clap::Parser;
 
@@ -64,6 +63,10 @@ pub struct Config {
     #[arg(long, env = "JWT_LEEWAY", default_value = "5s", value_parser = parse_duration)]
     pub jwt_leeway: Duration,
 
+    /// Serve `GET /debug/store` (refresh tokens and denylist entries held): for the compare harness.
+    #[arg(long, env = "STORE_STATS", default_value_t = false)]
+    pub store_stats: bool,
+
     /// Where logged-out access tokens are remembered until they expire; `off`
     /// keeps verification stateless and leaves the logout loophole open.
     #[arg(long, env = "DENYLIST", value_enum, default_value_t = DenylistMode::Off)]
@@ -83,22 +86,11 @@ pub struct AppState {
 /// Builds the whole router: checks the settings, loads or creates the signing
 /// key, opens and migrates the database.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
-    std::fs::create_dir_all(&config.common.data_dir).with_context(|| {
-        format!(
-            "cannot create the data folder {}",
-            config.common.data_dir.display()
-        )
-    })?;
-    // Keys and settings first: a bad secret should fail before any database work.
-    let keys = keys::load(
-        config.jwt_alg,
-        config.jwt_secret.as_ref(),
-        &config.common.data_dir,
-    )?;
-    let tokens = Tokens::new(keys, &config)?;
     if config.refresh_ttl.as_secs() == 0 {
         anyhow::bail!("REFRESH_TTL must be at least 1 second");
     }
+    // Settings and key first: a bad secret should fail before any database work.
+    let tokens = Tokens::from_config(&config)?;
 
     let core = Core::new(&config.common).await?;
     let refresh: Arc<dyn RefreshStore> =
@@ -117,11 +109,20 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             state.clone(),
             bearer::require_bearer,
         ));
+    let mut measured: Vec<(&'static str, Arc<dyn MeasuredStore>)> =
+        vec![("refresh_tokens", state.refresh.clone())];
+    if let Some(denylist) = &state.denylist {
+        measured.push(("denylist", denylist.clone()));
+    }
+    let stats = config
+        .store_stats
+        .then(|| auth_core::stats::router(config.denylist.label(), measured));
     let router = Router::new()
         .merge(auth_core::routes::public(core))
         .merge(routes::token_router(state))
         .merge(health.router())
-        .merge(protected);
+        .merge(protected)
+        .merge(stats.unwrap_or_default());
     Ok(auth_core::http::finish(
         router,
         config.common.request_timeout,

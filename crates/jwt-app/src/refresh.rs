@@ -4,7 +4,12 @@
 
 use std::time::Duration;
 
-use auth_core::{ApiError, Database, unix_now};
+use auth_core::{
+    ApiError, Database,
+    db::Backend,
+    stats::{MeasuredStore, StoreStats},
+    unix_now,
+};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use futures::future::BoxFuture;
 use rand::{RngCore, rngs::OsRng};
@@ -41,7 +46,7 @@ pub struct RefreshRecord {
 
 /// Where refresh tokens live. Boxed futures keep it object-safe, so that
 /// another store (Redis) can replace the database one.
-pub trait RefreshStore: Send + Sync {
+pub trait RefreshStore: MeasuredStore {
     /// Starts a new family (a login).
     fn issue(&self, user_id: i64) -> BoxFuture<'_, Result<IssuedRefresh, ApiError>>;
 
@@ -50,10 +55,8 @@ pub trait RefreshStore: Send + Sync {
     fn rotate<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<Rotated, ApiError>>;
 
     /// Looks a token up whatever its state, for logout.
-    fn find<'a>(
-        &'a self,
-        token: &'a str,
-    ) -> BoxFuture<'a, Result<Option<RefreshRecord>, ApiError>>;
+    fn find<'a>(&'a self, token: &'a str)
+    -> BoxFuture<'a, Result<Option<RefreshRecord>, ApiError>>;
 
     fn revoke_family<'a>(&'a self, family_id: &'a str) -> BoxFuture<'a, Result<(), ApiError>>;
 }
@@ -98,7 +101,11 @@ impl DbRefreshStore {
         })
     }
 
-    async fn record(&self, hash: &str, spent_only: bool) -> Result<Option<RefreshRecord>, ApiError> {
+    async fn record(
+        &self,
+        hash: &str,
+        spent_only: bool,
+    ) -> Result<Option<RefreshRecord>, ApiError> {
         let sql = if spent_only {
             "SELECT family_id, user_id FROM refresh_tokens WHERE token_hash = ? AND spent = 1"
         } else {
@@ -129,14 +136,18 @@ impl DbRefreshStore {
         .execute(&mut *tx)
         .await?;
         if spent.rows_affected() == 1 {
-            let row = sqlx::query(&self.db.sql(
-                "SELECT family_id, user_id FROM refresh_tokens WHERE token_hash = ?",
-            ))
+            let row = sqlx::query(
+                &self
+                    .db
+                    .sql("SELECT family_id, user_id FROM refresh_tokens WHERE token_hash = ?"),
+            )
             .bind(&hash)
             .fetch_one(&mut *tx)
             .await?;
             let record = record_from_row(&row)?;
-            let issued = self.insert(&mut tx, record.user_id, record.family_id).await?;
+            let issued = self
+                .insert(&mut tx, record.user_id, record.family_id)
+                .await?;
             tx.commit().await?;
             return Ok(Rotated {
                 user_id: record.user_id,
@@ -210,6 +221,34 @@ impl RefreshStore for DbRefreshStore {
     }
 }
 
+impl MeasuredStore for DbRefreshStore {
+    /// Every row the table holds, spent and revoked ones too: rotation leaves
+    /// them behind until they expire, and they are part of the cost.
+    fn stats(&self) -> BoxFuture<'_, Result<StoreStats, ApiError>> {
+        Box::pin(async move {
+            // Text columns as stored, plus four 8-byte integers per row.
+            let sum = "COALESCE(SUM(LENGTH(token_hash) + LENGTH(family_id) + 32), 0)";
+            let sql = match self.db.backend() {
+                Backend::MySql => {
+                    format!("SELECT COUNT(*), CAST({sum} AS SIGNED) FROM refresh_tokens")
+                }
+                Backend::Sqlite | Backend::Postgres => {
+                    format!("SELECT COUNT(*), CAST({sum} AS BIGINT) FROM refresh_tokens")
+                }
+            };
+            let row = sqlx::query(&sql).fetch_one(self.db.pool()).await?;
+            let get = |i| {
+                row.try_get::<i64, _>(i)
+                    .map_err(|e| ApiError::Internal(e.into()))
+            };
+            Ok(StoreStats {
+                entries: get(0)?,
+                bytes: get(1)?,
+            })
+        })
+    }
+}
+
 fn invalid_grant() -> ApiError {
     ApiError::InvalidGrant("the refresh token is unknown, expired or revoked; log in again".into())
 }
@@ -244,7 +283,10 @@ mod tests {
     #[test]
     fn tokens_are_256_bit_base64url_and_hashed_to_hex() {
         let token = new_token();
-        assert_eq!(URL_SAFE_NO_PAD.decode(&token).map(|b| b.len()).ok(), Some(32));
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(&token).map(|b| b.len()).ok(),
+            Some(32)
+        );
         let hash = hash_token(&token);
         assert_eq!(hash.len(), 64);
         assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));

@@ -6,7 +6,10 @@ use auth_core::{ApiError, Principal, Role, User, unix_now};
 use jsonwebtoken::{Header, Validation, errors::ErrorKind};
 use serde::{Deserialize, Serialize};
 
-use crate::{Config, keys::Keys};
+use crate::{
+    Config,
+    keys::{self, Keys},
+};
 
 /// More than a few seconds of leeway turns "expired" into "expired a while
 /// ago"; jsonwebtoken's default of 60 s is the classic surprise.
@@ -73,7 +76,9 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    pub fn new(keys: Keys, config: &Config) -> anyhow::Result<Self> {
+    /// Checks the settings, then loads (or creates) the key: nothing is
+    /// written to disk for a configuration that is refused anyway.
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         if config.jwt_leeway > Duration::from_secs(MAX_LEEWAY_SECS) {
             anyhow::bail!(
                 "JWT_LEEWAY is {:?}; at most {MAX_LEEWAY_SECS} s is allowed, \
@@ -89,6 +94,11 @@ impl Tokens {
         if config.jwt_issuer.is_empty() || config.jwt_audience.is_empty() {
             anyhow::bail!("JWT_ISSUER and JWT_AUDIENCE must not be empty");
         }
+        let keys = keys::load(
+            config.jwt_alg,
+            config.jwt_secret.as_ref(),
+            &config.common.data_dir,
+        )?;
 
         // Only the configured algorithm: a token must not choose how it is checked.
         let mut validation = Validation::new(keys.algorithm);
@@ -143,9 +153,13 @@ impl Tokens {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
-        jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| InvalidToken(describe(e.kind())))
+        // Into a `Value` first: decoding straight into `Claims` would fail on a
+        // missing `exp` before jsonwebtoken's validation could say so.
+        let data =
+            jsonwebtoken::decode::<serde_json::Value>(token, &self.keys.decoding, &self.validation)
+                .map_err(|e| InvalidToken(describe(e.kind())))?;
+        serde_json::from_value(data.claims)
+            .map_err(|_| InvalidToken("the token's claims are not as expected"))
     }
 }
 

@@ -1,0 +1,56 @@
+//! `GET /debug/store`, mounted only with `--store-stats`: what the app's
+//! server-side store holds now, asked of the store itself. The compare
+//! harness reads it for its server-state row; it is not for production.
+
+use std::sync::Arc;
+
+use axum::{Json, Router, extract::State, routing::get};
+use futures::future::{BoxFuture, try_join_all};
+use serde_json::{Value, json};
+
+use crate::ApiError;
+
+/// Entries a store holds and the bytes they take, as the store counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    pub entries: i64,
+    pub bytes: i64,
+}
+
+/// A server-side store that can say what it holds.
+pub trait MeasuredStore: Send + Sync {
+    fn stats(&self) -> BoxFuture<'_, Result<StoreStats, ApiError>>;
+}
+
+#[derive(Clone)]
+struct Measured {
+    label: &'static str,
+    stores: Vec<(&'static str, Arc<dyn MeasuredStore>)>,
+}
+
+/// The route, over the named stores (their sum is the total).
+pub fn router(label: &'static str, stores: Vec<(&'static str, Arc<dyn MeasuredStore>)>) -> Router {
+    Router::new()
+        .route("/debug/store", get(store_stats))
+        .with_state(Measured { label, stores })
+}
+
+async fn store_stats(State(m): State<Measured>) -> Result<Json<Value>, ApiError> {
+    let each = try_join_all(m.stores.iter().map(|(_, s)| s.stats())).await?;
+    let parts: serde_json::Map<String, Value> = m
+        .stores
+        .iter()
+        .zip(&each)
+        .map(|((name, _), s)| {
+            (
+                (*name).to_owned(),
+                json!({"entries": s.entries, "bytes": s.bytes}),
+            )
+        })
+        .collect();
+    let entries: i64 = each.iter().map(|s| s.entries).sum();
+    let bytes: i64 = each.iter().map(|s| s.bytes).sum();
+    Ok(Json(
+        json!({"store": m.label, "entries": entries, "bytes": bytes, "parts": parts}),
+    ))
+}

@@ -1,0 +1,84 @@
+use reqwest::StatusCode;
+use test_support::{expect_error, json, unique_email};
+
+use crate::helpers::{TestApp, challenge, claims, spawn_app, token_pair};
+
+/// An app whose `admin-...` email registers as admin, and that admin's tokens.
+async fn app_with_admin() -> (TestApp, String) {
+    let admin = unique_email("admin");
+    let app = spawn_app(&["--admin-emails", &admin]).await;
+    app.register(&admin).await;
+    let tokens = app.login(&admin).await;
+    assert_eq!(claims(&tokens.access)["role"], "admin");
+    (app, tokens.access)
+}
+
+#[tokio::test]
+async fn admin_needs_a_token_and_the_admin_role() {
+    let (app, admin_token) = app_with_admin().await;
+    let (_, user) = app.user("plain").await;
+
+    let res = app.get("/admin", None).await;
+    assert_eq!(challenge(&res), "Bearer");
+    expect_error(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+
+    let res = app.get("/admin", Some(&user.access)).await;
+    assert_eq!(challenge(&res), "Bearer error=\"insufficient_scope\"");
+    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let (status, body) = json(app.get("/admin", Some(&admin_token)).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body["message"].is_string());
+}
+
+#[tokio::test]
+async fn admins_set_roles() {
+    let (app, admin_token) = app_with_admin().await;
+    let (email, user) = app.user("promoted").await;
+
+    let (status, body) = json(app.set_role(&admin_token, &email, "admin").await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["email"], email.as_str());
+    assert_eq!(body["role"], "admin");
+
+    let res = app.set_role(&admin_token, &email, "superuser").await;
+    expect_error(res, StatusCode::BAD_REQUEST, "invalid_input").await;
+
+    let res = app
+        .set_role(&admin_token, "nobody@example.com", "admin")
+        .await;
+    expect_error(res, StatusCode::NOT_FOUND, "not_found").await;
+
+    // Still a user in the eyes of its (older) token.
+    let res = app.set_role(&user.access, &email, "user").await;
+    assert_eq!(challenge(&res), "Bearer error=\"insufficient_scope\"");
+    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+}
+
+#[tokio::test]
+async fn a_role_change_reaches_the_token_only_at_the_next_refresh() {
+    let (app, admin_token) = app_with_admin().await;
+    let (email, user) = app.user("stale").await;
+    let res = app.set_role(&admin_token, &email, "admin").await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // The lesson: the old token still says "user" until it is refreshed.
+    let res = app.get("/admin", Some(&user.access)).await;
+    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    let refreshed = token_pair(app.refresh(&user.refresh).await).await;
+    assert_eq!(claims(&refreshed.access)["role"], "admin");
+    let res = app.get("/admin", Some(&refreshed.access)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    // And back: a demotion likewise waits for the next refresh.
+    let res = app.set_role(&admin_token, &email, "user").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/admin", Some(&refreshed.access)).await.status(),
+        StatusCode::OK
+    );
+    let demoted = token_pair(app.refresh(&refreshed.refresh).await).await;
+    let res = app.get("/admin", Some(&demoted.access)).await;
+    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+}

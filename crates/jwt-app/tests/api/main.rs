@@ -1,0 +1,18 @@
+//! Black-box tests of jwt-app over real HTTP, one file per concept.
+
+#![allow(clippy::unwrap_used)]
+
+mod admin;
+mod bearer;
+mod contract;
+mod databases;
+mod eddsa;
+mod expiry;
+mod forgery;
+mod health;
+mod helpers;
+mod keys;
+mod login;
+mod logout;
+mod refresh;
+mod stats;

@@ -1,0 +1,50 @@
+//! What the server keeps per logged-in user, asked of its stores.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, spawn_app, token_pair};
+
+async fn stats(app: &TestApp) -> Value {
+    let res = app.get("/debug/store", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn refresh_rows_and_denylist_entries_are_counted() {
+    let app = spawn_app(&["--store-stats", "--denylist", "memory"]).await;
+    assert_eq!(stats(&app).await["entries"], 0);
+    let (_, first) = app.user("stats").await;
+    app.user("stats").await;
+    let s = stats(&app).await;
+    assert_eq!(
+        s["parts"]["refresh_tokens"]["entries"], 2,
+        "one refresh row per login: {s}"
+    );
+    assert!(s["bytes"].as_i64().unwrap() > 64, "{s}");
+
+    // Rotation keeps the spent row (replay detection needs it) and adds one.
+    let rotated = token_pair(app.refresh(&first.refresh).await).await;
+    assert_eq!(stats(&app).await["parts"]["refresh_tokens"]["entries"], 3);
+
+    assert_eq!(
+        app.logout(&rotated.access, None).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let s = stats(&app).await;
+    assert_eq!(
+        s["parts"]["denylist"]["entries"], 1,
+        "the logged-out jti is held: {s}"
+    );
+    assert_eq!(s["entries"], 4);
+}
+
+#[tokio::test]
+async fn stats_are_off_by_default() {
+    let app = spawn_app(&[]).await;
+    assert_eq!(
+        app.get("/debug/store", None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
