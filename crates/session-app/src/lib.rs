@@ -29,9 +29,16 @@ pub struct Config {
     #[arg(long, env = "PORT", default_value_t = 3001)]
     pub port: u16,
 
-    /// Where sessions live: `memory` (lost on restart) or `db` (the users' database).
+    /// Where sessions live: `memory` (lost on restart), `db` (the users' database)
+    /// or `redis` (REDIS_URL; shared by every instance).
     #[arg(long, env = "SESSION_STORE", value_enum, default_value_t = SessionStoreKind::Memory)]
     pub session_store: SessionStoreKind,
+
+    /// Redis for `--session-store redis`. Session keys are the bare session ids
+    /// (tower-sessions-redis-store has no key prefix): to keep apps apart, give
+    /// each its own logical database in the path, e.g. `redis://127.0.0.1:6379/2`.
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
 
     /// Lifetime of a session and of its cookie (`Max-Age`).
     #[arg(long, env = "SESSION_TTL", default_value = "24h", value_parser = auth_core::config::parse_duration)]
@@ -49,10 +56,11 @@ pub struct Config {
 /// Builds the whole server: shared routes, login/logout, sessions, CSRF check.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     let core = auth_core::Core::new(&config.common).await?;
-    let sessions = store::SessionBackend::open(config.session_store, core.db()).await?;
+    let sessions = store::SessionBackend::open(&config, core.db()).await?;
 
-    let health =
-        auth_core::Health::new("session-app", config.session_store.label()).with(core.db().clone());
+    let health = sessions.health_checks(
+        auth_core::Health::new("session-app", config.session_store.label()).with(core.db().clone()),
+    );
 
     let protected = auth_core::routes::protected(core.clone())
         .merge(routes::protected())

@@ -1,6 +1,8 @@
 //! Helpers for the black-box tests: start a router on an ephemeral port, talk to it over HTTP.
 
 pub mod contract;
+pub mod databases;
+pub mod redis;
 
 use std::{
     net::SocketAddr,
@@ -151,4 +153,23 @@ pub async fn login(
 /// True under CI (`CI=true`), where a missing service is a failure, not a skip.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A service a test needs is missing: under CI that fails the test; elsewhere
+/// the test is skipped, with a line on stderr that is hard to miss.
+pub fn skip_or_fail(what: &str) {
+    if in_ci() {
+        panic!("{what}: under CI=true a missing service is a failure, not a skip");
+    }
+    // Straight to the process' stderr: `eprintln!` would be captured by the
+    // test harness and shown only for a failing test, and a skip passes.
+    // The harness names each test's thread after the test.
+    use std::io::Write;
+    let test = std::thread::current()
+        .name()
+        .map_or(String::new(), |n| format!("{n}: "));
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED: {test}{what} (CI=true would fail)"
+    );
 }

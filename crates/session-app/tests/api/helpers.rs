@@ -21,6 +21,11 @@ pub async fn spawn_app(args: &[&str]) -> TestApp {
 }
 
 pub async fn start_in(dir: &Path, args: &[&str]) -> TestServer {
+    try_start_in(dir, args).await.unwrap()
+}
+
+/// As [`start_in`], but a server that refuses to start is an `Err`, not a panic.
+pub async fn try_start_in(dir: &Path, args: &[&str]) -> anyhow::Result<TestServer> {
     let dir = dir.to_str().unwrap();
     let base = [
         "session-app",
@@ -31,6 +36,6 @@ pub async fn start_in(dir: &Path, args: &[&str]) -> TestServer {
         "--admin-emails",
         ADMIN,
     ];
-    let config = Config::try_parse_from(base.iter().chain(args)).unwrap();
-    TestServer::start(app(config).await.unwrap()).await
+    let config = Config::try_parse_from(base.iter().chain(args))?;
+    Ok(TestServer::start(app(config).await?).await)
 }
