@@ -4,7 +4,6 @@
 mod csrf;
 mod guard;
 mod routes;
-mod stats;
 pub mod store;
 
 use std::time::Duration;
@@ -70,10 +69,13 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .merge(protected)
         .merge(health.router());
     let router = if config.store_stats {
-        router.merge(stats::router(
+        let measured = store::MeasuredSessions {
+            sessions: sessions.clone(),
+            db: core.db().clone(),
+        };
+        router.merge(auth_core::stats::router(
             config.session_store.label(),
-            sessions.clone(),
-            core.db().clone(),
+            vec![("sessions", std::sync::Arc::new(measured))],
         ))
     } else {
         router

@@ -19,7 +19,12 @@ use tower_sessions::{
 };
 use tower_sessions_sqlx_store::{MySqlStore, PostgresStore, SqliteStore};
 
-use auth_core::{ApiError, Database, Health, db::Backend};
+use auth_core::{
+    ApiError, Database, Health,
+    db::Backend,
+    stats::{MeasuredStore, StoreStats},
+};
+use futures::future::BoxFuture;
 pub use memory::MemoryStore;
 pub use redis::{RedisSessionStore, RedisSessions};
 
@@ -191,6 +196,21 @@ async fn sweep_expired<S: ExpiredDeletion>(store: S) {
         if let Err(e) = store.delete_expired().await {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }
+    }
+}
+
+/// The session store with the database it may live in, measurable for `/debug/store`.
+pub struct MeasuredSessions {
+    pub sessions: SessionBackend,
+    pub db: Database,
+}
+
+impl MeasuredStore for MeasuredSessions {
+    fn stats(&self) -> BoxFuture<'_, Result<StoreStats, ApiError>> {
+        Box::pin(async move {
+            let (entries, bytes) = self.sessions.stats(&self.db).await?;
+            Ok(StoreStats { entries, bytes })
+        })
     }
 }
 
