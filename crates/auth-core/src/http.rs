@@ -16,8 +16,9 @@ use tower_http::{
     map_response_body::MapResponseBodyLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
 };
+use tracing::Level;
 
 use crate::ApiError;
 
@@ -36,7 +37,7 @@ pub fn finish(router: Router, request_timeout: Duration) -> Router {
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
                     let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
                     tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
-                }))
+                }).on_response(DefaultOnResponse::new().level(Level::INFO)))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(middleware::map_response(json_errors))
                 .layer(MapResponseBodyLayer::new(Body::new))

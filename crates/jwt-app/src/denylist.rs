@@ -13,6 +13,8 @@ use auth_core::{
 };
 use futures::future::BoxFuture;
 
+use crate::redis::{Redis, RedisDenylist};
+
 /// Where denied `jti`s are kept. `Off` has no store at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DenylistMode {
@@ -20,6 +22,9 @@ pub enum DenylistMode {
     Off,
     /// In this process only: lost on restart, not shared between instances.
     Memory,
+    /// In Redis (`REDIS_URL`): shared by every instance, each entry expiring
+    /// with its token.
+    Redis,
 }
 
 impl DenylistMode {
@@ -28,6 +33,7 @@ impl DenylistMode {
         match self {
             Self::Off => "off",
             Self::Memory => "memory",
+            Self::Redis => "redis",
         }
     }
 }
@@ -47,11 +53,19 @@ pub trait Denylist: MeasuredStore {
 }
 
 /// The store for `mode`; `None` for `off`, so that no request makes a lookup.
-pub fn build(mode: DenylistMode) -> Option<Arc<dyn Denylist>> {
-    match mode {
+/// `redis` is the connection for `DenylistMode::Redis`.
+pub fn build(
+    mode: DenylistMode,
+    redis: Option<&Redis>,
+) -> anyhow::Result<Option<Arc<dyn Denylist>>> {
+    Ok(match mode {
         DenylistMode::Off => None,
         DenylistMode::Memory => Some(Arc::new(MemoryDenylist::default())),
-    }
+        DenylistMode::Redis => {
+            let redis = redis.ok_or_else(|| anyhow::anyhow!("DENYLIST=redis without a Redis"))?;
+            Some(Arc::new(RedisDenylist::new(redis.clone())))
+        }
+    })
 }
 
 /// A map in this process, purged of expired entries as new ones arrive so that

@@ -5,6 +5,7 @@
 pub mod bearer;
 pub mod denylist;
 pub mod keys;
+pub mod redis;
 pub mod refresh;
 pub mod routes;
 pub mod tokens;
@@ -17,7 +18,8 @@ use clap::Parser;
 
 pub use denylist::{Denylist, DenylistMode};
 pub use keys::{JwtAlg, Secret};
-pub use refresh::{DbRefreshStore, RefreshStore};
+pub use redis::{Redis, RedisDenylist, RedisRefreshStore};
+pub use refresh::{DbRefreshStore, RefreshStore, RefreshStoreKind};
 pub use tokens::{Claims, Tokens};
 
 /// jwt-app's settings, from flags or the environment.
@@ -71,6 +73,35 @@ pub struct Config {
     /// keeps verification stateless and leaves the logout loophole open.
     #[arg(long, env = "DENYLIST", value_enum, default_value_t = DenylistMode::Off)]
     pub denylist: DenylistMode,
+
+    /// Where refresh tokens live: `db` (the users' database) or `redis`
+    /// (shared by every instance, so a replay seen by one revokes on all).
+    #[arg(long, env = "REFRESH_STORE", value_enum, default_value_t = RefreshStoreKind::Db)]
+    pub refresh_store: RefreshStoreKind,
+
+    /// Redis for `--denylist redis` and `--refresh-store redis`.
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
+
+    /// Start of every Redis key this app writes, so that apps sharing a
+    /// Redis keep apart (instances that should share revocation use the same).
+    #[arg(long, env = "REDIS_PREFIX", default_value = "auth-compare:jwt:")]
+    pub redis_prefix: String,
+}
+
+impl Config {
+    /// The settings that need Redis, for messages (`None`: none does).
+    fn redis_users(&self) -> Option<&'static str> {
+        match (
+            self.denylist == DenylistMode::Redis,
+            self.refresh_store == RefreshStoreKind::Redis,
+        ) {
+            (true, true) => Some("DENYLIST/REFRESH_STORE"),
+            (true, false) => Some("DENYLIST"),
+            (false, true) => Some("REFRESH_STORE"),
+            (false, false) => None,
+        }
+    }
 }
 
 /// What every jwt-app handler and the bearer middleware share.
@@ -84,7 +115,9 @@ pub struct AppState {
 }
 
 /// Builds the whole router: checks the settings, loads or creates the signing
-/// key, opens and migrates the database.
+/// key, opens and migrates the database, and connects to Redis if a store
+/// needs it (an unreachable Redis stops the start with a message naming
+/// `REDIS_URL`; see [`redis`]).
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     if config.refresh_ttl.as_secs() == 0 {
         anyhow::bail!("REFRESH_TTL must be at least 1 second");
@@ -93,16 +126,41 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     let tokens = Tokens::from_config(&config)?;
 
     let core = Core::new(&config.common).await?;
-    let refresh: Arc<dyn RefreshStore> =
-        Arc::new(DbRefreshStore::new(core.db().clone(), config.refresh_ttl));
+    // One pool for both Redis stores.
+    let redis = match config.redis_users() {
+        Some(needed_by) => {
+            Some(Redis::connect(&config.redis_url, &config.redis_prefix, needed_by).await?)
+        }
+        None => None,
+    };
+    let refresh: Arc<dyn RefreshStore> = match (config.refresh_store, &redis) {
+        (RefreshStoreKind::Redis, Some(redis)) => {
+            Arc::new(RedisRefreshStore::new(redis.clone(), config.refresh_ttl))
+        }
+        (RefreshStoreKind::Redis, None) => anyhow::bail!("REFRESH_STORE=redis without a Redis"),
+        (RefreshStoreKind::Db, _) => {
+            Arc::new(DbRefreshStore::new(core.db().clone(), config.refresh_ttl))
+        }
+    };
+    tracing::info!(
+        denylist = config.denylist.label(),
+        refresh_store = config.refresh_store.label(),
+        "stores"
+    );
     let state = AppState {
         core: core.clone(),
         tokens: Arc::new(tokens),
         refresh,
-        denylist: denylist::build(config.denylist),
+        denylist: denylist::build(config.denylist, redis.as_ref())?,
     };
 
-    let health = Health::new("jwt-app", config.denylist.label()).with(core.db().clone());
+    // `store` stays the denylist's label (what a request pays a lookup in);
+    // the checks name Redis whenever either store lives there, so /health
+    // answers 503 when it is down.
+    let mut health = Health::new("jwt-app", config.denylist.label()).with(core.db().clone());
+    if let Some(redis) = &redis {
+        health = health.with(redis.health_check());
+    }
     let protected = auth_core::routes::protected(core.clone())
         .merge(routes::logout_router(state.clone()))
         .route_layer(middleware::from_fn_with_state(

@@ -19,7 +19,25 @@ use sqlx::{AnyConnection, Row};
 /// 256 random bits: guessing one is out of the question.
 const TOKEN_BYTES: usize = 32;
 /// A presented token longer than this cannot be ours; refuse it before hashing.
-const MAX_TOKEN_LEN: usize = 128;
+pub(crate) const MAX_TOKEN_LEN: usize = 128;
+
+/// Where refresh tokens are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RefreshStoreKind {
+    /// The `refresh_tokens` table of the users' database.
+    Db,
+    /// Redis (`REDIS_URL`): shared by every instance, expired by Redis itself.
+    Redis,
+}
+
+impl RefreshStoreKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Db => "db",
+            Self::Redis => "redis",
+        }
+    }
+}
 
 /// A refresh token handed to a client. The plaintext exists only here and in
 /// the response.
@@ -45,7 +63,10 @@ pub struct RefreshRecord {
 }
 
 /// Where refresh tokens live. Boxed futures keep it object-safe, so that
-/// another store (Redis) can replace the database one.
+/// another store ([`crate::redis::RedisRefreshStore`]) can replace the
+/// database one. Both keep the same rules: rotation spends a token atomically
+/// (exactly one of two concurrent uses wins), a replay of a spent token
+/// revokes its family.
 pub trait RefreshStore: MeasuredStore {
     /// Starts a new family (a login).
     fn issue(&self, user_id: i64) -> BoxFuture<'_, Result<IssuedRefresh, ApiError>>;
@@ -169,11 +190,7 @@ impl DbRefreshStore {
                 family = %record.family_id,
                 "refresh token replayed: family revoked"
             );
-            return Err(ApiError::InvalidGrant(
-                "this refresh token was already used; every token of its login is now revoked, \
-                 log in again"
-                    .into(),
-            ));
+            return Err(replayed());
         }
         Err(invalid_grant())
     }
@@ -249,8 +266,17 @@ impl MeasuredStore for DbRefreshStore {
     }
 }
 
-fn invalid_grant() -> ApiError {
+pub(crate) fn invalid_grant() -> ApiError {
     ApiError::InvalidGrant("the refresh token is unknown, expired or revoked; log in again".into())
+}
+
+/// The answer to a replayed (spent) token, whichever store noticed it.
+pub(crate) fn replayed() -> ApiError {
+    ApiError::InvalidGrant(
+        "this refresh token was already used; every token of its login is now revoked, \
+         log in again"
+            .into(),
+    )
 }
 
 fn record_from_row(row: &sqlx::any::AnyRow) -> Result<RefreshRecord, ApiError> {
@@ -261,7 +287,7 @@ fn record_from_row(row: &sqlx::any::AnyRow) -> Result<RefreshRecord, ApiError> {
     })
 }
 
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; TOKEN_BYTES];
     OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)

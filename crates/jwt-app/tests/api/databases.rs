@@ -1,31 +1,16 @@
 //! The refresh-token SQL on PostgreSQL and MariaDB too, not only SQLite: the
 //! placeholders differ, and so does how each database serialises the two
-//! UPDATEs of a refresh race. Skipped when the server does not answer, except
-//! under CI (`.ci/run` starts both).
+//! UPDATEs of a refresh race. Each test gets a database of its own (dropped
+//! after); skipped loudly when the server does not answer, except under CI
+//! (`.ci/run` starts both), where that fails.
 
 use reqwest::StatusCode;
-use test_support::{expect_error, in_ci};
+use test_support::{
+    databases::{Kind, TestDatabase},
+    expect_error,
+};
 
 use crate::helpers::{spawn_app, token_pair};
-
-/// The URL from `var`, else `default` if something listens on `port`.
-async fn database_url(var: &str, default: &str, port: u16) -> Option<String> {
-    if let Ok(url) = std::env::var(var) {
-        return Some(url);
-    }
-    if tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_ok()
-    {
-        return Some(default.to_owned());
-    }
-    assert!(
-        !in_ci(),
-        "{var} is unset and nothing listens on port {port}"
-    );
-    eprintln!("skipped: set {var} or start the server on port {port}");
-    None
-}
 
 async fn refresh_family_lifecycle(url: &str) {
     let app = spawn_app(&["--database-url", url]).await;
@@ -72,16 +57,14 @@ async fn refresh_family_lifecycle(url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn refresh_tokens_on_postgres() {
-    let default = "postgres://postgres@127.0.0.1:5432/test";
-    if let Some(url) = database_url("TEST_POSTGRES_URL", default, 5432).await {
-        refresh_family_lifecycle(&url).await;
+    if let Some(db) = TestDatabase::create(Kind::Postgres).await {
+        refresh_family_lifecycle(db.url()).await;
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn refresh_tokens_on_mariadb() {
-    let default = "mysql://root@127.0.0.1:3306/test";
-    if let Some(url) = database_url("TEST_MYSQL_URL", default, 3306).await {
-        refresh_family_lifecycle(&url).await;
+    if let Some(db) = TestDatabase::create(Kind::MySql).await {
+        refresh_family_lifecycle(db.url()).await;
     }
 }

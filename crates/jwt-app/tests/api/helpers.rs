@@ -1,4 +1,4 @@
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use clap::Parser;
@@ -18,7 +18,8 @@ pub const AUDIENCE: &str = "auth-compare-api";
 pub struct TestApp {
     pub server: TestServer,
     pub client: reqwest::Client,
-    pub data_dir: TempDir,
+    /// Shared with [`TestApp::sibling`]s, which use the same users' database.
+    pub data_dir: Arc<TempDir>,
     args: Vec<String>,
 }
 
@@ -39,7 +40,7 @@ pub async fn spawn_app(extra: &[&str]) -> TestApp {
 /// jwt-app with only `extra` on top of the test defaults: no `--jwt-secret`,
 /// so HS256 falls back to the key file.
 pub async fn spawn_app_without_secret(extra: &[&str]) -> TestApp {
-    let data_dir = test_support::data_dir();
+    let data_dir = Arc::new(test_support::data_dir());
     let args = extra.iter().map(|s| (*s).to_owned()).collect();
     start(data_dir, args).await
 }
@@ -56,7 +57,7 @@ pub fn config(data_dir: &Path, extra: &[String]) -> Result<Config, clap::Error> 
     Config::try_parse_from(argv)
 }
 
-async fn start(data_dir: TempDir, args: Vec<String>) -> TestApp {
+async fn start(data_dir: Arc<TempDir>, args: Vec<String>) -> TestApp {
     let config = config(data_dir.path(), &args).expect("valid test arguments");
     let app = jwt_app::app(config).await.expect("build the app");
     TestApp {
@@ -83,6 +84,13 @@ impl TestApp {
         } = self;
         server.stop().await;
         start(data_dir, args).await
+    }
+
+    /// A second instance beside this one: same arguments (so the same key
+    /// and Redis prefix) and the same users' database, as two processes of
+    /// one deployment would be.
+    pub async fn sibling(&self) -> TestApp {
+        start(self.data_dir.clone(), self.args.clone()).await
     }
 
     pub async fn register(&self, email: &str) {

@@ -14,5 +14,7 @@ mod helpers;
 mod keys;
 mod login;
 mod logout;
+mod redis;
+mod redis_fault;
 mod refresh;
 mod stats;

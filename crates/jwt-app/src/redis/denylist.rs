@@ -1,0 +1,82 @@
+//! `DENYLIST=redis`: denied `jti`s as keys that expire with their token, so
+//! that every instance sharing the Redis refuses a logged-out token at once.
+
+use auth_core::{
+    ApiError,
+    stats::{MeasuredStore, StoreStats},
+    unix_now,
+};
+use futures::future::BoxFuture;
+use tower_sessions_redis_store::fred::{interfaces::KeysInterface, types::Expiration};
+
+use super::Redis;
+use crate::denylist::{Denylist, DenylistError};
+
+const KIND: &str = "deny";
+
+/// `<prefix>deny:<jti>`, set with `EXAT` at the deadline.
+#[derive(Clone)]
+pub struct RedisDenylist {
+    redis: Redis,
+}
+
+impl RedisDenylist {
+    pub fn new(redis: Redis) -> Self {
+        Self { redis }
+    }
+}
+
+fn down(e: impl std::fmt::Display) -> DenylistError {
+    DenylistError(format!("redis: {e}"))
+}
+
+impl Denylist for RedisDenylist {
+    fn deny<'a>(&'a self, jti: &'a str, until: i64) -> BoxFuture<'a, Result<(), DenylistError>> {
+        Box::pin(async move {
+            // A token past its deadline is refused by verification anyway:
+            // nothing to remember (and EXAT in the past would be a no-op).
+            if until <= unix_now() {
+                return Ok(());
+            }
+            // The absolute deadline (not a TTL counted from now), so the key
+            // goes exactly when the token would be refused anyway, however
+            // long the request took to get here.
+            let () = self
+                .redis
+                .pool()
+                .set(
+                    self.redis.key(KIND, jti),
+                    1,
+                    Some(Expiration::EXAT(until)),
+                    None,
+                    false,
+                )
+                .await
+                .map_err(down)?;
+            Ok(())
+        })
+    }
+
+    fn is_denied<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Result<bool, DenylistError>> {
+        Box::pin(async move {
+            let n: i64 = self
+                .redis
+                .pool()
+                .exists(self.redis.key(KIND, jti))
+                .await
+                .map_err(down)?;
+            Ok(n > 0)
+        })
+    }
+}
+
+impl MeasuredStore for RedisDenylist {
+    fn stats(&self) -> BoxFuture<'_, Result<StoreStats, ApiError>> {
+        Box::pin(async move {
+            self.redis
+                .measure(&[KIND])
+                .await
+                .map_err(|e| ApiError::store_down("denylist", e))
+        })
+    }
+}

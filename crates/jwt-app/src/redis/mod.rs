@@ -1,0 +1,279 @@
+//! Redis for jwt-app: the store that lets several instances share revocation.
+//! One connection pool serves both Redis stores (`DENYLIST=redis` and
+//! `REFRESH_STORE=redis`), and /health pings it.
+//!
+//! # Key layout
+//!
+//! Every key starts with `REDIS_PREFIX` (default `auth-compare:jwt:`, written
+//! `<p>` below), so that apps, and tests, sharing one Redis never see each
+//! other's keys. Every key carries a TTL: Redis itself forgets an entry when
+//! it can no longer matter, and nothing needs sweeping.
+//!
+//! | key | type | value | expires |
+//! |---|---|---|---|
+//! | `<p>deny:<jti>` | string | `1` | at the access token's `exp` + leeway (`EXAT`): after that the token is refused anyway |
+//! | `<p>rt:<sha256 of the refresh token>` | hash | `family`, `user`, `spent` (`0`/`1`) | `REFRESH_TTL` after it was issued, like the `expires_at` of the db store |
+//! | `<p>fam:<family id>` | string | `revoked` | `REFRESH_TTL` after the revocation |
+//!
+//! A refresh token is stored as its SHA-256 only, like in the database. A
+//! spent token stays (marked `spent`) until its TTL runs out: that is what
+//! recognises a replay. A family has no key while it is live; revoking it
+//! writes its `fam:` flag, which outlives every token of the family (each
+//! expires at most `REFRESH_TTL` after it was issued, and none is issued
+//! after the flag, since rotation checks the flag in the same atomic step).
+//!
+//! Rotation is one Lua script (`EVAL`), which Redis runs atomically: read the
+//! token, check spent and revoked, mark it spent and write its successor, or
+//! on a spent token revoke the family. Of two requests presenting one token,
+//! one runs first and wins; the other finds it spent. The script derives the
+//! `fam:` key from the record, which a standalone Redis allows; on a Redis
+//! Cluster put a hash tag in the prefix (`{auth}:jwt:`) so that all of the
+//! app's keys live in one slot.
+//!
+//! # When Redis is down
+//!
+//! At start, a Redis that does not answer within [`START_TIMEOUT`] stops the
+//! server with a message naming `REDIS_URL`: a server that could only answer
+//! 503 should not pretend to start. Once running, every command gives up after
+//! [`COMMAND_TIMEOUT`] (the request gets 503 JSON; the denylist fails closed),
+//! and the pool reconnects forever in the background, so service resumes on
+//! its own when Redis is back. A Redis restarted without persistence comes
+//! back empty: the denylist forgets its tokens (they work again until `exp`)
+//! and every refresh token is gone (everyone logs in again). Run Redis with
+//! AOF or RDB persistence if that matters.
+
+pub mod denylist;
+pub mod refresh;
+
+use std::time::Duration;
+
+use anyhow::Context;
+use auth_core::{HealthCheck, db::redact, stats::StoreStats};
+use futures::future::BoxFuture;
+use tower_sessions_redis_store::fred::{
+    self,
+    clients::Pool,
+    interfaces::{ClientLike, KeysInterface},
+    types::{
+        ClusterHash, CustomCommand, FromValue,
+        config::{
+            Config, ConnectionConfig, PerformanceConfig, ReconnectPolicy, UnresponsiveConfig,
+        },
+    },
+};
+
+pub use denylist::RedisDenylist;
+pub use refresh::RedisRefreshStore;
+
+/// Connections in the pool; each one pipelines, so a few serve many requests.
+const POOL_SIZE: usize = 4;
+/// Longest a command may wait. Without it fred queues commands while it
+/// reconnects, and a request would hang as long as Redis is down; with it the
+/// request gets its 503 within this bound.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
+/// Longest the start waits for Redis before giving up with a message.
+pub const START_TIMEOUT: Duration = Duration::from_secs(5);
+/// Keys asked for per `SCAN` step.
+const SCAN_COUNT: u32 = 1_000;
+
+/// The shared pool and the key prefix. Cheap to clone: the pool is a handle.
+#[derive(Clone)]
+pub struct Redis {
+    pool: Pool,
+    prefix: String,
+}
+
+impl Redis {
+    /// Connects, or fails within [`START_TIMEOUT`] with a message naming the
+    /// URL and `needed_by` (the settings that asked for Redis).
+    pub async fn connect(url: &str, prefix: &str, needed_by: &str) -> anyhow::Result<Self> {
+        let shown = redact(url);
+        let config = Config::from_url(url)
+            .with_context(|| format!("REDIS_URL `{shown}` is not a valid Redis URL"))?;
+        let perf = PerformanceConfig {
+            default_command_timeout: COMMAND_TIMEOUT,
+            ..PerformanceConfig::default()
+        };
+        let connection = ConnectionConfig {
+            connection_timeout: COMMAND_TIMEOUT,
+            internal_command_timeout: COMMAND_TIMEOUT,
+            // A connection that stops answering (a frozen host keeps the TCP
+            // connection open) is closed and reconnected, instead of timing
+            // out every command forever.
+            unresponsive: UnresponsiveConfig {
+                max_timeout: Some(Duration::from_secs(5)),
+                interval: Duration::from_secs(1),
+            },
+            ..ConnectionConfig::default()
+        };
+        // Without a policy fred never reconnects once Redis went away, and the
+        // server would answer 503 until restarted. 0 attempts = retry forever;
+        // 100 ms doubling up to 1 s, so a returning Redis is used within about
+        // a second.
+        let policy = ReconnectPolicy::new_exponential(0, 100, 1_000, 2);
+        let pool = Pool::new(
+            config,
+            Some(perf),
+            Some(connection),
+            Some(policy),
+            POOL_SIZE,
+        )
+        .with_context(|| format!("cannot set up the Redis client for {shown}"))?;
+        let hint = format!(
+            "is Redis running? (`just redis` starts one; set REDIS_URL, or choose another {needed_by})"
+        );
+        // `init` connects every client and returns the first error; on failure
+        // it also stops the connection tasks, so nothing keeps retrying.
+        match tokio::time::timeout(START_TIMEOUT, pool.init()).await {
+            Ok(Ok(_connection_task)) => {}
+            Ok(Err(e)) => anyhow::bail!(
+                "cannot connect to Redis at REDIS_URL={shown} ({needed_by}=redis): {e}; {hint}"
+            ),
+            Err(_) => {
+                let _ = pool.quit().await;
+                anyhow::bail!(
+                    "Redis at REDIS_URL={shown} did not answer within {START_TIMEOUT:?} \
+                     ({needed_by}=redis); {hint}"
+                )
+            }
+        }
+        tracing::info!(url = %shown, prefix, "connected to Redis");
+        Ok(Self {
+            pool,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// `<prefix><kind>:<id>`.
+    pub fn key(&self, kind: &str, id: &str) -> String {
+        format!("{}{kind}:{id}", self.prefix)
+    }
+
+    /// What /health asks: a `PING` round trip.
+    pub fn health_check(&self) -> RedisCheck {
+        RedisCheck(self.pool.clone())
+    }
+
+    /// Runs `script` with `EVAL`. fred's own `eval` sits behind its
+    /// `i-scripts` feature, which the re-export we build on does not enable;
+    /// EVAL as a custom command is the same bytes on the wire. Redis caches
+    /// the compiled script by its hash, so resending the text costs little.
+    pub async fn eval<R: FromValue>(
+        &self,
+        script: &str,
+        keys: &[&str],
+        args: &[&str],
+    ) -> Result<R, fred::error::Error> {
+        // Routed by the first key, as fred's `eval` would on a cluster.
+        let slot = keys
+            .first()
+            .map(|k| fred::util::redis_keyslot(k.as_bytes()));
+        let command = CustomCommand::new_static("EVAL", ClusterHash::from(slot), false);
+        let mut argv = Vec::with_capacity(2 + keys.len() + args.len());
+        argv.push(script.to_owned());
+        argv.push(keys.len().to_string());
+        argv.extend(keys.iter().map(|k| (*k).to_owned()));
+        argv.extend(args.iter().map(|a| (*a).to_owned()));
+        self.pool.custom(command, argv).await
+    }
+
+    /// Keys under `<prefix><kind>:` and their bytes, walked with `SCAN` (never
+    /// `KEYS`, which blocks Redis while it walks them all). The bytes are
+    /// those of the data itself: the key name (for the denylist the jti *is*
+    /// the key) plus the string value, or a hash's field names and values,
+    /// comparable with what the db and memory stores count. Redis' own
+    /// per-key overhead, which `MEMORY USAGE` would add, is left out.
+    pub async fn measure(&self, kinds: &[&str]) -> Result<StoreStats, fred::error::Error> {
+        let mut stats = StoreStats::default();
+        for kind in kinds {
+            let pattern = format!("{}{kind}:*", glob_escape(&self.prefix));
+            let mut cursor = "0".to_owned();
+            loop {
+                let (next, keys): (String, Vec<String>) = self
+                    .pool
+                    .scan_page(cursor, pattern.as_str(), Some(SCAN_COUNT), None)
+                    .await?;
+                if !keys.is_empty() {
+                    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                    // One round trip per page; a key that expired since SCAN
+                    // saw it is skipped by the script.
+                    let (entries, bytes): (i64, i64) = self.eval(MEASURE, &keys, &[]).await?;
+                    stats.entries += entries;
+                    stats.bytes += bytes;
+                }
+                if next == "0" {
+                    break;
+                }
+                cursor = next;
+            }
+        }
+        Ok(stats)
+    }
+}
+
+/// Counts the keys given and the bytes of their names and contents.
+const MEASURE: &str = r"
+local entries, bytes = 0, 0
+for _, key in ipairs(KEYS) do
+  local kind = redis.call('TYPE', key)['ok']
+  if kind == 'string' then
+    entries = entries + 1
+    bytes = bytes + #key + redis.call('STRLEN', key)
+  elseif kind == 'hash' then
+    entries = entries + 1
+    bytes = bytes + #key
+    for _, part in ipairs(redis.call('HGETALL', key)) do
+      bytes = bytes + #part
+    end
+  end
+end
+return {entries, bytes}
+";
+
+/// `s` with the glob characters of `SCAN MATCH` escaped, so that a prefix
+/// such as `{auth}:jwt:` or `a*b:` matches only itself.
+fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// /health's line for Redis.
+pub struct RedisCheck(Pool);
+
+impl HealthCheck for RedisCheck {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            let pong: String = self.0.ping(None).await.map_err(|e| format!("redis: {e}"))?;
+            if pong == "PONG" {
+                Ok(())
+            } else {
+                Err(format!("redis answered PING with {pong:?}"))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_characters_in_the_prefix_are_escaped() {
+        assert_eq!(glob_escape("auth-compare:jwt:"), "auth-compare:jwt:");
+        assert_eq!(glob_escape("{a}*?[x]\\:"), "{a}\\*\\?\\[x\\]\\\\:");
+    }
+}
