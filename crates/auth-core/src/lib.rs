@@ -10,6 +10,7 @@ pub mod http;
 pub mod json;
 pub mod password;
 pub mod principal;
+pub mod redis;
 pub mod routes;
 pub mod serve;
 pub mod stats;

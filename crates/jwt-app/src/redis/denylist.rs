@@ -1,13 +1,13 @@
 //! `DENYLIST=redis`: denied `jti`s as keys that expire with their token, so
 //! that every instance sharing the Redis refuses a logged-out token at once.
 
+use auth_core::redis::fred::{interfaces::KeysInterface, types::Expiration};
 use auth_core::{
     ApiError,
     stats::{MeasuredStore, StoreStats},
     unix_now,
 };
 use futures::future::BoxFuture;
-use tower_sessions_redis_store::fred::{interfaces::KeysInterface, types::Expiration};
 
 use super::Redis;
 use crate::denylist::{Denylist, DenylistError};

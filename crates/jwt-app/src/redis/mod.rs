@@ -32,10 +32,10 @@
 //!
 //! # When Redis is down
 //!
-//! At start, a Redis that does not answer within [`START_TIMEOUT`] stops the
+//! At start, a Redis that does not answer within [`auth_core::redis::START_TIMEOUT`] stops the
 //! server with a message naming `REDIS_URL`: a server that could only answer
 //! 503 should not pretend to start. Once running, every command gives up after
-//! [`COMMAND_TIMEOUT`] (the request gets 503 JSON; the denylist fails closed),
+//! [`auth_core::redis::COMMAND_TIMEOUT`] (the request gets 503 JSON; the denylist fails closed),
 //! and the pool reconnects forever in the background, so service resumes on
 //! its own when Redis is back. A Redis restarted without persistence comes
 //! back empty: the denylist forgets its tokens (they work again until `exp`)
@@ -45,34 +45,22 @@
 pub mod denylist;
 pub mod refresh;
 
-use std::time::Duration;
-
-use anyhow::Context;
-use auth_core::{HealthCheck, db::redact, stats::StoreStats};
-use futures::future::BoxFuture;
-use tower_sessions_redis_store::fred::{
-    self,
-    clients::Pool,
-    interfaces::{ClientLike, KeysInterface},
-    types::{
-        ClusterHash, CustomCommand, FromValue,
-        config::{
-            Config, ConnectionConfig, PerformanceConfig, ReconnectPolicy, UnresponsiveConfig,
+use auth_core::{
+    redis::{
+        RedisCheck,
+        fred::{
+            self,
+            clients::Pool,
+            interfaces::{ClientLike, KeysInterface},
+            types::{ClusterHash, CustomCommand, FromValue},
         },
     },
+    stats::StoreStats,
 };
 
 pub use denylist::RedisDenylist;
 pub use refresh::RedisRefreshStore;
 
-/// Connections in the pool; each one pipelines, so a few serve many requests.
-const POOL_SIZE: usize = 4;
-/// Longest a command may wait. Without it fred queues commands while it
-/// reconnects, and a request would hang as long as Redis is down; with it the
-/// request gets its 503 within this bound.
-pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
-/// Longest the start waits for Redis before giving up with a message.
-pub const START_TIMEOUT: Duration = Duration::from_secs(5);
 /// Keys asked for per `SCAN` step.
 const SCAN_COUNT: u32 = 1_000;
 
@@ -84,60 +72,10 @@ pub struct Redis {
 }
 
 impl Redis {
-    /// Connects, or fails within [`START_TIMEOUT`] with a message naming the
+    /// Connects, or fails within [`auth_core::redis::START_TIMEOUT`] with a message naming the
     /// URL and `needed_by` (the settings that asked for Redis).
     pub async fn connect(url: &str, prefix: &str, needed_by: &str) -> anyhow::Result<Self> {
-        let shown = redact(url);
-        let config = Config::from_url(url)
-            .with_context(|| format!("REDIS_URL `{shown}` is not a valid Redis URL"))?;
-        let perf = PerformanceConfig {
-            default_command_timeout: COMMAND_TIMEOUT,
-            ..PerformanceConfig::default()
-        };
-        let connection = ConnectionConfig {
-            connection_timeout: COMMAND_TIMEOUT,
-            internal_command_timeout: COMMAND_TIMEOUT,
-            // A connection that stops answering (a frozen host keeps the TCP
-            // connection open) is closed and reconnected, instead of timing
-            // out every command forever.
-            unresponsive: UnresponsiveConfig {
-                max_timeout: Some(Duration::from_secs(5)),
-                interval: Duration::from_secs(1),
-            },
-            ..ConnectionConfig::default()
-        };
-        // Without a policy fred never reconnects once Redis went away, and the
-        // server would answer 503 until restarted. 0 attempts = retry forever;
-        // 100 ms doubling up to 1 s, so a returning Redis is used within about
-        // a second.
-        let policy = ReconnectPolicy::new_exponential(0, 100, 1_000, 2);
-        let pool = Pool::new(
-            config,
-            Some(perf),
-            Some(connection),
-            Some(policy),
-            POOL_SIZE,
-        )
-        .with_context(|| format!("cannot set up the Redis client for {shown}"))?;
-        let hint = format!(
-            "is Redis running? (`just redis` starts one; set REDIS_URL, or choose another {needed_by})"
-        );
-        // `init` connects every client and returns the first error; on failure
-        // it also stops the connection tasks, so nothing keeps retrying.
-        match tokio::time::timeout(START_TIMEOUT, pool.init()).await {
-            Ok(Ok(_connection_task)) => {}
-            Ok(Err(e)) => anyhow::bail!(
-                "cannot connect to Redis at REDIS_URL={shown} ({needed_by}=redis): {e}; {hint}"
-            ),
-            Err(_) => {
-                let _ = pool.quit().await;
-                anyhow::bail!(
-                    "Redis at REDIS_URL={shown} did not answer within {START_TIMEOUT:?} \
-                     ({needed_by}=redis); {hint}"
-                )
-            }
-        }
-        tracing::info!(url = %shown, prefix, "connected to Redis");
+        let pool = auth_core::redis::connect(url, needed_by).await?;
         Ok(Self {
             pool,
             prefix: prefix.to_owned(),
@@ -155,7 +93,10 @@ impl Redis {
 
     /// What /health asks: a `PING` round trip.
     pub fn health_check(&self) -> RedisCheck {
-        RedisCheck(self.pool.clone())
+        RedisCheck {
+            name: "redis",
+            pool: self.pool.clone(),
+        }
     }
 
     /// Runs `script` with `EVAL`. fred's own `eval` sits behind its
@@ -245,26 +186,6 @@ fn glob_escape(s: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// /health's line for Redis.
-pub struct RedisCheck(Pool);
-
-impl HealthCheck for RedisCheck {
-    fn name(&self) -> &'static str {
-        "redis"
-    }
-
-    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            let pong: String = self.0.ping(None).await.map_err(|e| format!("redis: {e}"))?;
-            if pong == "PONG" {
-                Ok(())
-            } else {
-                Err(format!("redis answered PING with {pong:?}"))
-            }
-        })
-    }
 }
 
 #[cfg(test)]

@@ -5,16 +5,16 @@
 
 use std::time::Duration;
 
+use auth_core::redis::fred::{
+    self,
+    interfaces::{HashesInterface, KeysInterface},
+    types::Expiration,
+};
 use auth_core::{
     ApiError,
     stats::{MeasuredStore, StoreStats},
 };
 use futures::future::BoxFuture;
-use tower_sessions_redis_store::fred::{
-    self,
-    interfaces::{HashesInterface, KeysInterface},
-    types::Expiration,
-};
 
 use super::Redis;
 use crate::refresh::{

@@ -10,15 +10,15 @@ use std::{
     time::Duration,
 };
 
-use jwt_app::refresh::hash_token;
-use reqwest::StatusCode;
-use serde_json::{Value, json};
-use test_support::{expect_error, json, redis::shared_redis_url};
-use tower_sessions_redis_store::fred::{
+use auth_core::redis::fred::{
     clients::Client,
     interfaces::{ClientLike, HashesInterface, KeysInterface},
     types::config::Config as FredConfig,
 };
+use jwt_app::refresh::hash_token;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use test_support::{expect_error, json, redis::shared_redis_url};
 
 use crate::helpers::{
     TestApp, challenge, claims, expect_invalid_token, now, spawn_app, token_pair,
@@ -118,9 +118,7 @@ impl Drop for Prefix {
 
 /// A client of our own to look at keys as an operator would, apart from the
 /// pool of the server under test.
-pub async fn inspector(
-    url: &str,
-) -> Result<Client, tower_sessions_redis_store::fred::error::Error> {
+pub async fn inspector(url: &str) -> Result<Client, auth_core::redis::fred::error::Error> {
     let client = Client::new(FredConfig::from_url(url)?, None, None, None);
     client.init().await?;
     Ok(client)

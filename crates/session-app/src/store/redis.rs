@@ -17,11 +17,7 @@
 //! Without a key prefix, the namespace of the sessions is the Redis logical
 //! database named in `REDIS_URL` (`redis://host:6379/2`).
 
-use std::time::Duration;
-
-use anyhow::Context;
 use async_trait::async_trait;
-use futures::future::BoxFuture;
 use tower_sessions::{
     SessionStore,
     session::{Id, Record},
@@ -29,25 +25,11 @@ use tower_sessions::{
 };
 use tower_sessions_redis_store::{
     RedisStore,
-    fred::{
-        clients::Pool,
-        interfaces::{ClientLike, KeysInterface},
-        types::config::{
-            Config, ConnectionConfig, PerformanceConfig, ReconnectPolicy, UnresponsiveConfig,
-        },
-    },
+    fred::{clients::Pool, interfaces::KeysInterface},
 };
 
-use auth_core::{HealthCheck, db::redact};
+use auth_core::redis::RedisCheck;
 
-/// Connections in the pool; each one pipelines, so a few serve many requests.
-const POOL_SIZE: usize = 4;
-/// Longest a store command may wait. Without it fred queues a command while it
-/// reconnects and the request would hang as long as Redis is down; with it the
-/// request gets its 503 within this bound.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(2);
-/// Longest the start may wait for Redis before giving up with a message.
-const START_TIMEOUT: Duration = Duration::from_secs(5);
 /// A session id in its cookie form: 16 bytes, base64url without padding.
 const ID_LEN: usize = 22;
 
@@ -63,62 +45,12 @@ pub struct RedisSessions {
 }
 
 impl RedisSessions {
-    /// Connects, or fails within [`START_TIMEOUT`] with a message that names
+    /// Connects, or fails within [`auth_core::redis::START_TIMEOUT`] with a message that names
     /// the URL: a server that cannot reach its store at start says so at once
     /// rather than answering 503 to everything. Once it runs, a lost Redis is
     /// reconnected to forever.
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let shown = redact(url);
-        let config = Config::from_url(url)
-            .with_context(|| format!("REDIS_URL `{shown}` is not a valid Redis URL"))?;
-        let perf = PerformanceConfig {
-            default_command_timeout: COMMAND_TIMEOUT,
-            ..PerformanceConfig::default()
-        };
-        let connection = ConnectionConfig {
-            connection_timeout: COMMAND_TIMEOUT,
-            internal_command_timeout: COMMAND_TIMEOUT,
-            // A connection that stops answering (a frozen host keeps the TCP
-            // connection open) is closed and reconnected instead of timing out
-            // every command forever.
-            unresponsive: UnresponsiveConfig {
-                max_timeout: Some(Duration::from_secs(5)),
-                interval: Duration::from_secs(1),
-            },
-            ..ConnectionConfig::default()
-        };
-        // Without a policy fred never reconnects after Redis went away, and the
-        // server would answer 503 until restarted. 0 attempts = retry forever;
-        // 100 ms doubling up to 1 s, so recovery is seen within about a second.
-        let policy = ReconnectPolicy::new_exponential(0, 100, 1_000, 2);
-        let pool = Pool::new(
-            config,
-            Some(perf),
-            Some(connection),
-            Some(policy),
-            POOL_SIZE,
-        )
-        .with_context(|| format!("cannot set up the Redis client for {shown}"))?;
-        // `init` connects every client and returns the first error; on failure it
-        // also stops the connection tasks, so nothing keeps retrying behind us.
-        let started = tokio::time::timeout(START_TIMEOUT, pool.init()).await;
-        let hint = "is Redis running? (`just redis` starts one; or choose another SESSION_STORE)";
-        match started {
-            Ok(Ok(_connection_task)) => {}
-            Ok(Err(e)) => {
-                anyhow::bail!(
-                    "cannot connect to Redis at {shown} (SESSION_STORE=redis): {e}; {hint}"
-                )
-            }
-            Err(_) => {
-                // Stop the pending connection attempts before giving up.
-                let _ = pool.quit().await;
-                anyhow::bail!(
-                    "Redis at {shown} did not answer within {START_TIMEOUT:?} (SESSION_STORE=redis); {hint}"
-                )
-            }
-        }
-        tracing::info!(url = %shown, "session store: Redis");
+        let pool = auth_core::redis::connect(url, "SESSION_STORE").await?;
         Ok(Self {
             store: RedisSessionStore(RedisStore::new(pool.clone())),
             pool,
@@ -167,7 +99,10 @@ impl RedisSessions {
 
     /// What /health asks: a `PING` round trip.
     pub fn health_check(&self) -> RedisCheck {
-        RedisCheck(self.pool.clone())
+        RedisCheck {
+            name: "session_store",
+            pool: self.pool.clone(),
+        }
     }
 }
 
@@ -200,25 +135,5 @@ impl SessionStore for RedisSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         self.0.delete(id).await
-    }
-}
-
-/// /health's line for the session store in Redis.
-pub struct RedisCheck(Pool);
-
-impl HealthCheck for RedisCheck {
-    fn name(&self) -> &'static str {
-        "session_store"
-    }
-
-    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            let pong: String = self.0.ping(None).await.map_err(|e| format!("redis: {e}"))?;
-            if pong == "PONG" {
-                Ok(())
-            } else {
-                Err(format!("redis answered PING with {pong:?}"))
-            }
-        })
     }
 }
