@@ -1,0 +1,426 @@
+//! The measured table and its three renderings. The JSON is the stable,
+//! versioned interface; the table and the markdown are for people.
+
+use serde::{Serialize, Serializer, ser::SerializeMap};
+use serde_json::Value;
+
+/// Bumped whenever a field of the JSON changes meaning or goes away.
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub version: u32,
+    pub machine: Machine,
+    pub configurations: Vec<String>,
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+/// Where and how the numbers were taken: speeds mean little without it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub cores: usize,
+    pub os: String,
+    pub arch: String,
+    pub cpu: Option<String>,
+    pub bcrypt_cost: u32,
+    pub quick: bool,
+    /// `release` or `debug`: the servers run in the harness's own build.
+    pub profile: String,
+    pub date: String,
+}
+
+impl Machine {
+    pub fn here(bcrypt_cost: u32, quick: bool) -> Self {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_owned())
+            });
+        let date = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        Self {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            os: std::env::consts::OS.to_owned(),
+            arch: std::env::consts::ARCH.to_owned(),
+            cpu,
+            bcrypt_cost,
+            quick,
+            profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_owned(),
+            date,
+        }
+    }
+
+    /// One line for the head of the table.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} cores{} · {}/{} · bcrypt cost {} · {} run · {} build · {}",
+            self.cores,
+            self.cpu
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            self.os,
+            self.arch,
+            self.bcrypt_cost,
+            if self.quick { "quick" } else { "full" },
+            self.profile,
+            self.date
+        )
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    pub id: String,
+    pub title: String,
+    pub claim: String,
+    pub lesson: String,
+    /// In column order: a JSON object whose keys keep the table's order.
+    #[serde(serialize_with = "ordered_map")]
+    pub results: Vec<(String, Cell)>,
+}
+
+/// One measured cell.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cell {
+    /// Short text for the table.
+    pub outcome: String,
+    /// The number or HTTP status the outcome rests on.
+    pub value: Value,
+    /// Whether this is what the contract says must happen.
+    pub expected: bool,
+}
+
+impl Cell {
+    pub fn new(outcome: impl Into<String>, value: impl Into<Value>, expected: bool) -> Self {
+        Self {
+            outcome: outcome.into(),
+            value: value.into(),
+            expected,
+        }
+    }
+
+    /// A cell that could not be measured: never what the contract says.
+    pub fn error(e: &anyhow::Error) -> Self {
+        let first = format!("{e:#}");
+        let first = first.lines().next().unwrap_or_default();
+        let short: String = first.chars().take(160).collect();
+        Self::new(format!("error: {short}"), Value::Null, false)
+    }
+}
+
+fn ordered_map<S: Serializer>(results: &[(String, Cell)], s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(results.len()))?;
+    for (k, v) in results {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Markdown,
+    Json,
+}
+
+impl Report {
+    /// `scenario/configuration: outcome` for every cell the contract rules out.
+    pub fn unexpected(&self) -> Vec<String> {
+        self.scenarios
+            .iter()
+            .flat_map(|s| {
+                s.results
+                    .iter()
+                    .filter(|(_, cell)| !cell.expected)
+                    .map(move |(config, cell)| format!("{}/{config}: {}", s.id, cell.outcome))
+            })
+            .collect()
+    }
+
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Table => self.table(TABLE_WIDTH),
+            Format::Markdown => self.markdown(),
+            Format::Json => {
+                let mut json = serde_json::to_string_pretty(self).unwrap_or_else(|e| {
+                    format!("{{\"error\": \"cannot render the report: {e}\"}}")
+                });
+                json.push('\n');
+                json
+            }
+        }
+    }
+
+    fn cell<'a>(&'a self, scenario: &'a ScenarioReport, config: &str) -> Option<&'a Cell> {
+        scenario
+            .results
+            .iter()
+            .find(|(c, _)| c == config)
+            .map(|(_, cell)| cell)
+    }
+
+    /// Plain-text columns that fit `width` characters; each row is the
+    /// scenario, its cells (wrapped), then its lesson on a line of its own.
+    pub fn table(&self, width: usize) -> String {
+        const FIRST: usize = 18;
+        const GAP: &str = " │ ";
+        let n = self.configurations.len().max(1);
+        let col = ((width.saturating_sub(FIRST + GAP.chars().count() * n)) / n).max(12);
+        let mut rule = "─".repeat(FIRST);
+        for _ in 0..n {
+            rule.push_str(&format!("─┼─{}", "─".repeat(col)));
+        }
+        let mut out = String::new();
+        out.push_str(&format!(
+            "compare: server-side sessions vs JWTs, measured\n{}\n\n",
+            wrap(&self.machine.summary(), width).join("\n")
+        ));
+        let mut head = vec![pad("scenario", FIRST)];
+        head.extend(self.configurations.iter().map(|c| pad(c, col)));
+        out.push_str(head.join(GAP).trim_end());
+        out.push('\n');
+        out.push_str(&rule);
+        out.push('\n');
+        for (i, s) in self.scenarios.iter().enumerate() {
+            let mut columns = vec![wrap(&format!("{}. {}", i + 1, s.title), FIRST)];
+            for config in &self.configurations {
+                let text = match self.cell(s, config) {
+                    Some(cell) if cell.expected => cell.outcome.clone(),
+                    Some(cell) => format!("✗ {}", cell.outcome),
+                    None => "not run".to_owned(),
+                };
+                columns.push(wrap(&text, col));
+            }
+            let height = columns.iter().map(Vec::len).max().unwrap_or(1);
+            for line in 0..height {
+                let mut row = Vec::new();
+                for (j, column) in columns.iter().enumerate() {
+                    let w = if j == 0 { FIRST } else { col };
+                    row.push(pad(column.get(line).map_or("", String::as_str), w));
+                }
+                out.push_str(row.join(GAP).trim_end());
+                out.push('\n');
+            }
+            for line in wrap(&format!("→ {}", s.lesson), width.saturating_sub(2)) {
+                out.push_str(&format!("  {line}\n"));
+            }
+            out.push_str(&rule);
+            out.push('\n');
+        }
+        let unexpected = self.unexpected();
+        if unexpected.is_empty() {
+            out.push_str("Every cell is what the contract says.\n");
+        } else {
+            out.push_str(&format!(
+                "✗ {} cell(s) differ from the contract: {}\n",
+                unexpected.len(),
+                unexpected.join("; ")
+            ));
+        }
+        out
+    }
+
+    /// A GitHub table of the cells, then each scenario's claim and lesson.
+    pub fn markdown(&self) -> String {
+        let mut out = format!(
+            "Measured by `cargo compare` on {}.\n\n",
+            self.machine.summary()
+        );
+        out.push_str("| scenario |");
+        for c in &self.configurations {
+            out.push_str(&format!(" {} |", md_escape(c)));
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---|".repeat(self.configurations.len()));
+        out.push('\n');
+        for (i, s) in self.scenarios.iter().enumerate() {
+            out.push_str(&format!("| {}. {} |", i + 1, md_escape(&s.title)));
+            for config in &self.configurations {
+                let text = match self.cell(s, config) {
+                    Some(cell) if cell.expected => md_escape(&cell.outcome),
+                    Some(cell) => format!("**✗** {}", md_escape(&cell.outcome)),
+                    None => "not run".to_owned(),
+                };
+                out.push_str(&format!(" {text} |"));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+        for (i, s) in self.scenarios.iter().enumerate() {
+            out.push_str(&format!(
+                "{}. **{}**. Claimed: {} Measured: {}\n",
+                i + 1,
+                md_escape(&s.title),
+                s.claim,
+                s.lesson
+            ));
+        }
+        out
+    }
+}
+
+const TABLE_WIDTH: usize = 120;
+
+fn pad(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    format!("{s}{}", " ".repeat(width.saturating_sub(n)))
+}
+
+/// Words into lines of at most `width` characters; a longer word is cut.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        while word.len() > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            lines.push(word.drain(..width).collect());
+        }
+        let word: String = word.into_iter().collect();
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Report {
+        let cells = |a: u16, b: u16| {
+            vec![
+                (
+                    "session/memory".to_owned(),
+                    Cell::new("401 after logout", a, true),
+                ),
+                (
+                    "jwt".to_owned(),
+                    Cell::new("200 | still works", b, b == 200),
+                ),
+            ]
+        };
+        Report {
+            version: VERSION,
+            machine: Machine {
+                cores: 2,
+                os: "linux".into(),
+                arch: "x86_64".into(),
+                cpu: None,
+                bcrypt_cost: 10,
+                quick: true,
+                profile: "debug".into(),
+                date: "2026-11-01T00:00:00Z".into(),
+            },
+            configurations: vec!["session/memory".into(), "jwt".into()],
+            scenarios: vec![
+                ScenarioReport {
+                    id: "logout-replay".into(),
+                    title: "Logout, then replay".into(),
+                    claim: "JWTs cannot be revoked.".into(),
+                    lesson: "The loophole is real.".into(),
+                    results: cells(401, 200),
+                },
+                ScenarioReport {
+                    id: "tampering".into(),
+                    title: "Tampering".into(),
+                    claim: "Signed tokens cannot be forged.".into(),
+                    lesson: "Both refuse.".into(),
+                    results: cells(401, 401),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn json_has_the_versioned_shape_with_results_in_column_order() {
+        let text = sample().render(Format::Json);
+        let v: Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["machine"]["cores"], 2);
+        assert_eq!(v["machine"]["bcrypt_cost"], 10);
+        assert_eq!(v["configurations"], json!(["session/memory", "jwt"]));
+        let s = &v["scenarios"][0];
+        for key in ["id", "title", "claim", "lesson", "results"] {
+            assert!(s.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(
+            s["results"]["session/memory"],
+            json!({"outcome": "401 after logout", "value": 401, "expected": true})
+        );
+        assert_eq!(s["results"]["jwt"]["value"], 200);
+        let memory = text.find("\"session/memory\": {").expect("session cell");
+        let jwt = text.find("\"jwt\": {").expect("jwt cell");
+        assert!(memory < jwt, "results keep the column order");
+    }
+
+    #[test]
+    fn markdown_is_a_table_with_one_row_per_scenario() {
+        let md = sample().markdown();
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        assert_eq!(rows.len(), 2 + 2, "header, separator and two scenarios");
+        assert_eq!(rows[0], "| scenario | session/memory | jwt |");
+        assert_eq!(rows[1], "|---|---|---|");
+        assert!(rows[2].starts_with("| 1. Logout, then replay | 401 after logout |"));
+        assert!(
+            rows[3].contains("**✗** 200 \\| still works"),
+            "unexpected cells are marked and pipes escaped: {}",
+            rows[3]
+        );
+        for row in &rows {
+            let cells = row.matches('|').count() - row.matches("\\|").count();
+            assert_eq!(cells, 4, "every row has the same columns: {row}");
+        }
+        assert!(md.contains(
+            "1. **Logout, then replay**. Claimed: JWTs cannot be revoked. Measured: The loophole"
+        ));
+    }
+
+    #[test]
+    fn table_fits_the_width_and_names_unexpected_cells() {
+        let table = sample().table(120);
+        for line in table.lines() {
+            assert!(line.chars().count() <= 120, "too wide: {line}");
+        }
+        assert!(table.contains("→ The loophole is real."));
+        assert!(table.contains("✗ 200 | still works"));
+        assert_eq!(
+            sample().unexpected(),
+            vec!["tampering/jwt: 200 | still works"]
+        );
+    }
+
+    #[test]
+    fn wrap_keeps_words_and_cuts_only_long_ones() {
+        assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
+        assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
+        assert_eq!(wrap("", 5), vec![""]);
+    }
+}

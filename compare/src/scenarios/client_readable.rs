@@ -1,0 +1,94 @@
+//! Row 11: What the client can read: the JWT decoded without any key, against an
+//! opaque session id.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use futures::future::LocalBoxFuture;
+use serde_json::Value;
+
+use super::{Configs, Measured, Scenario, each};
+use crate::{
+    Cell, Configuration, Lab,
+    explain::decode_jwt,
+    http::{self, Credential},
+};
+
+pub const SCENARIO: Scenario = Scenario {
+    id: "client-readable",
+    title: "What the client can read",
+    claim: "A JWT is self-contained: the client can read the user's data from it.",
+    lesson: "Anyone holding the JWT reads every claim without a key: signed is not encrypted, \
+             so nothing secret goes in a JWT. The session id is random bytes naming a record \
+             the client never sees, in a cookie page scripts cannot read (HttpOnly).",
+    run,
+};
+
+fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
+    Box::pin(async move {
+        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
+    })
+}
+
+async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
+    let server = lab.start(config, &[]).await?;
+    let http = lab.http(config)?;
+    let email = http::register(&http, &server, "reader").await?;
+    let (credential, login) = http::login(&http, &server, &email).await?;
+    match &credential {
+        Credential::Cookie(_) => {
+            let id = credential.value();
+            let bits = URL_SAFE_NO_PAD.decode(id).map_or(0, |b| b.len() * 8);
+            let readable = claims_in(id);
+            let http_only = login.set_cookie("sid").is_some_and(|c| {
+                c.split(';')
+                    .any(|a| a.trim().eq_ignore_ascii_case("HttpOnly"))
+            });
+            lab.note(
+                config.name,
+                &format!("the cookie value {id:?} decodes to {bits} random bits, no data"),
+            );
+            Ok(Cell::new(
+                format!(
+                    "opaque id, {} chars ({bits} bits), {readable} claims{}",
+                    id.chars().count(),
+                    if http_only {
+                        "; HttpOnly: scripts cannot read it"
+                    } else {
+                        ""
+                    }
+                ),
+                readable,
+                readable == 0 && http_only && bits >= 128,
+            ))
+        }
+        Credential::Bearer { access, .. } => {
+            let claims = decode_jwt(access).map(|(_, c)| c).unwrap_or(Value::Null);
+            let keys: Vec<String> = claims
+                .as_object()
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default();
+            lab.note(
+                config.name,
+                &format!("the access token, decoded without any key: {claims}"),
+            );
+            let shown: Vec<String> = keys
+                .iter()
+                .map(|k| match k.as_str() {
+                    "role" => format!("role={}", claims["role"].as_str().unwrap_or("?")),
+                    _ => k.clone(),
+                })
+                .collect();
+            Ok(Cell::new(
+                format!("{} claims, no key needed: {}", keys.len(), shown.join(", ")),
+                keys.len(),
+                claims["email"] == email.as_str(),
+            ))
+        }
+    }
+}
+
+/// How many claims a credential value yields to someone without a key.
+fn claims_in(value: &str) -> usize {
+    decode_jwt(value)
+        .and_then(|(_, c)| c.as_object().map(|m| m.len()))
+        .unwrap_or(0)
+}

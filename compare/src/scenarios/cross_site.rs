@@ -1,0 +1,84 @@
+//! Row 10: Cross-site request: a state-changing request that another site's page
+//! makes, carrying what a browser would attach by itself.
+
+use futures::future::LocalBoxFuture;
+
+use super::{Configs, Measured, Scenario, each};
+use crate::{
+    Cell, Configuration, Lab,
+    http::{self, Credential},
+};
+
+pub const SCENARIO: Scenario = Scenario {
+    id: "cross-site",
+    title: "Cross-site request (CSRF)",
+    claim: "Cookies are open to CSRF; a JWT in a header is immune.",
+    lesson: "The browser attaches the cookie to requests other sites trigger (SameSite=Lax \
+             stops most, a same-site subdomain still gets through), so session-app refuses a \
+             foreign Origin with 403. The bearer token is never attached automatically: the \
+             forged request arrives without it (401). The JWT's price is that page scripts must \
+             hold the token, where an XSS can read it; the HttpOnly cookie it cannot.",
+    run,
+};
+
+const EVIL: &str = "https://evil.example";
+
+fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
+    Box::pin(async move {
+        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
+    })
+}
+
+async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
+    let server = lab.start(config, &[]).await?;
+    let http = lab.http(config)?;
+    let email = http::register(&http, &server, "csrf").await?;
+    let (credential, login) = http::login(&http, &server, &email).await?;
+
+    lab.note(
+        config.name,
+        &format!(
+            "a page on {EVIL} posts to /logout; the browser attaches what it attaches by itself:"
+        ),
+    );
+    let mut forged = http.post(&server, "/logout").header("Origin", EVIL);
+    let attached = match &credential {
+        Credential::Cookie(_) => {
+            forged = forged.auth(&credential);
+            let attributes = login
+                .set_cookie("sid")
+                .map(|c| {
+                    c.split(';')
+                        .skip(1)
+                        .map(str::trim)
+                        .filter(|a| a.eq_ignore_ascii_case("HttpOnly") || a.starts_with("SameSite"))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default();
+            format!("browser attaches the cookie ({attributes})")
+        }
+        Credential::Bearer { .. } => "browser attaches no token".to_owned(),
+    };
+    let ex = forged.send().await?;
+    lab.note(config.name, "still logged in?");
+    let still = http::status(&http, &server, "/protected", &credential).await?;
+    let (wanted, code) = if config.is_session() {
+        (403, Some("csrf"))
+    } else {
+        (401, None)
+    };
+    let code_ok = code.is_none_or(|c| ex.error_code().as_deref() == Some(c));
+    Ok(Cell::new(
+        format!(
+            "{}{} · {attached}",
+            ex.status,
+            ex.error_code()
+                .filter(|c| c != "unauthorized")
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default()
+        ),
+        ex.status,
+        ex.status == wanted && code_ok && still == 200,
+    ))
+}

@@ -1,0 +1,155 @@
+//! The rows of the table. Each scenario is one module: what the articles
+//! claim, and a function that measures it on every configuration (the shape
+//! of tower-sessions' tests/common: one suite, run against every store).
+
+mod client_readable;
+mod credential_size;
+mod cross_site;
+mod expiry_refresh;
+mod login;
+mod logout_replay;
+mod restart;
+mod role_change;
+mod server_state;
+mod tampering;
+mod throughput;
+mod two_instances;
+
+use futures::future::LocalBoxFuture;
+
+use crate::{Cell, Configuration, Lab};
+
+/// Every configuration a scenario runs on.
+pub type Configs<'a> = &'a [&'static Configuration];
+
+/// One row of the table.
+pub struct Scenario {
+    /// Stable id, used by `--scenario` and in the JSON.
+    pub id: &'static str,
+    pub title: &'static str,
+    /// What the articles say.
+    pub claim: &'static str,
+    /// What the measurement teaches, when the scenario has no sharper,
+    /// number-bearing one of its own.
+    pub lesson: &'static str,
+    pub run: for<'a> fn(&'a Lab, Configs<'a>) -> LocalBoxFuture<'a, Measured>,
+}
+
+/// A scenario's cells, in configuration order, and its lesson if measured.
+pub struct Measured {
+    pub results: Vec<(String, Cell)>,
+    pub lesson: Option<String>,
+}
+
+impl Measured {
+    pub fn new(results: Vec<(String, Cell)>) -> Self {
+        Self {
+            results,
+            lesson: None,
+        }
+    }
+
+    pub fn with_lesson(mut self, lesson: String) -> Self {
+        self.lesson = Some(lesson);
+        self
+    }
+
+    /// The numeric value of `config`'s cell, if it has one.
+    pub fn value(&self, config: &str) -> Option<f64> {
+        self.results
+            .iter()
+            .find(|(c, _)| c == config)
+            .and_then(|(_, cell)| cell.value.as_f64())
+    }
+}
+
+/// In table order.
+pub const SCENARIOS: &[Scenario] = &[
+    login::SCENARIO,
+    credential_size::SCENARIO,
+    server_state::SCENARIO,
+    logout_replay::SCENARIO,
+    expiry_refresh::SCENARIO,
+    tampering::SCENARIO,
+    restart::SCENARIO,
+    two_instances::SCENARIO,
+    role_change::SCENARIO,
+    cross_site::SCENARIO,
+    client_readable::SCENARIO,
+    throughput::SCENARIO,
+];
+
+/// Runs `one` on each configuration in turn. A configuration that fails
+/// (a server that does not start, a request that times out) becomes an error
+/// cell, and the other columns are still measured.
+pub async fn each(
+    lab: &Lab,
+    scenario: &Scenario,
+    configs: Configs<'_>,
+    one: impl AsyncFn(&'static Configuration) -> anyhow::Result<Cell>,
+) -> Vec<(String, Cell)> {
+    let mut results = Vec::new();
+    for &config in configs {
+        lab.step(scenario, config);
+        let cell = one(config)
+            .await
+            .unwrap_or_else(|e| failed(lab, scenario, config, &e));
+        results.push((config.name.to_owned(), cell));
+    }
+    results
+}
+
+/// The error cell for a configuration that could not be measured; the full
+/// error (with the server's stderr) goes to stderr.
+pub fn failed(lab: &Lab, scenario: &Scenario, config: &Configuration, e: &anyhow::Error) -> Cell {
+    lab.warn(&format!("{} · {}: {e:#}", scenario.id, config.name));
+    Cell::error(e)
+}
+
+/// `a` as a multiple of `b`, for lessons: "0.93×".
+pub fn ratio(a: f64, b: f64) -> String {
+    if b == 0.0 {
+        return "n/a".to_owned();
+    }
+    let r = a / b;
+    if r >= 10.0 {
+        format!("{r:.1}×")
+    } else {
+        format!("{r:.2}×")
+    }
+}
+
+/// The first configuration of `configs` for which `pick` holds.
+pub fn first(
+    configs: Configs<'_>,
+    pick: impl Fn(&Configuration) -> bool,
+) -> Option<&'static Configuration> {
+    configs.iter().copied().find(|c| pick(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SCENARIOS;
+
+    #[test]
+    fn the_twelve_ids_of_issue_4_in_order() {
+        let ids: Vec<&str> = SCENARIOS.iter().map(|s| s.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "login",
+                "credential-size",
+                "server-state",
+                "logout-replay",
+                "expiry-refresh",
+                "tampering",
+                "restart",
+                "two-instances",
+                "role-change",
+                "cross-site",
+                "client-readable",
+                "throughput"
+            ]
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! Row 7: Restart: stop the server process, start a new one on the same data
+//! folder, replay the credential, and a token revoked before the restart.
+
+use futures::future::LocalBoxFuture;
+
+use super::{Configs, Measured, Scenario, each};
+use crate::{Cell, Configuration, Lab, http, temp_dir};
+
+pub const SCENARIO: Scenario = Scenario {
+    id: "restart",
+    title: "Server restart",
+    claim: "Sessions are lost on restart unless stored outside the process; JWTs survive it.",
+    lesson: "An in-memory session store loses every login with the process; the same store \
+             in the database keeps them. A JWT survives because its key does (a key file in the \
+             data folder). But an in-memory denylist forgets too: a token revoked before the \
+             restart is accepted again after it.",
+    run,
+};
+
+fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
+    Box::pin(async move {
+        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
+    })
+}
+
+async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
+    let dir = temp_dir()?;
+    let server = lab.start_in(config, dir.path(), &[]).await?;
+    let http = lab.http(config)?;
+    let email = http::register(&http, &server, "restart").await?;
+    let (credential, _) = http::login(&http, &server, &email).await?;
+    let before = http::status(&http, &server, "/protected", &credential).await?;
+
+    // With a denylist, a second login is logged out before the restart: is
+    // it still refused after?
+    let revoked = if config.logout_revokes() && !config.is_session() {
+        let (token, _) = http::login(&http, &server, &email).await?;
+        http::logout(&http, &server, &token).await?;
+        let denied = http::status(&http, &server, "/protected", &token).await?;
+        Some((token, denied))
+    } else {
+        None
+    };
+
+    lab.stop(server).await?;
+    let server = lab.start_in(config, dir.path(), &[]).await?;
+    lab.note(config.name, "the credential from before the restart:");
+    let after = http::status(&http, &server, "/protected", &credential).await?;
+
+    if let Some((token, denied)) = revoked {
+        lab.note(config.name, "the token logged out before the restart:");
+        let revived = http::status(&http, &server, "/protected", &token).await?;
+        let wanted = if config.store.survives_restart() {
+            401
+        } else {
+            200
+        };
+        return Ok(Cell::new(
+            format!(
+                "valid token {after} · revoked token {denied} before, {revived} after{}",
+                if revived == 200 {
+                    ": the denylist forgot"
+                } else {
+                    ""
+                }
+            ),
+            revived,
+            before == 200 && after == 200 && denied == 401 && revived == wanted,
+        ));
+    }
+
+    let wanted = if config.is_session() && !config.store.survives_restart() {
+        401
+    } else {
+        200
+    };
+    let why = match (config.is_session(), after) {
+        (true, 200) => "the sessions are in the database",
+        (true, _) => "the sessions died with the process",
+        (false, 200) => "the key file outlives the process",
+        (false, _) => "the key changed",
+    };
+    Ok(Cell::new(
+        format!("{after} after restart: {why}"),
+        after,
+        before == 200 && after == wanted,
+    ))
+}

@@ -1,0 +1,96 @@
+//! Row 9: Role change: an admin demotes another admin; how long until /admin
+//! answers the demoted user differently.
+
+use anyhow::ensure;
+use futures::future::LocalBoxFuture;
+use serde_json::json;
+
+use super::{Configs, Measured, Scenario, each};
+use crate::{
+    Cell, Configuration, Lab,
+    http::{self, Credential, Http},
+    server::Server,
+};
+
+pub const SCENARIO: Scenario = Scenario {
+    id: "role-change",
+    title: "Role change",
+    claim: "A JWT carries the user's role, so no database lookup is needed to authorize.",
+    lesson: "The session reads the role from the database on each request: a demotion applies \
+             at the next one. The JWT carries a copy of the role that stays true until the \
+             token is refreshed: a demoted admin keeps admin access for up to the access TTL \
+             (15 min by default). No lookup is also no news.",
+    run,
+};
+
+const BOSS: &str = "boss@example.com";
+
+fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
+    Box::pin(async move {
+        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
+    })
+}
+
+async fn set_role(
+    http: &Http,
+    server: &Server,
+    boss: &Credential,
+    email: &str,
+    role: &str,
+) -> anyhow::Result<()> {
+    let ex = http
+        .put(server, &format!("/admin/users/{email}/role"))
+        .auth(boss)
+        .json(json!({"role": role}))
+        .send()
+        .await?;
+    ensure!(
+        ex.status == 200,
+        "setting the role answered {}: {}",
+        ex.status,
+        ex.body
+    );
+    Ok(())
+}
+
+async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
+    let server = lab.start(config, &["--admin-emails", BOSS]).await?;
+    let http = lab.http(config)?;
+    http::register_as(&http, &server, BOSS).await?;
+    let (boss, _) = http::login(&http, &server, BOSS).await?;
+    let email = http::register(&http, &server, "deputy").await?;
+    lab.note(
+        config.name,
+        "the boss makes the deputy an admin; the deputy logs in:",
+    );
+    set_role(&http, &server, &boss, &email, "admin").await?;
+    let (deputy, _) = http::login(&http, &server, &email).await?;
+    let as_admin = http::status(&http, &server, "/admin", &deputy).await?;
+    ensure!(as_admin == 200, "the new admin got {as_admin} on /admin");
+
+    lab.note(
+        config.name,
+        "the boss demotes the deputy; the deputy's credential, unchanged:",
+    );
+    set_role(&http, &server, &boss, &email, "user").await?;
+    let stale = http::status(&http, &server, "/admin", &deputy).await?;
+
+    let Some(refresh_token) = deputy.refresh_token() else {
+        return Ok(Cell::new(
+            format!("{stale} at the very next request"),
+            stale,
+            stale == 403,
+        ));
+    };
+    lab.note(config.name, "after a refresh:");
+    let (_, renewed) = http::refresh(&http, &server, refresh_token).await?;
+    let after_refresh = match &renewed {
+        Some(c) => http::status(&http, &server, "/admin", c).await?,
+        None => 0,
+    };
+    Ok(Cell::new(
+        format!("still {stale} until refresh (≤ access TTL) · {after_refresh} after /refresh"),
+        stale,
+        stale == 200 && after_refresh == 403,
+    ))
+}

@@ -1,0 +1,290 @@
+//! Server processes: started as real children, each on a port the OS picks and
+//! with its own data folder, and always stopped again.
+//!
+//! Why re-execute `compare` itself instead of running the `session-app` and
+//! `jwt-app` binaries: `cargo compare` is `cargo run -p compare`, which builds
+//! only this package's binary. Linking both servers in as libraries and
+//! starting them through the hidden `compare serve <app> -- <flags>` subcommand
+//! means one build brings both servers along, always of the same source and
+//! profile as the harness, while each one still runs as its own process (a
+//! restart is a real process exit; two instances share nothing but files).
+
+use std::{
+    collections::VecDeque,
+    io::Read,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use tokio::{
+    io::{AsyncBufReadExt, AsyncRead, BufReader},
+    process::{Child, ChildStdin, Command},
+    task::JoinHandle,
+};
+
+use crate::configs::{App, Configuration};
+
+/// Longest wait for a child to print `listening on`: migrations and the
+/// first bcrypt hash run before it, slowly in a debug build.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest wait for a child to exit after its stdin is closed, before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Lines of a child's stderr kept for error messages.
+const STDERR_LINES: usize = 40;
+
+/// How to start a server: the executable to re-run and the flags every server gets.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    pub exe: PathBuf,
+    pub bcrypt_cost: u32,
+    /// `RUST_LOG` for the children. The default (`warn`) keeps per-request
+    /// info lines out of the throughput numbers.
+    pub server_log: String,
+}
+
+impl Launcher {
+    pub fn new(bcrypt_cost: u32) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("cannot find the compare executable")?;
+        let server_log = std::env::var("COMPARE_SERVER_LOG").unwrap_or_else(|_| "warn".into());
+        Ok(Self {
+            exe,
+            bcrypt_cost,
+            server_log,
+        })
+    }
+
+    /// Starts `config` on a free port with `data_dir` as its data folder, and
+    /// waits until it listens.
+    pub async fn start(
+        &self,
+        config: &'static Configuration,
+        data_dir: &Path,
+        extra: &[&str],
+    ) -> anyhow::Result<Server> {
+        let app = config.app;
+        let mut args: Vec<String> = vec![
+            "--bind".into(),
+            "127.0.0.1".into(),
+            "--port".into(),
+            "0".into(),
+            "--data-dir".into(),
+            data_dir.display().to_string(),
+            "--bcrypt-cost".into(),
+            self.bcrypt_cost.to_string(),
+        ];
+        if app.has_flag("store-stats") {
+            args.push("--store-stats".into());
+        }
+        args.extend(config.flags.iter().map(|s| (*s).to_owned()));
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg("serve").arg(app.name()).arg("--").args(&args);
+        for var in app.env_vars() {
+            cmd.env_remove(var);
+        }
+        cmd.env("RUST_LOG", &self.server_log)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {}", config.name))?;
+
+        let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
+        let stderr_task = child
+            .stderr
+            .take()
+            .map(|s| tokio::spawn(keep_tail(s, stderr_tail.clone())));
+        let stdin = child.stdin.take();
+        let Some(stdout) = child.stdout.take() else {
+            bail!("{}: no stdout pipe", config.name);
+        };
+        let mut lines = BufReader::new(stdout).lines();
+
+        let waited = tokio::time::timeout(STARTUP_TIMEOUT, async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(addr) = line.trim().strip_prefix("listening on http://") {
+                    return Ok::<_, anyhow::Error>(Some(addr.parse::<SocketAddr>()?));
+                }
+            }
+            Ok(None)
+        })
+        .await;
+        let addr = match waited {
+            Ok(Ok(Some(addr))) => addr,
+            failure => {
+                let why = match failure {
+                    Err(_) => format!("did not listen within {STARTUP_TIMEOUT:?}"),
+                    Ok(Err(e)) => format!("unreadable output: {e:#}"),
+                    _ => "exited before listening".to_owned(),
+                };
+                let _ = child.kill().await;
+                if let Some(task) = stderr_task {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
+                }
+                bail!(
+                    "{} ({} {}) {why}; its stderr:\n{}",
+                    config.name,
+                    app.name(),
+                    args.join(" "),
+                    tail_text(&stderr_tail)
+                );
+            }
+        };
+        // Nothing more is expected on stdout, but a full pipe would block the child.
+        let stdout_task =
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Server {
+            name: config.name,
+            addr,
+            data_dir: data_dir.to_owned(),
+            child: Some(child),
+            stdin,
+            stderr_tail,
+            tasks: [stderr_task, Some(stdout_task)],
+            owned_dir: None,
+        })
+    }
+}
+
+/// A running server process. Dropping it kills the process.
+pub struct Server {
+    pub name: &'static str,
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    child: Option<Child>,
+    /// Held open for the child's whole life: its closing is the child's
+    /// signal to stop (see [`serve`]).
+    stdin: Option<ChildStdin>,
+    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    tasks: [Option<JoinHandle<()>>; 2],
+    /// A data folder that lives exactly as long as this server; dropped
+    /// after the process is killed.
+    owned_dir: Option<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Makes `dir` go away with this server.
+    pub fn owning(mut self, dir: tempfile::TempDir) -> Self {
+        self.owned_dir = Some(dir);
+        self
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
+    /// The last lines the server wrote to stderr.
+    pub fn stderr(&self) -> String {
+        tail_text(&self.stderr_tail)
+    }
+
+    /// Stops the process as a deployment would (it exits on its own), and
+    /// kills it if it has not within a few seconds.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        drop(self.stdin.take());
+        let Some(mut child) = self.child.take() else {
+            return Ok(());
+        };
+        match tokio::time::timeout(STOP_TIMEOUT, child.wait()).await {
+            Ok(status) => {
+                status.with_context(|| format!("waiting for {} to exit", self.name))?;
+            }
+            Err(_) => {
+                child
+                    .kill()
+                    .await
+                    .with_context(|| format!("killing {}", self.name))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            // kill_on_drop would do it too; this also covers a child handed
+            // elsewhere by a future refactor. The runtime reaps it.
+            let _ = child.start_kill();
+        }
+        for task in self.tasks.iter_mut().filter_map(Option::take) {
+            task.abort();
+        }
+        // Only now, with the process killed, may its data folder go.
+        drop(self.owned_dir.take());
+    }
+}
+
+async fn keep_tail(stream: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<String>>>) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+        if tail.len() == STDERR_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(line);
+    }
+}
+
+fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
+    let tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+    if tail.is_empty() {
+        return "  (nothing)".to_owned();
+    }
+    tail.iter()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The child side, `compare serve <app> -- <flags>`: parses the app's own
+/// `Config` from the flags and runs what that app's `main.rs` runs.
+///
+/// One addition: the server also stops when its stdin reaches end of file.
+/// The harness holds the write end, so a harness that dies in any way (even
+/// SIGKILL, which no handler sees) still takes its servers with it.
+pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
+    auth_core::serve::init_tracing();
+    let (orphaned_tx, orphaned) = tokio::sync::oneshot::channel::<()>();
+    // A plain thread, not tokio's stdin: tokio's blocking read could hold up
+    // the runtime's shutdown until the next byte arrives.
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin();
+        let mut buf = [0u8; 256];
+        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+        let _ = orphaned_tx.send(());
+    });
+    let argv = std::iter::once(app.name().to_owned()).chain(args);
+    let server = async move {
+        match app {
+            App::Session => {
+                let config = session_app::Config::try_parse_from(argv)?;
+                let addr = SocketAddr::new(config.common.bind, config.port);
+                let router = session_app::app(config).await?;
+                auth_core::serve::run("session-app", addr, router).await
+            }
+            App::Jwt => {
+                let config = jwt_app::Config::try_parse_from(argv)?;
+                let addr = SocketAddr::new(config.common.bind, config.port);
+                let router = jwt_app::app(config).await?;
+                auth_core::serve::run("jwt-app", addr, router).await
+            }
+        }
+    };
+    tokio::select! {
+        result = server => result,
+        _ = orphaned => Ok(()),
+    }
+}
