@@ -159,6 +159,13 @@ impl Lab {
         }
     }
 
+    /// What runs now, on the progress line only (not in `--explain` output).
+    pub fn progress(&self, text: &str) {
+        if self.explain.is_none() {
+            self.progress.show(text);
+        }
+    }
+
     /// A problem worth reading in full: printed at once on stderr.
     pub fn warn(&self, text: &str) {
         self.progress.clear();

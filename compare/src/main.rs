@@ -29,8 +29,9 @@ enum Child {
     },
 }
 
-/// Ctrl-C, or SIGTERM (a CI job cancelled, `timeout`): which one came.
-async fn interrupted() -> &'static str {
+/// Ctrl-C, or SIGTERM (a CI job cancelled, `timeout`): which one came, and
+/// the shell's exit status for it (128 + signal number).
+async fn interrupted() -> (&'static str, u8) {
     #[cfg(unix)]
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -43,8 +44,8 @@ async fn interrupted() -> &'static str {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => "interrupted",
-        () = terminate => "terminated",
+        _ = tokio::signal::ctrl_c() => ("interrupted", 130),
+        () = terminate => ("terminated", 143),
     }
 }
 
@@ -65,9 +66,9 @@ async fn main() -> ExitCode {
     // started (each is killed on drop).
     let report = tokio::select! {
         report = compare::run(&opts) => report,
-        signal = interrupted() => {
-            eprintln!("\ncompare: {signal}; every server it started is stopped");
-            return ExitCode::from(130);
+        (what, code) = interrupted() => {
+            eprintln!("\ncompare: {what}; every server it started is stopped");
+            return ExitCode::from(code);
         }
     };
     let report = match report {

@@ -10,7 +10,7 @@ pub const SCENARIO: Scenario = Scenario {
     id: "credential-size",
     title: "Credential on the wire",
     claim: "A JWT is bigger than a session id, and it travels with every request.",
-    lesson: "The header bytes are sent on every request; the login response once.",
+    lesson: "The login response is paid once per login; the header on every request.",
     run,
 };
 
@@ -24,7 +24,7 @@ fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
             (Some(s), Some(j)) => match (measured.value(s), measured.value(j)) {
                 (Some(sb), Some(jb)) => Some(format!(
                     "The bearer header is {} the cookie ({jb:.0} B vs {sb:.0} B): {:.0} B more on \
-                     every request, and on every request the same claims again. {}",
+                     every request, because the token carries its claims and signature each time. {}",
                     ratio(jb, sb),
                     jb - sb,
                     SCENARIO.lesson

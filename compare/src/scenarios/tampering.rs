@@ -33,21 +33,41 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
     let (_, credential) = http::new_user(&http, &server, "tamper").await?;
     let genuine = http::status(&http, &server, "/protected", &credential).await?;
 
-    let mut attempts: Vec<(&str, &str, Credential)> = vec![(
+    let (flipped, at) = flip_middle(credential.value(), middle_of(&credential));
+    let flip_note = format!(
+        "flipped byte (character {at} of the {}), on /protected:",
+        if matches!(credential, Credential::Bearer { .. }) {
+            "token, inside its signature"
+        } else {
+            "session id"
+        }
+    );
+    let mut attempts: Vec<(&str, String, &str, Credential)> = vec![(
         "flipped byte",
+        flip_note,
         "/protected",
-        credential.with_value(flip_middle(credential.value(), middle_of(&credential))),
+        credential.with_value(flipped),
     )];
     if let Credential::Bearer { access, .. } = &credential
         && let Some((edited, none_alg)) = forgeries(access)
     {
-        attempts.push(("edited claims", "/admin", credential.with_value(edited)));
-        attempts.push(("alg none", "/admin", credential.with_value(none_alg)));
+        attempts.push((
+            "edited claims",
+            "payload edited to another email and role admin, signature kept, on /admin:".into(),
+            "/admin",
+            credential.with_value(edited),
+        ));
+        attempts.push((
+            "alg none",
+            "header says alg none, no signature at all, on /admin:".into(),
+            "/admin",
+            credential.with_value(none_alg),
+        ));
     }
     let mut parts = Vec::new();
     let mut worst = 401;
-    for (what, path, forged) in &attempts {
-        lab.note(config.name, &format!("{what}, on {path}:"));
+    for (what, note, path, forged) in &attempts {
+        lab.note(config.name, note);
         let status = http::status(&http, &server, path, forged).await?;
         if status != 401 && worst == 401 {
             worst = status;
@@ -74,14 +94,14 @@ fn middle_of(credential: &Credential) -> std::ops::Range<usize> {
 }
 
 /// `value` with the character in the middle of `range` changed to another
-/// one of the same alphabet.
-fn flip_middle(value: &str, range: std::ops::Range<usize>) -> String {
+/// one of the same alphabet, and that character's position.
+fn flip_middle(value: &str, range: std::ops::Range<usize>) -> (String, usize) {
     let mut chars: Vec<char> = value.chars().collect();
     let i = range.start + (range.end.saturating_sub(range.start)) / 2;
     if let Some(c) = chars.get_mut(i) {
         *c = if *c == 'A' { 'B' } else { 'A' };
     }
-    chars.into_iter().collect()
+    (chars.into_iter().collect(), i)
 }
 
 /// Two forgeries of a real token: the payload changed to claim another user
@@ -111,8 +131,8 @@ mod tests {
     #[test]
     fn one_character_changes_inside_the_range() {
         let flipped = flip_middle("aaaa.bbbb.cccc", 10..14);
-        assert_eq!(flipped, "aaaa.bbbb.ccAc");
-        assert_eq!(flip_middle("AAAA", 0..4), "AABA");
+        assert_eq!(flipped, ("aaaa.bbbb.ccAc".to_owned(), 12));
+        assert_eq!(flip_middle("AAAA", 0..4).0, "AABA");
     }
 
     #[test]

@@ -2,46 +2,119 @@
 //! seconds, keep-alive), and the latency of a login at the configured bcrypt
 //! cost. Numbers, not verdicts: nothing here asserts a speed.
 
-use std::{
-    sync::Mutex,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use futures::future::LocalBoxFuture;
 use tokio::task::JoinSet;
 
-use super::{Configs, Measured, Scenario, each, ratio};
-use crate::{Cell, Configuration, Lab, http};
+use super::{Configs, Measured, Scenario, failed, ratio};
+use crate::{Cell, Configuration, Lab, http, server::Server};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "throughput",
     title: "Speed: /protected and login",
     claim: "JWTs are faster: no session lookup on each request.",
-    lesson: "Compare the ratios, not the absolute numbers.",
+    lesson: "Compare the ratios, not the absolute numbers; the columns take turns in rounds so \
+             that background load hits them alike.",
     run,
 };
 
 /// Concurrent requests in flight, each task on its own keep-alive connection.
 const CONNECTIONS: usize = 16;
 
+/// A configuration ready for load: its server and what to send.
+struct Target {
+    config: &'static Configuration,
+    server: Server,
+    header: (&'static str, String),
+    login: Duration,
+    load: Load,
+}
+
 fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
     Box::pin(async move {
-        let logins = Mutex::new(Vec::new());
-        let results = each(lab, &SCENARIO, configs, async |c| {
-            let (cell, login) = one(lab, c).await?;
-            logins.lock().unwrap_or_else(|e| e.into_inner()).push(login);
-            Ok(cell)
-        })
-        .await;
+        let (warm_up, total, rounds) = if lab.quick {
+            (Duration::from_millis(100), Duration::from_millis(500), 1)
+        } else {
+            (Duration::from_millis(500), Duration::from_secs(3), 3)
+        };
+        // Every server is started first, then the load runs in rounds that
+        // take the columns in turn: a burst of background work on a shared
+        // machine then lands on all of them, not on one column's only run.
+        let mut targets = Vec::new();
+        let mut results: Vec<(String, Option<Cell>)> = Vec::new();
+        for &config in configs {
+            lab.step(&SCENARIO, config);
+            // A slot per column in table order, filled once the load is over.
+            let slot = match prepare(lab, config).await {
+                Ok(t) => {
+                    targets.push(t);
+                    None
+                }
+                Err(e) => Some(failed(lab, &SCENARIO, config, &e)),
+            };
+            results.push((config.name.to_owned(), slot));
+        }
+        lab.note(
+            "all",
+            &format!(
+                "{CONNECTIONS} connections send GET /protected for {:.1} s per column, in {rounds} \
+                 round(s) taking the columns in turn (requests not shown)",
+                total.as_secs_f64()
+            ),
+        );
+        let mut broken: Vec<(&'static Configuration, anyhow::Error)> = Vec::new();
+        for t in &mut targets {
+            if let Err(e) = load(&t.server.url("/protected"), &t.header, warm_up).await {
+                broken.push((t.config, e));
+            }
+        }
+        for round in 0..rounds {
+            for t in &mut targets {
+                if broken.iter().any(|(c, _)| c.name == t.config.name) {
+                    continue;
+                }
+                lab.progress(&format!(
+                    "throughput · {} (round {}/{rounds})",
+                    t.config.name,
+                    round + 1
+                ));
+                match load(&t.server.url("/protected"), &t.header, total / rounds).await {
+                    Ok(l) => t.load.add(l),
+                    Err(e) => broken.push((t.config, e)),
+                }
+            }
+        }
+        let mut logins = Vec::new();
+        for t in &targets {
+            let cell = match broken.iter().find(|(c, _)| c.name == t.config.name) {
+                Some((config, e)) => failed(lab, &SCENARIO, config, e),
+                None => {
+                    logins.push(t.login);
+                    cell(t)
+                }
+            };
+            if let Some(slot) = results.iter_mut().find(|(n, _)| n == t.config.name) {
+                slot.1 = Some(cell);
+            }
+        }
+        let results = results
+            .into_iter()
+            .map(|(n, c)| {
+                (
+                    n,
+                    c.unwrap_or_else(|| Cell::error(&anyhow::anyhow!("not measured"))),
+                )
+            })
+            .collect();
         let measured = Measured::new(results);
-        let logins = logins.into_inner().unwrap_or_else(|e| e.into_inner());
         let lesson = lesson(lab, configs, &measured, &logins);
         measured.with_lesson(lesson)
     })
 }
 
-async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<(Cell, Duration)> {
+async fn prepare(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Target> {
     let server = lab.start(config, &[]).await?;
     let http = lab.http(config)?;
     let email = http::register(&http, &server, "speed").await?;
@@ -56,51 +129,60 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<(Cell,
     login_times.sort();
     let login = login_times[login_times.len() / 2];
     let credential = credential.context("no login was made")?;
-
-    let (warm_up, duration) = if lab.quick {
-        (Duration::from_millis(100), Duration::from_millis(500))
-    } else {
-        (Duration::from_millis(500), Duration::from_secs(3))
-    };
-    lab.note(
-        config.name,
-        &format!(
-            "{CONNECTIONS} connections send GET /protected for {:.1} s (not shown)",
-            duration.as_secs_f64()
-        ),
-    );
-    let url = server.url("/protected");
-    let header = credential.header();
-    load(&url, &header, warm_up).await?;
-    let run = load(&url, &header, duration).await?;
-    let rps = run.requests as f64 / run.elapsed.as_secs_f64();
-    Ok((
-        Cell::new(
-            format!(
-                "{} req/s · p50 {} · p99 {} · login {}{}",
-                human(rps),
-                ms(run.p50),
-                ms(run.p99),
-                ms(login),
-                if run.errors > 0 {
-                    format!(" · {} errors", run.errors)
-                } else {
-                    String::new()
-                }
-            ),
-            rps.round() as u64,
-            run.errors == 0 && run.requests > 0,
-        ),
+    Ok(Target {
+        config,
+        server,
+        header: credential.header(),
         login,
-    ))
+        load: Load::default(),
+    })
 }
 
+fn cell(t: &Target) -> Cell {
+    let run = &t.load;
+    let rps = run.latencies.len() as f64 / run.elapsed.as_secs_f64().max(f64::EPSILON);
+    Cell::new(
+        format!(
+            "{} req/s · p50 {} · p99 {} · login {}{}",
+            human(rps),
+            ms(run.quantile(0.50)),
+            ms(run.quantile(0.99)),
+            ms(t.login),
+            if run.errors > 0 {
+                format!(" · {} errors", run.errors)
+            } else {
+                String::new()
+            }
+        ),
+        rps.round() as u64,
+        run.errors == 0 && !run.latencies.is_empty(),
+    )
+}
+
+/// What load phases measured, added up.
+#[derive(Default)]
 struct Load {
-    requests: usize,
+    /// Of the requests that succeeded, sorted.
+    latencies: Vec<Duration>,
     errors: usize,
     elapsed: Duration,
-    p50: Duration,
-    p99: Duration,
+}
+
+impl Load {
+    fn add(&mut self, other: Load) {
+        self.latencies.extend(other.latencies);
+        self.latencies.sort();
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+    }
+
+    fn quantile(&self, q: f64) -> Duration {
+        let last = self.latencies.len().saturating_sub(1);
+        self.latencies
+            .get((last as f64 * q).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    }
 }
 
 /// `CONNECTIONS` tasks share one client (so one keep-alive connection each)
@@ -156,13 +238,10 @@ async fn load(
         "no request succeeded ({errors} failed)"
     );
     latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q).round() as usize];
     Ok(Load {
-        requests: latencies.len(),
+        latencies,
         errors,
         elapsed,
-        p50: at(0.50),
-        p99: at(0.99),
     })
 }
 
@@ -179,19 +258,20 @@ fn lesson(lab: &Lab, configs: Configs<'_>, measured: &Measured, logins: &[Durati
             ratios.push(format!("{} is {} {}", c.name, ratio(a, b), base.name));
         }
     }
-    let mut sorted = logins.to_vec();
-    sorted.sort();
-    let login = sorted
-        .get(sorted.len() / 2)
-        .map(|d| {
-            format!(
-                " A login takes ~{} everywhere at bcrypt cost {}: the hash, not the credential, \
-                 sets its price.",
-                ms(*d),
-                lab.bcrypt_cost()
-            )
-        })
-        .unwrap_or_default();
+    let login = match (logins.iter().min(), logins.iter().max()) {
+        (Some(low), Some(high)) => format!(
+            " A login takes {}{} at bcrypt cost {} in every column: the hash, not the \
+             credential, sets its price.",
+            ms(*low),
+            if high > low {
+                format!(" to {}", ms(*high))
+            } else {
+                String::new()
+            },
+            lab.bcrypt_cost()
+        ),
+        _ => String::new(),
+    };
     format!(
         "Requests/s: {}.{login} The load generator shares the machine's {} cores with the \
          server: {}",
