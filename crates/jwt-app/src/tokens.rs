@@ -76,6 +76,13 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    fn alg_name(&self) -> &'static str {
+        match self.validation.algorithms.first() {
+            Some(jsonwebtoken::Algorithm::EdDSA) => "EdDSA",
+            _ => "HS256",
+        }
+    }
+
     /// Checks the settings, then loads (or creates) the key: nothing is
     /// written to disk for a configuration that is refused anyway.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
@@ -157,10 +164,26 @@ impl Tokens {
         // missing `exp` before jsonwebtoken's validation could say so.
         let data =
             jsonwebtoken::decode::<serde_json::Value>(token, &self.keys.decoding, &self.validation)
-                .map_err(|e| InvalidToken(describe(e.kind())))?;
+                .map_err(|e| {
+                    // jsonwebtoken cannot even parse an `alg` it does not know
+                    // (`none`) and reports a parse error: name the real reason.
+                    if header_alg(token).is_some_and(|alg| alg != self.alg_name()) {
+                        InvalidToken("the token is not signed with the accepted algorithm")
+                    } else {
+                        InvalidToken(describe(e.kind()))
+                    }
+                })?;
         serde_json::from_value(data.claims)
             .map_err(|_| InvalidToken("the token's claims are not as expected"))
     }
+}
+
+/// The `alg` a token's header names, read without verifying anything.
+fn header_alg(token: &str) -> Option<String> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let header = URL_SAFE_NO_PAD.decode(token.split('.').next()?).ok()?;
+    let header: serde_json::Value = serde_json::from_slice(&header).ok()?;
+    header.get("alg")?.as_str().map(str::to_owned)
 }
 
 fn describe(kind: &ErrorKind) -> &'static str {

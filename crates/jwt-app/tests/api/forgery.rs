@@ -36,7 +36,13 @@ async fn alg_none_is_refused() {
         format!("{header}.{payload}."),
         format!("{header}.{payload}"),
     ] {
-        expect_invalid_token(app.get("/protected", Some(&token)).await).await;
+        let res = app.get("/protected", Some(&token)).await;
+        let challenge = crate::helpers::challenge(&res);
+        assert!(
+            challenge.contains("accepted algorithm"),
+            "the reason is named: {challenge}"
+        );
+        expect_invalid_token(res).await;
     }
 }
 

@@ -183,6 +183,11 @@ where
         .with_same_site(SameSite::Lax)
         .with_path("/")
         .with_secure(config.cookie_secure)
+        // tower-sessions saves (and so extends) a session only when a handler
+        // changes it, and ours change it only at login: the lifetime runs from
+        // login, like the JWT's. Sliding it would cost a store write on every
+        // request (`with_always_save`), and a write is what could bring back a
+        // session deleted by a concurrent logout.
         .with_expiry(Expiry::OnInactivity(ttl));
     router.layer(layer)
 }
