@@ -1,7 +1,7 @@
 //! The columns of the table: which server, started with which flags, and what
-//! its contract says it must do. Adding a column (a Redis store, say) is one
-//! entry in [`CONFIGURATIONS`], plus a [`Store`] variant if its state lives
-//! somewhere new.
+//! its contract says it must do. Adding a column is one entry in
+//! [`CONFIGURATIONS`], plus a [`Store`] variant if its state lives somewhere
+//! new (as the Redis columns' did).
 
 use clap::CommandFactory;
 
@@ -52,8 +52,8 @@ impl App {
 
 /// Where the state that decides whether a credential still works lives. For
 /// session-app that is the session store; for jwt-app it is the denylist
-/// (refresh tokens are always in the users' database, and do not decide
-/// whether an access token is accepted).
+/// (refresh tokens do not decide whether an access token is accepted; they
+/// live in the users' database, or in Redis beside a Redis denylist).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Store {
     /// No such state: a stateless signature check (jwt-app, `--denylist off`).
@@ -62,15 +62,29 @@ pub enum Store {
     Memory,
     /// In the users' SQLite file in the data folder.
     Sqlite,
+    /// In a Redis outside every server process: the harness provides one
+    /// (`REDIS_URL`, or a private redis-server) and gives each measurement a
+    /// part of it of its own.
+    Redis,
 }
 
 impl Store {
     pub fn survives_restart(self) -> bool {
-        matches!(self, Self::Sqlite)
+        matches!(self, Self::Sqlite | Self::Redis)
     }
 
     pub fn shared_between_instances(self) -> bool {
-        matches!(self, Self::Sqlite)
+        matches!(self, Self::Sqlite | Self::Redis)
+    }
+
+    /// Where the state is, for outcome texts: "the sessions are in …".
+    pub fn place(self) -> &'static str {
+        match self {
+            Self::None => "no store",
+            Self::Memory => "the process",
+            Self::Sqlite => "the database",
+            Self::Redis => "Redis",
+        }
     }
 }
 
@@ -96,6 +110,11 @@ impl Configuration {
     pub fn is_session(&self) -> bool {
         self.app == App::Session
     }
+
+    /// Whether the column can only run with a Redis (and is skipped without one).
+    pub fn needs_redis(&self) -> bool {
+        self.store == Store::Redis
+    }
 }
 
 pub const CONFIGURATIONS: &[Configuration] = &[
@@ -111,6 +130,14 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         store: Store::Sqlite,
         flags: &["--session-store", "db"],
     },
+    // `--redis-url` (with a logical database of its own) is added per
+    // measurement: see `redis::Namespace`.
+    Configuration {
+        name: "session/redis",
+        app: App::Session,
+        store: Store::Redis,
+        flags: &["--session-store", "redis"],
+    },
     Configuration {
         name: "jwt",
         app: App::Jwt,
@@ -122,6 +149,13 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         app: App::Jwt,
         store: Store::Memory,
         flags: &["--denylist", "memory"],
+    },
+    // `--redis-url` and a `--redis-prefix` of its own are added per measurement.
+    Configuration {
+        name: "jwt+denylist/redis",
+        app: App::Jwt,
+        store: Store::Redis,
+        flags: &["--denylist", "redis", "--refresh-store", "redis"],
     },
 ];
 
@@ -152,5 +186,22 @@ mod tests {
         assert!(App::Session.env_vars().iter().any(|v| v == "SESSION_STORE"));
         assert!(App::Jwt.env_vars().iter().any(|v| v == "DATABASE_URL"));
         assert!(App::Session.has_flag("store-stats"));
+        // The harness passes these itself, so a REDIS_URL in the shell must not leak in.
+        assert!(App::Session.env_vars().iter().any(|v| v == "REDIS_URL"));
+        assert!(App::Jwt.env_vars().iter().any(|v| v == "REDIS_PREFIX"));
+        assert!(App::Jwt.has_flag("redis-prefix"));
+    }
+
+    #[test]
+    fn the_redis_columns_derive_their_answers_from_a_shared_store() {
+        let redis: Vec<&Configuration> =
+            CONFIGURATIONS.iter().filter(|c| c.needs_redis()).collect();
+        let names: Vec<&str> = redis.iter().map(|c| c.name).collect();
+        assert_eq!(names, ["session/redis", "jwt+denylist/redis"]);
+        for c in redis {
+            assert!(c.store.survives_restart() && c.store.shared_between_instances());
+            assert!(c.logout_revokes(), "{}", c.name);
+        }
+        assert!(!Store::Memory.survives_restart() && !Store::Memory.shared_between_instances());
     }
 }

@@ -1,4 +1,4 @@
-use std::process::ExitCode;
+use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
@@ -8,7 +8,12 @@ use compare::{App, Options};
 /// and jwt-app in every configuration, runs the same scenarios on each and
 /// prints the results side by side.
 #[derive(Parser)]
-#[command(name = "compare", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "compare",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = AFTER_HELP
+)]
 struct Cli {
     #[command(subcommand)]
     child: Option<Child>,
@@ -16,6 +21,22 @@ struct Cli {
     #[command(flatten)]
     options: Options,
 }
+
+const AFTER_HELP: &str = "\
+Redis columns (session/redis, jwt+denylist/redis):
+  REDIS_URL=redis://host:port  use that Redis. Each measurement takes an empty logical
+                               database of its own (session-app has no key prefix) or a
+                               --redis-prefix of its own (jwt-app), and removes what it wrote.
+  REDIS_URL unset              start a private redis-server on a free port (it must be on
+                               the PATH; nothing is saved to disk) and stop it after the run.
+  neither                      those columns are skipped, each cell saying how to get Redis
+                               (`just redis`, apt-get install redis-server, or set REDIS_URL);
+                               under CI=true a missing Redis fails the run instead.
+
+JSON (--format json, version 1): every cell is {outcome, value, expected}; a cell that was not
+measured (no Redis) also has \"skipped\": true, with \"value\": null and \"expected\": true.
+
+COMPARE_SERVER_LOG sets the servers' RUST_LOG (default: warn).";
 
 #[derive(Subcommand)]
 enum Child {
@@ -27,46 +48,47 @@ enum Child {
         #[arg(last = true)]
         args: Vec<String>,
     },
-}
-
-/// Ctrl-C, or SIGTERM (a CI job cancelled, `timeout`): which one came, and
-/// the shell's exit status for it (128 + signal number).
-async fn interrupted() -> (&'static str, u8) {
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => ("interrupted", 130),
-        () = terminate => ("terminated", 143),
-    }
+    /// Runs PROGRAM and kills it when stdin closes: how the harness keeps
+    /// its private redis-server from outliving it.
+    #[command(hide = true)]
+    Guard {
+        program: PathBuf,
+        /// PROGRAM's arguments, after `--`.
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Child::Serve { app, args }) = cli.child {
-        return match compare::server::serve(app, args).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("{} failed: {e:#}", app.name());
-                ExitCode::FAILURE
-            }
-        };
+    match cli.child {
+        Some(Child::Serve { app, args }) => {
+            return match compare::server::serve(app, args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{} failed: {e:#}", app.name());
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Child::Guard { program, args }) => {
+            return match compare::server::guard(&program, &args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("compare guard: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        None => {}
     }
     let opts = cli.options;
     // Losing the race to Ctrl-C drops the run, and with it every server it
     // started (each is killed on drop).
     let report = tokio::select! {
         report = compare::run(&opts) => report,
-        (what, code) = interrupted() => {
+        (what, code) = compare::interrupted() => {
             eprintln!("\ncompare: {what}; every server it started is stopped");
             return ExitCode::from(code);
         }

@@ -1,5 +1,14 @@
 //! The measured table and its three renderings. The JSON is the stable,
 //! versioned interface; the table and the markdown are for people.
+//!
+//! JSON, version 1: `{version, machine, configurations, scenarios}`; each
+//! scenario is `{id, title, claim, lesson, results}`, and `results` maps each
+//! configuration, in column order, to a cell `{outcome, value, expected}`. A
+//! cell that was not measured (a Redis column when no Redis was found) also
+//! carries `"skipped": true`, with `"value": null`, `"expected": true` and an
+//! `outcome` that says why and how to get what was missing; measured cells
+//! have no `skipped` field. `machine.redis` says which Redis the Redis columns
+//! used (`null` when none of them ran).
 
 use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::Value;
@@ -27,6 +36,9 @@ pub struct Machine {
     /// `release` or `debug`: the servers run in the harness's own build.
     pub profile: String,
     pub date: String,
+    /// Which Redis the Redis columns used, or why none (`None`: no Redis
+    /// column was run).
+    pub redis: Option<String>,
 }
 
 impl Machine {
@@ -56,13 +68,14 @@ impl Machine {
             }
             .to_owned(),
             date,
+            redis: None,
         }
     }
 
     /// One line for the head of the table.
     pub fn summary(&self) -> String {
         format!(
-            "{} cores{} · {}/{} · bcrypt cost {} · {} run · {} build · {}",
+            "{} cores{} · {}/{} · bcrypt cost {} · {} run · {} build · {}{}",
             self.cores,
             self.cpu
                 .as_deref()
@@ -73,7 +86,11 @@ impl Machine {
             self.bcrypt_cost,
             if self.quick { "quick" } else { "full" },
             self.profile,
-            self.date
+            self.date,
+            self.redis
+                .as_deref()
+                .map(|r| format!(" · Redis: {r}"))
+                .unwrap_or_default()
         )
     }
 }
@@ -98,6 +115,10 @@ pub struct Cell {
     pub value: Value,
     /// Whether this is what the contract says must happen.
     pub expected: bool,
+    /// Not measured (a Redis column without a Redis): serialized only when
+    /// true, so a measured cell keeps the three fields of version 1.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
 }
 
 impl Cell {
@@ -106,6 +127,17 @@ impl Cell {
             outcome: outcome.into(),
             value: value.into(),
             expected,
+            skipped: false,
+        }
+    }
+
+    /// A cell that was not measured, and `outcome` says why. Not a breach of
+    /// the contract (`expected` stays true): the run says so on stderr, and
+    /// under `CI=true` does not get this far.
+    pub fn skipped(outcome: impl Into<String>) -> Self {
+        Self {
+            skipped: true,
+            ..Self::new(outcome, Value::Null, true)
         }
     }
 
@@ -147,6 +179,15 @@ impl Report {
             .collect()
     }
 
+    /// The cells that were not measured.
+    pub fn skipped(&self) -> Vec<&Cell> {
+        self.scenarios
+            .iter()
+            .flat_map(|s| s.results.iter().map(|(_, cell)| cell))
+            .filter(|cell| cell.skipped)
+            .collect()
+    }
+
     pub fn render(&self, format: Format) -> String {
         match format {
             Format::Table => self.table(TABLE_WIDTH),
@@ -185,10 +226,30 @@ impl Report {
             "compare: server-side sessions vs JWTs, measured\n{}\n\n",
             wrap(&self.machine.summary(), width).join("\n")
         ));
-        let mut head = vec![pad("scenario", FIRST)];
-        head.extend(self.configurations.iter().map(|c| pad(c, col)));
-        out.push_str(head.join(GAP).trim_end());
-        out.push('\n');
+        // A name wider than its column breaks after a `/` (`jwt+denylist/`, `redis`).
+        let names: Vec<Vec<String>> = self
+            .configurations
+            .iter()
+            .map(|c| {
+                if c.chars().count() <= col {
+                    vec![c.clone()]
+                } else {
+                    wrap(&c.replace('/', "/ "), col)
+                }
+            })
+            .collect();
+        let head_height = names.iter().map(Vec::len).max().unwrap_or(1);
+        for line in 0..head_height {
+            let label = if line == 0 { "scenario" } else { "" };
+            let mut head = vec![pad(label, FIRST)];
+            head.extend(
+                names
+                    .iter()
+                    .map(|n| pad(n.get(line).map_or("", String::as_str), col)),
+            );
+            out.push_str(head.join(GAP).trim_end());
+            out.push('\n');
+        }
         out.push_str(&rule);
         out.push('\n');
         for (i, s) in self.scenarios.iter().enumerate() {
@@ -218,8 +279,22 @@ impl Report {
             out.push('\n');
         }
         let unexpected = self.unexpected();
+        let skipped = self.skipped();
+        if let Some(first) = skipped.first() {
+            for line in wrap(
+                &format!("{} cell(s) not measured ({})", skipped.len(), first.outcome),
+                width,
+            ) {
+                out.push_str(&line);
+                out.push('\n');
+            }
+        }
         if unexpected.is_empty() {
-            out.push_str("Every cell is what the contract says.\n");
+            out.push_str(if skipped.is_empty() {
+                "Every cell is what the contract says.\n"
+            } else {
+                "Every measured cell is what the contract says.\n"
+            });
         } else {
             out.push_str(&format!(
                 "✗ {} cell(s) differ from the contract: {}\n",
@@ -338,6 +413,7 @@ mod tests {
                 quick: true,
                 profile: "debug".into(),
                 date: "2026-11-01T00:00:00Z".into(),
+                redis: None,
             },
             configurations: vec!["session/memory".into(), "jwt".into()],
             scenarios: vec![
@@ -376,6 +452,7 @@ mod tests {
             json!({"outcome": "401 after logout", "value": 401, "expected": true})
         );
         assert_eq!(s["results"]["jwt"]["value"], 200);
+        assert!(v["machine"]["redis"].is_null());
         let memory = text.find("\"session/memory\": {").expect("session cell");
         let jwt = text.find("\"jwt\": {").expect("jwt cell");
         assert!(memory < jwt, "results keep the column order");
@@ -415,6 +492,49 @@ mod tests {
             sample().unexpected(),
             vec!["tampering/jwt: 200 | still works"]
         );
+    }
+
+    #[test]
+    fn a_skipped_cell_says_so_in_json_and_in_the_table() {
+        let mut report = sample();
+        report.configurations.push("session/redis".into());
+        report.scenarios[0].results.push((
+            "session/redis".into(),
+            Cell::skipped("skipped: no Redis — set REDIS_URL"),
+        ));
+        let v: Value = serde_json::from_str(&report.render(Format::Json)).expect("valid JSON");
+        assert_eq!(
+            v["scenarios"][0]["results"]["session/redis"],
+            json!({"outcome": "skipped: no Redis — set REDIS_URL", "value": null,
+                   "expected": true, "skipped": true})
+        );
+        assert!(v["scenarios"][0]["results"]["jwt"].get("skipped").is_none());
+        let table = report.table(120);
+        for line in table.lines() {
+            assert!(line.chars().count() <= 120, "too wide: {line}");
+        }
+        assert!(table.contains("1 cell(s) not measured (skipped: no Redis — set REDIS_URL)"));
+        assert!(!table.contains("✗ skipped"));
+        assert_eq!(report.skipped().len(), 1);
+    }
+
+    #[test]
+    fn six_columns_fit_and_long_names_break_after_a_slash() {
+        let mut report = sample();
+        report.configurations = crate::configs::configuration_names()
+            .map(str::to_owned)
+            .collect();
+        let table = report.table(120);
+        for line in table.lines() {
+            assert!(line.chars().count() <= 120, "too wide: {line}");
+        }
+        let head: Vec<&str> = table
+            .lines()
+            .skip_while(|l| !l.starts_with("scenario"))
+            .take(2)
+            .collect();
+        assert!(head[0].ends_with("│ jwt+denylist/"), "{head:?}");
+        assert!(head[1].trim_end().ends_with("│ redis"), "{head:?}");
     }
 
     #[test]

@@ -27,7 +27,10 @@ use tokio::{
     task::JoinHandle,
 };
 
-use crate::configs::{App, Configuration};
+use crate::{
+    Home,
+    configs::{App, Configuration},
+};
 
 /// Longest wait for a child to print `listening on`: migrations and the
 /// first bcrypt hash run before it, slowly in a debug build.
@@ -149,7 +152,7 @@ impl Launcher {
             stdin,
             stderr_tail,
             tasks: [stderr_task, Some(stdout_task)],
-            owned_dir: None,
+            home: None,
         })
     }
 }
@@ -165,15 +168,15 @@ pub struct Server {
     stdin: Option<ChildStdin>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
     tasks: [Option<JoinHandle<()>>; 2],
-    /// A data folder that lives exactly as long as this server; dropped
-    /// after the process is killed.
-    owned_dir: Option<tempfile::TempDir>,
+    /// A home (data folder, part of Redis) that lives exactly as long as
+    /// this server; dropped, and so cleaned, after the process is killed.
+    home: Option<Home>,
 }
 
 impl Server {
-    /// Makes `dir` go away with this server.
-    pub fn owning(mut self, dir: tempfile::TempDir) -> Self {
-        self.owned_dir = Some(dir);
+    /// Makes `home` go away with this server.
+    pub fn owning(mut self, home: Home) -> Self {
+        self.home = Some(home);
         self
     }
 
@@ -222,12 +225,13 @@ impl Drop for Server {
         for task in self.tasks.iter_mut().filter_map(Option::take) {
             task.abort();
         }
-        // Only now, with the process killed, may its data folder go.
-        drop(self.owned_dir.take());
+        // Only now, with the process killed, may its data folder and its
+        // Redis keys go.
+        drop(self.home.take());
     }
 }
 
-async fn keep_tail(stream: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<String>>>) {
+pub(crate) async fn keep_tail(stream: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<String>>>) {
     let mut lines = BufReader::new(stream).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
@@ -238,7 +242,7 @@ async fn keep_tail(stream: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<Stri
     }
 }
 
-fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
+pub(crate) fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
     let tail = tail.lock().unwrap_or_else(|e| e.into_inner());
     if tail.is_empty() {
         return "  (nothing)".to_owned();
@@ -257,15 +261,7 @@ fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
 /// SIGKILL, which no handler sees) still takes its servers with it.
 pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
     auth_core::serve::init_tracing();
-    let (orphaned_tx, orphaned) = tokio::sync::oneshot::channel::<()>();
-    // A plain thread, not tokio's stdin: tokio's blocking read could hold up
-    // the runtime's shutdown until the next byte arrives.
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin();
-        let mut buf = [0u8; 256];
-        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
-        let _ = orphaned_tx.send(());
-    });
+    let orphaned = stdin_closed();
     let argv = std::iter::once(app.name().to_owned()).chain(args);
     let server = async move {
         match app {
@@ -287,4 +283,47 @@ pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
         result = server => result,
         _ = orphaned => Ok(()),
     }
+}
+
+/// Resolves when this process' stdin reaches end of file: the harness that
+/// holds the write end has closed it, or is gone.
+fn stdin_closed() -> tokio::sync::oneshot::Receiver<()> {
+    let (closed_tx, closed) = tokio::sync::oneshot::channel::<()>();
+    // A plain thread, not tokio's stdin: tokio's blocking read could hold up
+    // the runtime's shutdown until the next byte arrives.
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin();
+        let mut buf = [0u8; 256];
+        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+        let _ = closed_tx.send(());
+    });
+    closed
+}
+
+/// The child side of `compare guard <program> -- <args>`: runs `program` (the
+/// harness's private redis-server) and kills it as soon as this process'
+/// stdin closes, which the harness does when it is done with it, and which
+/// also happens when the harness dies in any way (even SIGKILL). A
+/// redis-server cannot watch its parent itself; this process does it for it.
+/// Ctrl-C and SIGTERM also end it, taking `program` along.
+pub async fn guard(program: &Path, args: &[String]) -> anyhow::Result<()> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {}", program.display()))?;
+    let closed = stdin_closed();
+    tokio::select! {
+        status = child.wait() => {
+            let status = status.with_context(|| format!("waiting for {}", program.display()))?;
+            bail!("{} exited ({status})", program.display());
+        }
+        _ = closed => {}
+        _ = crate::interrupted() => {}
+    }
+    child
+        .kill()
+        .await
+        .with_context(|| format!("cannot stop {}", program.display()))
 }

@@ -1,8 +1,14 @@
 //! End to end: the real `compare` binary, `--quick`, its JSON checked cell by
-//! cell against the contract, and no server process left behind.
+//! cell against the contract, and no server process (nor private
+//! redis-server) left behind.
+//!
+//! The Redis columns are measured with `REDIS_URL` if set, else with a private
+//! redis-server if one is on the PATH. With neither they are skipped, which
+//! these tests accept only outside CI (with a `SKIPPED` line on stderr); under
+//! `CI=true` they must be measured.
 
 use std::{
-    io::Read,
+    io::{Read, Write},
     process::{Child, Command, ExitStatus, Stdio},
     thread,
     time::{Duration, Instant},
@@ -10,7 +16,28 @@ use std::{
 
 use serde_json::Value;
 
-const CONFIGS: [&str; 4] = ["session/memory", "session/sqlite", "jwt", "jwt+denylist"];
+const CONFIGS: [&str; 6] = [
+    "session/memory",
+    "session/sqlite",
+    "session/redis",
+    "jwt",
+    "jwt+denylist",
+    "jwt+denylist/redis",
+];
+const REDIS_CONFIGS: [&str; 2] = ["session/redis", "jwt+denylist/redis"];
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// A skip must not pass unnoticed: straight to the process' stderr, which
+/// the test harness does not capture (`eprintln!` it would).
+fn loud_skip(test: &str, what: &str) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED: {test}: {what} (CI=true would fail)"
+    );
+}
 
 struct Run {
     status: ExitStatus,
@@ -39,7 +66,19 @@ fn reader(mut stream: impl Read + Send + 'static) -> thread::JoinHandle<String> 
 /// Runs `compare ARGS` with a time limit; `marker` tags its environment (and
 /// so its servers') so that leftover processes can be found afterwards.
 fn compare(args: &[&str], marker: &str, limit: Duration) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_compare"))
+    compare_with(args, marker, limit, |_| {})
+}
+
+/// [`compare`], with the environment adjusted by `env` first.
+fn compare_with(
+    args: &[&str],
+    marker: &str,
+    limit: Duration,
+    env: impl FnOnce(&mut Command),
+) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_compare"));
+    env(&mut cmd);
+    let mut child = cmd
         .args(args)
         .env("COMPARE_TEST_MARKER", marker)
         .stdin(Stdio::null())
@@ -117,10 +156,62 @@ fn assert_no_server_left(marker: &str) {
     }
 }
 
+/// The port of the private redis-server named in `text` (the report's
+/// `machine.redis`, or the guard's command line).
+fn private_redis_port(text: &str) -> Option<u16> {
+    let rest = match text.split_once("private redis-server") {
+        Some((_, rest)) => rest.split_once("127.0.0.1:")?.1,
+        None => text.split_once("--port ")?.1,
+    };
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// redis-server rewrites its own environment (to make room for its process
+/// title), so the marker does not find it: it is looked for by its port.
+fn assert_redis_gone(port: u16) {
+    let title = format!("redis-server 127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let running = std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+            .any(|c| String::from_utf8_lossy(&c).contains(&title));
+        let answers = std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+        if !running && !answers {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the private redis-server on port {port} is still running"
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn values(scenario: &Value) -> Vec<Value> {
     CONFIGS
         .iter()
         .map(|c| scenario["results"][*c]["value"].clone())
+        .collect()
+}
+
+/// `wanted`, with `null` in the columns that were skipped.
+fn measured_or_null(wanted: [&Value; 6], skipped: &[&str]) -> Vec<Value> {
+    CONFIGS
+        .iter()
+        .zip(wanted)
+        .map(|(c, v)| {
+            if skipped.contains(c) {
+                Value::Null
+            } else {
+                v.clone()
+            }
+        })
         .collect()
 }
 
@@ -183,6 +274,58 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         }
     }
 
+    // The Redis columns: all measured, or (outside CI only) all skipped,
+    // every cell saying how to get Redis.
+    let mut skipped = Vec::new();
+    for config in REDIS_CONFIGS {
+        let cells: Vec<&Value> = scenarios.iter().map(|s| &s["results"][config]).collect();
+        let n = cells.iter().filter(|c| c["skipped"] == true).count();
+        if n == 0 {
+            assert!(
+                cells.iter().all(|c| c.get("skipped").is_none()),
+                "{config}: a measured cell has no `skipped` field"
+            );
+            continue;
+        }
+        assert_eq!(n, cells.len(), "{config}: skipped in some rows only");
+        for cell in cells {
+            assert_eq!(cell["value"], Value::Null, "{config}: {cell}");
+            assert_eq!(cell["expected"], true, "{config}: {cell}");
+            let outcome = cell["outcome"].as_str().unwrap_or_default();
+            assert!(
+                outcome.starts_with("skipped:") && outcome.contains("REDIS_URL"),
+                "{config}: a skipped cell says how to get Redis: {outcome}"
+            );
+        }
+        skipped.push(config);
+    }
+    let redis_port = report["machine"]["redis"]
+        .as_str()
+        .and_then(private_redis_port);
+    if skipped.is_empty() {
+        assert!(
+            report["machine"]["redis"]
+                .as_str()
+                .is_some_and(|r| !r.is_empty()),
+            "the report names the Redis it used: {}",
+            report["machine"]
+        );
+    } else {
+        assert!(
+            !in_ci(),
+            "CI=true: the Redis columns must be measured, not skipped; stderr:\n{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("SKIPPED"), "stderr:\n{}", run.stderr);
+        loud_skip(
+            "quick_run_measures_every_cell_as_the_contract_says",
+            &format!(
+                "no Redis, so {} were not measured (set REDIS_URL or install redis-server)",
+                skipped.join(" and ")
+            ),
+        );
+    }
+
     let unexpected: Vec<String> = scenarios
         .iter()
         .flat_map(|s| {
@@ -198,35 +341,72 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         run.stderr
     );
 
-    // The statuses the lessons rest on.
-    let (ok, gone) = (Value::from(200), Value::from(401));
-    assert_eq!(
-        values(scenario("logout-replay")),
-        [gone.clone(), gone.clone(), ok.clone(), gone.clone()],
-        "logout: sessions and the denylist refuse; the stateless JWT still works (the loophole)"
+    // The statuses the lessons rest on, column by column:
+    // session/memory, session/sqlite, session/redis, jwt, jwt+denylist, jwt+denylist/redis.
+    let (ok, gone, no) = (Value::from(200), Value::from(401), Value::from(403));
+    let expect = |id: &str, wanted: [&Value; 6], why: &str| {
+        assert_eq!(
+            values(scenario(id)),
+            measured_or_null(wanted, &skipped),
+            "{id}: {why}"
+        );
+    };
+    expect(
+        "logout-replay",
+        [&gone, &gone, &gone, &ok, &gone, &gone],
+        "sessions and both denylists refuse; the stateless JWT still works (the loophole)",
     );
-    assert_eq!(
-        values(scenario("restart")),
-        [gone.clone(), ok.clone(), ok.clone(), ok.clone()],
-        "restart: the memory store forgets, the database and the key file remember, \
-         and the memory denylist forgets the revoked token"
+    expect(
+        "restart",
+        [&gone, &ok, &ok, &ok, &ok, &gone],
+        "the memory store forgets, the database, Redis and the key file remember; \
+         the memory denylist forgets the revoked token, the Redis denylist keeps refusing it",
     );
-    assert_eq!(
-        values(scenario("two-instances")),
-        [gone.clone(), ok.clone(), ok.clone(), ok.clone()],
-        "two instances: only a shared store carries a session; \
-         a memory denylist is not shared"
+    expect(
+        "two-instances",
+        [&gone, &ok, &ok, &ok, &ok, &gone],
+        "only a shared store (database, Redis) carries a session to B; a memory denylist \
+         is not shared (200 on B), a Redis one is (401 on B)",
     );
-    assert_eq!(
-        values(scenario("tampering")),
-        [gone.clone(), gone.clone(), gone.clone(), gone],
-        "tampered credentials are refused everywhere"
+    expect(
+        "tampering",
+        [&gone, &gone, &gone, &gone, &gone, &gone],
+        "tampered credentials are refused everywhere",
     );
-    assert_eq!(
-        values(scenario("role-change")),
-        [Value::from(403), Value::from(403), ok.clone(), ok],
-        "a demotion applies at once with sessions, at the next refresh with JWTs"
+    expect(
+        "role-change",
+        [&no, &no, &no, &ok, &ok, &ok],
+        "a demotion applies at once with sessions, at the next refresh with JWTs",
     );
+    if !skipped.contains(&"session/redis") {
+        let cell = &scenario("server-state")["results"]["session/redis"];
+        assert!(
+            cell["outcome"]
+                .as_str()
+                .is_some_and(|o| o.contains("Redis keys")),
+            "server-state counts keys in Redis: {cell}"
+        );
+    }
+    let throughput = scenario("throughput")["lesson"]
+        .as_str()
+        .unwrap_or_default();
+    for (column, base) in [
+        ("session/redis", "session/memory"),
+        ("jwt+denylist/redis", "jwt+denylist"),
+    ] {
+        if !skipped.contains(&column) {
+            // "session/redis is 0.71× session/memory"
+            let against = throughput
+                .split_once(&format!("{column} is "))
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .map(|w| w.trim_end_matches([';', '.']));
+            assert_eq!(
+                against,
+                Some(base),
+                "throughput compares {column} with {base}: {throughput}"
+            );
+        }
+    }
 
     assert!(
         run.status.success(),
@@ -235,6 +415,9 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         run.stderr
     );
     assert_no_server_left(&marker);
+    if let Some(port) = redis_port {
+        assert_redis_gone(port);
+    }
 }
 
 #[test]
@@ -270,6 +453,234 @@ fn one_scenario_in_markdown_to_a_file() {
     assert_eq!(rows.len(), 3, "{md}");
     assert!(rows[2].contains("401") && rows[2].contains("200"), "{md}");
     assert_no_server_left(&marker);
+}
+
+/// The environment of a machine without Redis: no REDIS_URL, and a PATH
+/// without redis-server (the harness finds its own executable without PATH).
+fn without_redis(cmd: &mut Command, path: &std::path::Path) {
+    cmd.env_remove("REDIS_URL").env("PATH", path);
+}
+
+#[test]
+fn without_redis_the_redis_columns_are_skipped_and_say_how_to_get_it() {
+    let marker = format!("noredis-{}", std::process::id());
+    let empty = tempfile::tempdir().expect("temp dir");
+    let args = [
+        "--quick",
+        "--bcrypt-cost",
+        "4",
+        "--scenario",
+        "two-instances",
+        "--config",
+        "jwt",
+        "--config",
+        "session/redis",
+        "--config",
+        "jwt+denylist/redis",
+        "--format",
+        "json",
+    ];
+    let run = compare_with(&args, &marker, Duration::from_secs(60), |cmd| {
+        without_redis(cmd, empty.path());
+        cmd.env_remove("CI");
+    });
+    assert!(run.status.success(), "stderr:\n{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("SKIPPED session/redis, jwt+denylist/redis"),
+        "a skip is said on stderr: {}",
+        run.stderr
+    );
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let results = &report["scenarios"][0]["results"];
+    assert_eq!(results["jwt"]["value"], 200, "the other columns still run");
+    assert!(results["jwt"].get("skipped").is_none());
+    for config in REDIS_CONFIGS {
+        let cell = &results[config];
+        assert_eq!(cell["skipped"], true, "{config}: {cell}");
+        assert_eq!(cell["value"], Value::Null, "{config}: {cell}");
+        assert_eq!(cell["expected"], true, "{config}: {cell}");
+        let outcome = cell["outcome"].as_str().unwrap_or_default();
+        for hint in [
+            "skipped: no Redis",
+            "just redis",
+            "redis-server",
+            "REDIS_URL",
+        ] {
+            assert!(outcome.contains(hint), "{config}: `{hint}` in {outcome}");
+        }
+    }
+    assert_no_server_left(&marker);
+
+    // Under CI=true the same run fails, and says why, before starting anything.
+    let run = compare_with(&args, &marker, Duration::from_secs(60), |cmd| {
+        without_redis(cmd, empty.path());
+        cmd.env("CI", "true");
+    });
+    assert!(!run.status.success(), "CI=true without Redis must fail");
+    assert!(run.stdout.is_empty(), "no report: {}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("no Redis for session/redis, jwt+denylist/redis under CI=true"),
+        "{}",
+        run.stderr
+    );
+    assert_no_server_left(&marker);
+}
+
+/// Starts a full (not quick) throughput run on both Redis columns and one
+/// other, and once the load is running, `stop`s the harness: every server,
+/// and the private redis-server, must go with it.
+///
+/// The private redis-server is what is tested here, so REDIS_URL is set
+/// aside when redis-server is on the PATH. Without it, a SIGKILL would leave
+/// the keys of the run in the REDIS_URL Redis (nothing can clean up after a
+/// SIGKILL), so that run leaves the Redis columns out.
+fn stopped_midway(test: &str, signal: Option<&str>) {
+    let marker = format!("{test}-{}", std::process::id());
+    let has_redis_server = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| dir.join("redis-server").is_file())
+    });
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_compare"));
+    cmd.args(["--bcrypt-cost", "4", "--scenario", "throughput"]);
+    if has_redis_server {
+        cmd.env_remove("REDIS_URL");
+    }
+    if has_redis_server || signal.is_some() || std::env::var_os("REDIS_URL").is_none() {
+        cmd.args([
+            "--config",
+            "session/redis",
+            "--config",
+            "jwt+denylist/redis",
+        ]);
+    }
+    let mut child = cmd
+        .args(["--config", "jwt"])
+        .env("COMPARE_TEST_MARKER", &marker)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start compare");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut guard = Guard(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => {
+                let loading = line.contains("(round 1/");
+                seen.push(line);
+                if loading {
+                    break;
+                }
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                panic!("compare ended before its load phase:\n{}", seen.join("\n"))
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no load phase:\n{}",
+            seen.join("\n")
+        );
+    }
+    let running = tagged_processes(&marker);
+    let redis_skipped = seen.iter().any(|l| l.contains("SKIPPED"));
+    if cfg!(target_os = "linux") {
+        assert!(
+            running.iter().filter(|p| p.contains(" serve ")).count() >= 1,
+            "servers run during the load: {running:#?}"
+        );
+    }
+    let redis_port = running
+        .iter()
+        .find(|p| p.contains(" guard "))
+        .and_then(|p| private_redis_port(p));
+    if has_redis_server {
+        let port = redis_port.expect("a private redis-server during the load");
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+            "the private redis-server answers on {port} during the load"
+        );
+    }
+    let pid = guard.0.id().to_string();
+    match signal {
+        Some(signal) => {
+            let sent = Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .expect("run kill");
+            assert!(sent.success(), "kill {signal} {pid}");
+        }
+        None => {
+            let _ = guard.0.kill();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = guard.0.try_wait().expect("wait for compare") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "compare did not stop");
+        thread::sleep(Duration::from_millis(50));
+    };
+    if signal == Some("-INT") {
+        assert_eq!(status.code(), Some(130), "Ctrl-C exits with 130");
+    }
+    assert_no_server_left(&marker);
+    if let Some(port) = redis_port {
+        assert_redis_gone(port);
+    }
+    // The servers' data folders and redis-server's: removed by an
+    // interrupted harness; after a SIGKILL nothing could, so the test does.
+    let folders: Vec<&str> = running
+        .iter()
+        .flat_map(|p| {
+            ["--data-dir ", "--dir "]
+                .into_iter()
+                .filter_map(|flag| p.split_once(flag)?.1.split_whitespace().next())
+        })
+        .collect();
+    assert!(!folders.is_empty(), "no data folder in {running:#?}");
+    for folder in folders {
+        if signal.is_some() {
+            assert!(
+                !std::path::Path::new(folder).exists(),
+                "{folder} is left after the run was stopped"
+            );
+        } else {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+    }
+    if redis_skipped {
+        loud_skip(
+            test,
+            "no Redis, so no private redis-server was there to stop",
+        );
+    }
+}
+
+#[test]
+fn ctrl_c_stops_every_server_and_the_private_redis() {
+    stopped_midway("ctrlc", Some("-INT"));
+}
+
+#[test]
+fn a_killed_harness_takes_its_servers_and_redis_along() {
+    // SIGKILL: no handler runs; the children notice their stdin close.
+    stopped_midway("sigkill", None);
 }
 
 #[test]

@@ -11,9 +11,9 @@ pub const SCENARIO: Scenario = Scenario {
     title: "Logout, then replay",
     claim: "A JWT cannot be revoked: after logout it stays valid until it expires.",
     lesson: "True as stated: a stateless JWT still answers 200 after logout until `exp` \
-             (15 min here), while a session dies at once. A denylist closes the loophole, at \
-             the price of state and a lookup per request; logout does revoke the refresh token \
-             either way.",
+             (15 min here), while a session dies at once. A denylist closes the loophole, in \
+             memory or in Redis alike, at the price of state and a lookup per request; logout \
+             does revoke the refresh token either way.",
     run,
 };
 

@@ -54,6 +54,12 @@ impl Measured {
         self
     }
 
+    /// Takes `config`'s cell out.
+    pub fn take(&mut self, config: &str) -> Option<Cell> {
+        let i = self.results.iter().position(|(c, _)| c == config)?;
+        Some(self.results.remove(i).1)
+    }
+
     /// The numeric value of `config`'s cell, if it has one.
     pub fn value(&self, config: &str) -> Option<f64> {
         self.results

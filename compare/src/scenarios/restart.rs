@@ -1,19 +1,22 @@
 //! Row 7: Restart: stop the server process, start a new one on the same data
-//! folder, replay the credential, and a token revoked before the restart.
+//! folder (and the same part of Redis), replay the credential, and a token
+//! revoked before the restart.
 
 use futures::future::LocalBoxFuture;
 
 use super::{Configs, Measured, Scenario, each};
-use crate::{Cell, Configuration, Lab, http, temp_dir};
+use crate::{Cell, Configuration, Lab, http};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "restart",
     title: "Server restart",
     claim: "Sessions are lost on restart unless stored outside the process; JWTs survive it.",
     lesson: "An in-memory session store loses every login with the process; the same store \
-             in the database keeps them. A JWT survives because its key does (a key file in the \
-             data folder). But an in-memory denylist forgets too: a token revoked before the \
-             restart is accepted again after it.",
+             in the database or in Redis keeps them. A JWT survives because its key does (a key \
+             file in the data folder). But an in-memory denylist forgets too: a token revoked \
+             before the restart is accepted again after it. A denylist in Redis remembers: the \
+             revoked token stays 401, because the state that revokes it lives outside the \
+             process.",
     run,
 };
 
@@ -24,8 +27,8 @@ fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
 }
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
-    let dir = temp_dir()?;
-    let server = lab.start_in(config, dir.path(), &[]).await?;
+    let home = lab.home(config).await?;
+    let server = lab.start_in(config, &home, &[]).await?;
     let http = lab.http(config)?;
     let email = http::register(&http, &server, "restart").await?;
     let (credential, _) = http::login(&http, &server, &email).await?;
@@ -43,7 +46,7 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
     };
 
     lab.stop(server).await?;
-    let server = lab.start_in(config, dir.path(), &[]).await?;
+    let server = lab.start_in(config, &home, &[]).await?;
     lab.note(config.name, "the credential from before the restart:");
     let after = http::status(&http, &server, "/protected", &credential).await?;
 
@@ -58,10 +61,10 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         return Ok(Cell::new(
             format!(
                 "valid token {after} · revoked token {denied} before, {revived} after{}",
-                if revived == 200 {
-                    ": the denylist forgot"
-                } else {
-                    ""
+                match revived {
+                    200 => ": the denylist forgot".to_owned(),
+                    401 => format!(": {} remembered", config.store.place()),
+                    _ => String::new(),
                 }
             ),
             revived,
@@ -75,10 +78,10 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         200
     };
     let why = match (config.is_session(), after) {
-        (true, 200) => "the sessions are in the database",
-        (true, _) => "the sessions died with the process",
-        (false, 200) => "the key file outlives the process",
-        (false, _) => "the key changed",
+        (true, 200) => format!("the sessions are in {}", config.store.place()),
+        (true, _) => "the sessions died with the process".to_owned(),
+        (false, 200) => "the key file outlives the process".to_owned(),
+        (false, _) => "the key changed".to_owned(),
     };
     Ok(Cell::new(
         format!("{after} after restart: {why}"),

@@ -14,7 +14,8 @@ pub const SCENARIO: Scenario = Scenario {
     claim: "Sessions must be stored on the server; JWTs are stateless and store nothing.",
     lesson: "Sessions keep a record per login. The \"stateless\" JWT still keeps one per login \
              too (its refresh token), and a denylist adds one per logout: stateless verification \
-             is not a stateless system.",
+             is not a stateless system. In the Redis columns these records are Redis keys \
+             (counted with SCAN), each with a TTL, so Redis forgets them when they expire.",
     run,
 };
 
@@ -55,9 +56,14 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
     let entries = after.entries - before.entries;
     let bytes = after.bytes - before.bytes;
     let per_login = (bytes as f64 / f64::from(logins)).round();
+    let unit = if config.needs_redis() {
+        "Redis keys"
+    } else {
+        "entries"
+    };
     Ok(Cell::new(
         format!(
-            "{logins} logins → {entries} entries, {bytes} B ({per_login:.0} B each) · 1 logout → {}{}",
+            "{logins} logins → {entries} {unit}, {bytes} B ({per_login:.0} B each) · 1 logout → {}{}",
             after_logout.entries - before.entries,
             after_logout.parts_text(&before)
         ),

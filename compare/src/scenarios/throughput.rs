@@ -9,7 +9,7 @@ use futures::future::LocalBoxFuture;
 use tokio::task::JoinSet;
 
 use super::{Configs, Measured, Scenario, failed, ratio};
-use crate::{Cell, Configuration, Lab, http, server::Server};
+use crate::{Cell, Configuration, Lab, Store, http, server::Server};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "throughput",
@@ -248,11 +248,14 @@ async fn load(
 fn lesson(lab: &Lab, configs: Configs<'_>, measured: &Measured, logins: &[Duration]) -> String {
     let mut ratios = Vec::new();
     for (i, c) in configs.iter().enumerate().skip(1) {
-        // Each column against the first of its own app, and the first of
-        // each app against the very first column.
-        let base = configs[..i]
+        // Each column against the first of its own app (a Redis column
+        // against the same app's in-memory one: what the Redis round trip
+        // costs), and the first of each app against the very first column.
+        let earlier = &configs[..i];
+        let base = earlier
             .iter()
-            .find(|b| b.app == c.app)
+            .find(|b| c.needs_redis() && b.app == c.app && b.store == Store::Memory)
+            .or_else(|| earlier.iter().find(|b| b.app == c.app))
             .unwrap_or(&configs[0]);
         if let (Some(a), Some(b)) = (measured.value(c.name), measured.value(base.name)) {
             ratios.push(format!("{} is {} {}", c.name, ratio(a, b), base.name));
@@ -272,9 +275,15 @@ fn lesson(lab: &Lab, configs: Configs<'_>, measured: &Measured, logins: &[Durati
         ),
         _ => String::new(),
     };
+    let redis = if configs.iter().any(|c| c.needs_redis()) {
+        " A Redis column pays a round trip to Redis on every request (session-app loads the \
+         session, jwt-app asks the denylist), and Redis shares the cores too."
+    } else {
+        ""
+    };
     format!(
-        "Requests/s: {}.{login} The load generator shares the machine's {} cores with the \
-         server: {}",
+        "Requests/s: {}.{login}{redis} The load generator shares the machine's {} cores with \
+         the server: {}",
         if ratios.is_empty() {
             "one column, no ratio".to_owned()
         } else {

@@ -4,16 +4,17 @@
 use futures::future::LocalBoxFuture;
 
 use super::{Configs, Measured, Scenario, each};
-use crate::{Cell, Configuration, Lab, http, temp_dir};
+use crate::{Cell, Configuration, Lab, http};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "two-instances",
     title: "Two instances, no sticky sessions",
     claim: "JWTs scale horizontally; sessions need sticky sessions or a shared store.",
-    lesson: "A session works on B only when the store is shared (the database here, Redis \
-             later); in memory it is 401 on B. The JWT works on any instance with the key. \
-             But an in-memory denylist is per instance: logged out on A, the token still \
-             works on B. Revocation needs shared state, which is what the claim avoided.",
+    lesson: "A session works on B only when the store is shared: in memory it is 401 on B; \
+             the database or Redis shares it (200). The JWT works on any instance with the key. \
+             But an in-memory denylist is per instance: logged out on A, the token still works \
+             on B; a denylist in Redis is seen by B at once (401). Revocation needs shared \
+             state, which is what the claim avoided.",
     run,
 };
 
@@ -24,11 +25,12 @@ fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
 }
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
-    // One data folder for both: the same SQLite file and, for jwt-app, the
-    // same key file. A starts first, so that only it creates the key.
-    let dir = temp_dir()?;
-    let a = lab.start_in(config, dir.path(), &[]).await?;
-    let b = lab.start_in(config, dir.path(), &[]).await?;
+    // One home for both: the same SQLite file, for jwt-app the same key
+    // file, and for a Redis column the same part of Redis. A starts first,
+    // so that only it creates the key.
+    let home = lab.home(config).await?;
+    let a = lab.start_in(config, &home, &[]).await?;
+    let b = lab.start_in(config, &home, &[]).await?;
     let http = lab.http(config)?;
     let (_, credential) = http::new_user(&http, &a, "twins").await?;
     let on_a = http::status(&http, &a, "/protected", &credential).await?;
@@ -48,10 +50,10 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         return Ok(Cell::new(
             format!(
                 "works on B ({on_b}) · after logout on A: A {replay_a}, B {replay_b}{}",
-                if replay_b == 200 {
-                    ": B never heard of it"
-                } else {
-                    ""
+                match replay_b {
+                    200 => ": B never heard of it".to_owned(),
+                    401 => format!(": B asked {}", config.store.place()),
+                    _ => String::new(),
                 }
             ),
             replay_b,
@@ -65,6 +67,7 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         200
     };
     let why = match (config.is_session(), on_b) {
+        (true, 200) if config.needs_redis() => "Redis is shared",
         (true, 200) => "the store is shared",
         (true, _) => "B has no such session",
         (false, 200) => "B has the same key",
