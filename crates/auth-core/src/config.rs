@@ -24,6 +24,14 @@ pub struct CommonConfig {
     #[arg(long, env = "ADMIN_EMAILS", value_delimiter = ',')]
     pub admin_emails: Vec<String>,
 
+    /// Failed logins for one email before further attempts get 429 (0 = no limit).
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+
+    /// How long failed logins count towards LOGIN_MAX_FAILURES.
+    #[arg(long, env = "LOGIN_WINDOW", default_value = "15m", value_parser = parse_duration)]
+    pub login_window: Duration,
+
     /// Longest a request may take before it is answered 408.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,

@@ -1,6 +1,6 @@
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use serde_json::json;
@@ -28,6 +28,8 @@ pub enum ApiError {
     NotFound(String),
     #[error("an account with this email already exists")]
     EmailTaken,
+    #[error("too many failed logins for this email; try again in {0} s")]
+    TooManyAttempts(u64),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -51,6 +53,7 @@ impl ApiError {
             Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::EmailTaken => StatusCode::CONFLICT,
+            Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -68,6 +71,7 @@ impl ApiError {
             Self::Csrf(_) => "csrf",
             Self::NotFound(_) => "not_found",
             Self::EmailTaken => "email_taken",
+            Self::TooManyAttempts(_) => "too_many_attempts",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -104,6 +108,10 @@ impl IntoResponse for ApiError {
         let body = json!({ "error": self.code(), "message": self.to_string() });
         let mut res = (self.status(), Json(body)).into_response();
         res.extensions_mut().insert(ErrorCode(self.code()));
+        if let Self::TooManyAttempts(secs) = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res
     }
 }

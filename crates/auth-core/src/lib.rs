@@ -14,6 +14,7 @@ pub mod redis;
 pub mod routes;
 pub mod serve;
 pub mod stats;
+pub mod throttle;
 pub mod users;
 pub mod validation;
 

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::{
     ApiError, ApiJson, CommonConfig, Database, Hasher, Principal, Role, User, UserStore,
+    throttle::LoginThrottle,
     validation::{CredentialsBody, Email, LoginAttempt, NewAccount},
 };
 
@@ -22,6 +23,7 @@ pub struct Core {
     pub users: UserStore,
     pub hasher: Hasher,
     admins: Arc<HashSet<String>>,
+    throttle: Arc<LoginThrottle>,
 }
 
 impl Core {
@@ -35,10 +37,12 @@ impl Core {
             .filter_map(|e| Email::parse(e).ok())
             .map(|e| e.as_str().to_owned())
             .collect();
+        let throttle = LoginThrottle::new(config.login_max_failures, config.login_window);
         Ok(Self {
             users: UserStore::new(db),
             hasher,
             admins: Arc::new(admins),
+            throttle: Arc::new(throttle),
         })
     }
 
@@ -58,13 +62,27 @@ impl Core {
 
     /// The user these credentials belong to. An unknown email and a wrong
     /// password give the same error after the same bcrypt work.
+    /// Too many recent failures for the email answer 429 before any of that.
     pub async fn authenticate(&self, attempt: LoginAttempt) -> Result<User, ApiError> {
-        let user = self.users.by_email(attempt.email.as_str()).await?;
+        let email = attempt.email.as_str();
+        if let Err(wait) = self.throttle.check(email) {
+            // Round up: a client that waits exactly `Retry-After` must get in.
+            return Err(ApiError::TooManyAttempts(wait.as_secs() + 1));
+        }
+        let user = self.users.by_email(email).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        if self.hasher.verify(attempt.password, hash).await? {
-            user.ok_or(ApiError::InvalidCredentials)
-        } else {
-            Err(ApiError::InvalidCredentials)
+        // Verified in every case (against a dummy hash for an unknown email),
+        // so that both failures cost the same time.
+        let verified = self.hasher.verify(attempt.password, hash).await?;
+        match user {
+            Some(user) if verified => {
+                self.throttle.record_success(email);
+                Ok(user)
+            }
+            _ => {
+                self.throttle.record_failure(email);
+                Err(ApiError::InvalidCredentials)
+            }
         }
     }
 

@@ -414,3 +414,48 @@ pub async fn routing_rules(server: &TestServer, app_name: &str) {
     assert_eq!(body["app"], app_name);
     assert!(body["store"].is_string());
 }
+
+/// Five failed logins for one email lock it for the window (defaults:
+/// LOGIN_MAX_FAILURES=5, LOGIN_WINDOW=15m): 429 with `Retry-After`, even with
+/// the right password; unknown emails are treated alike; others are untouched.
+pub async fn throttle_rules(server: &TestServer) {
+    let c = client();
+    let email = unique_email("throttle");
+    assert_eq!(
+        register(&c, server, &email, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    let ghost = unique_email("throttle-ghost");
+    for who in [&email, &ghost] {
+        for attempt in 1..=5 {
+            let res = login(&c, server, who, "wrong password").await;
+            assert_eq!(
+                res.status(),
+                StatusCode::UNAUTHORIZED,
+                "attempt {attempt} for {who}"
+            );
+        }
+        let res = login(&c, server, who, PASSWORD).await;
+        let retry_after = res
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        expect_error(res, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+        assert!(
+            retry_after.is_some_and(|s| (1..=900).contains(&s)),
+            "Retry-After in seconds: {retry_after:?}"
+        );
+    }
+    let (_, cred) = new_user(server, "throttle-other").await;
+    let res = cred
+        .attach(c.get(server.url("/protected")))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "other accounts log in as usual"
+    );
+}

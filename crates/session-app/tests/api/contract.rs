@@ -40,3 +40,8 @@ async fn routing_rules() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn throttle_rules() {
+    contract::throttle_rules(&spawn_app(&[]).await.server).await;
+}
