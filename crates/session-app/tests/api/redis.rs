@@ -7,7 +7,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures::future::join_all;
 use reqwest::StatusCode;
 use serde_json::Value;
 use session_app::store::RedisSessions;
@@ -24,7 +23,10 @@ use tower_sessions::{
     session::{Id, Record},
 };
 
-use crate::helpers::{TestApp, spawn_app, start_in, try_start_in};
+use crate::{
+    helpers::{TestApp, spawn_app, start_in, try_start_in},
+    store_suite,
+};
 
 /// Leftover sessions of a test run expire from the shared Redis within minutes.
 const TTL: &str = "10m";
@@ -181,35 +183,8 @@ async fn in_flight_logout_does_not_revive() {
         return;
     };
     let app = redis_app(&url, &["--session-ttl", TTL]).await;
-    let c = client();
-    let (_, cred) = new_user(&app.server, "race").await;
+    let cred = store_suite::in_flight_logout_does_not_revive(&app.server).await;
     let key = key_of(&cred);
-    let readers = (0..20).map(|_| {
-        let req = cred.attach(c.get(app.server.url("/profile")));
-        async move { req.send().await.unwrap().status() }
-    });
-    let logout = async {
-        cred.attach(c.post(app.server.url("/logout")))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    };
-    let (statuses, logout_status) = tokio::join!(join_all(readers), logout);
-    assert_eq!(logout_status, StatusCode::NO_CONTENT);
-    assert!(
-        statuses
-            .iter()
-            .all(|s| *s == StatusCode::OK || *s == StatusCode::UNAUTHORIZED),
-        "{statuses:?}"
-    );
-    for _ in 0..3 {
-        assert_eq!(
-            status(&cred, app.server.url("/protected")).await,
-            StatusCode::UNAUTHORIZED,
-            "the session came back"
-        );
-    }
     assert_eq!(
         command(&url, &["EXISTS", &key]).await.unwrap(),
         Reply::Int(0)
