@@ -9,3 +9,4 @@ mod helpers;
 mod logout;
 mod redis;
 mod restart;
+mod store_suite;
