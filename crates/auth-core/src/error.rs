@@ -95,9 +95,26 @@ impl From<sqlx::Error> for ApiError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_) => Self::store_down("database", err),
+            sqlx::Error::Database(ref db) if server_is_going_away(db.code().as_deref()) => {
+                Self::store_down("database", err)
+            }
             other => Self::Internal(other.into()),
         }
     }
+}
+
+/// Whether a database error's SQLSTATE says the server is going away or the
+/// connection is lost, rather than that our query was wrong. A query running
+/// when PostgreSQL is shut down or restarted (or its postmaster dies) does not
+/// fail with an I/O error: the backend first sends FATAL 57P01 "terminating
+/// connection due to administrator command" (or "… unexpected postmaster
+/// exit"), and that is an outage to answer 503, not a bug to answer 500.
+/// Class 08 is SQL's "connection exception" (MySQL/MariaDB's "server shutdown
+/// in progress" is 08S01); 57P01–57P03 are PostgreSQL's admin shutdown, crash
+/// shutdown and "cannot connect now" (starting up or shutting down).
+fn server_is_going_away(sqlstate: Option<&str>) -> bool {
+    sqlstate
+        .is_some_and(|code| code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03"))
 }
 
 impl IntoResponse for ApiError {
@@ -113,5 +130,25 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_going_away_is_unavailable_and_a_bad_query_is_internal() {
+        for code in ["57P01", "57P02", "57P03", "08006", "08S01"] {
+            assert!(server_is_going_away(Some(code)), "{code}");
+        }
+        // Unique violation, syntax error, and a driver error without a code.
+        for code in [Some("23505"), Some("42601"), None] {
+            assert!(!server_is_going_away(code), "{code:?}");
+        }
+        let down = ApiError::from(sqlx::Error::PoolTimedOut);
+        assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let bug = ApiError::from(sqlx::Error::RowNotFound);
+        assert_eq!(bug.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod contract;
 pub mod databases;
+pub mod postgres_server;
 pub mod redis;
 
 use std::{
@@ -94,6 +95,15 @@ pub fn unique_email(prefix: &str) -> String {
         std::process::id(),
         N.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// A port no one listens on now, for a private server (redis-server, postgres).
+pub(crate) fn free_port() -> std::io::Result<u16> {
+    // The OS picks a port no one listens on; it is free again once this
+    // listener is dropped, and the server takes it a moment later.
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// A temporary data folder, removed when dropped.

@@ -4,7 +4,6 @@
 //! would, without going through the store under test.
 
 use std::{
-    net::TcpListener as StdListener,
     process::{Child, Command, Stdio},
     time::Duration,
 };
@@ -51,7 +50,7 @@ impl RedisServer {
     /// Starts one, or `None` (skip, or failure under `CI=true`) when
     /// `redis-server` is not on the PATH.
     pub async fn start() -> Option<Self> {
-        let port = match free_port() {
+        let port = match crate::free_port() {
             Ok(port) => port,
             Err(e) => panic!("no free port for a private redis-server: {e}"),
         };
@@ -135,12 +134,6 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-fn free_port() -> std::io::Result<u16> {
-    // The OS picks a port no one listens on; it is free again once this
-    // listener is dropped, and redis-server takes it a moment later.
-    Ok(StdListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// One RESP reply.

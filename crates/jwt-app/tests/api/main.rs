@@ -5,6 +5,7 @@
 mod admin;
 mod bearer;
 mod contract;
+mod database_fault;
 mod databases;
 mod eddsa;
 mod expiry;

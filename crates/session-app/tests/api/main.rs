@@ -5,6 +5,7 @@ mod backends;
 mod contract;
 mod cookie;
 mod csrf;
+mod database_fault;
 mod helpers;
 mod logout;
 mod redis;

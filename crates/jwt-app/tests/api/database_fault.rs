@@ -1,0 +1,221 @@
+//! The users' database going away and coming back, on a private PostgreSQL
+//! this test starts on a free port (the machine's cluster is shared with
+//! every other test and is never stopped). Whatever needs the database
+//! answers 503 JSON while it is down (fail closed: never 401, never a token
+//! handed out without its refresh record), and works again once it is back,
+//! without restarting jwt-app. What needs no database keeps working: with the
+//! denylist off, an access token is checked by its signature alone.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+use test_support::{PASSWORD, json, postgres_server::PostgresServer, unique_email};
+
+use crate::helpers::{TestApp, spawn_app, token_pair};
+
+/// A request to a server whose database is down must be answered within
+/// this: the pool's 3 s acquire timeout, plus slack for a loaded machine.
+const ANSWER_WITHIN: Duration = Duration::from_secs(8);
+/// How long the database's return may take to be noticed.
+const RECOVER_WITHIN: Duration = Duration::from_secs(20);
+
+async fn timed(what: &str, request: impl Future<Output = Response>) -> Response {
+    let started = Instant::now();
+    let res = request.await;
+    let took = started.elapsed();
+    eprintln!(
+        "observed: {what} with PostgreSQL down: {} in {took:?}",
+        res.status()
+    );
+    assert!(
+        took < ANSWER_WITHIN,
+        "{what} took {took:?} with PostgreSQL down"
+    );
+    res
+}
+
+/// 503 with the contract's error shape, naming the database; returns the body.
+async fn expect_unavailable(what: &str, res: Response) -> Value {
+    let (status, body) = json(res).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{what} with PostgreSQL down: {body}"
+    );
+    assert_eq!(body["error"], "unavailable", "{what}: {body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("database")),
+        "{what}: {body}"
+    );
+    body
+}
+
+/// Polls `/health` until 200, within [`RECOVER_WITHIN`].
+async fn wait_until_healthy(app: &TestApp) -> Duration {
+    let started = Instant::now();
+    loop {
+        let res = app.get("/health", None).await;
+        if res.status() == StatusCode::OK {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < RECOVER_WITHIN,
+            "/health still {} {} after {RECOVER_WITHIN:?}",
+            res.status(),
+            res.text().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_database_outage_fails_closed_and_service_resumes_without_restart() {
+    let Some(mut pg) = PostgresServer::init().await else {
+        return;
+    };
+    let url = pg.url();
+    let app = spawn_app(&["--database-url", &url]).await;
+    let (email, tokens) = app.user("pg-down").await;
+    assert_eq!(
+        app.get("/profile", Some(&tokens.access)).await.status(),
+        StatusCode::OK
+    );
+
+    pg.stop();
+
+    // The lesson: with the denylist off, verification is stateless. The
+    // signature and the claims are all /protected looks at, so it keeps
+    // answering while the database is down (and fast: no pool to wait for).
+    for _ in 0..2 {
+        let res = timed("/protected", app.get("/protected", Some(&tokens.access))).await;
+        let (status, body) = json(res).await;
+        assert_eq!(status, StatusCode::OK, "stateless /protected: {body}");
+        assert_eq!(body["email"], email);
+    }
+    // /profile reads the user's row: a valid token whose user cannot be
+    // looked up is neither served (200) nor called logged out (401). Asked
+    // twice: the first request meets the pool's dead connections, the
+    // second a fresh connect.
+    for _ in 0..2 {
+        let res = timed("/profile", app.get("/profile", Some(&tokens.access))).await;
+        expect_unavailable("/profile", res).await;
+    }
+    // Rotation needs the refresh record: no new pair without it.
+    expect_unavailable(
+        "/refresh",
+        timed("/refresh", app.refresh(&tokens.refresh)).await,
+    )
+    .await;
+    // Logout revokes the refresh family in the database: it must not answer
+    // 204 for a revocation that did not happen.
+    expect_unavailable(
+        "/logout",
+        timed("/logout", app.logout(&tokens.access, None)).await,
+    )
+    .await;
+    let login = test_support::login(&app.client, &app.server, &email, PASSWORD);
+    expect_unavailable("/login", timed("/login", login).await).await;
+    let other = unique_email("pg-down");
+    let register = test_support::register(&app.client, &app.server, &other, PASSWORD);
+    expect_unavailable("/register", timed("/register", register).await).await;
+
+    let res = timed("/health", app.get("/health", None)).await;
+    let (status, body) = json(res).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["status"], "unavailable", "{body}");
+    assert_eq!(body["error"], "unavailable", "{body}");
+    assert!(
+        body["checks"]["database"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("down")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("database"),
+        "{body}"
+    );
+
+    // Same port, same data: jwt-app reconnects by itself.
+    pg.start().await;
+    let took = wait_until_healthy(&app).await;
+    eprintln!("observed: /health back to 200 {took:?} after PostgreSQL answered again");
+
+    // The same credentials work again: the access token, and the refresh
+    // token whose record the database kept.
+    assert_eq!(
+        app.get("/profile", Some(&tokens.access)).await.status(),
+        StatusCode::OK
+    );
+    let rotated = token_pair(app.refresh(&tokens.refresh).await).await;
+    assert_eq!(
+        app.get("/profile", Some(&rotated.access)).await.status(),
+        StatusCode::OK
+    );
+    let fresh = app.login(&email).await;
+    assert_eq!(
+        app.logout(&fresh.access, None).await.status(),
+        StatusCode::NO_CONTENT
+    );
+}
+
+/// The database is shut down by its operator (`pg_ctl stop -m fast`: a
+/// restart, an upgrade, a failover) while a request is in the middle of a
+/// query. The server ends that session with FATAL 57P01 "terminating
+/// connection due to administrator command": a database error, not an I/O
+/// one, and still a store that is down (503), not a bug of ours (500). The
+/// rotation it interrupted is rolled back whole: the refresh token still works.
+#[tokio::test]
+async fn a_query_cut_off_by_a_database_shutdown_answers_503() {
+    let Some(mut pg) = PostgresServer::init().await else {
+        return;
+    };
+    let url = pg.url();
+    let app = spawn_app(&["--database-url", &url]).await;
+    let (_, tokens) = app.user("pg-shutdown").await;
+
+    // Hold /refresh inside its UPDATE: it waits for this lock.
+    let lock = pg.lock_table("refresh_tokens").await.unwrap();
+    let refresh = {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/refresh"),
+            tokens.refresh.clone(),
+        );
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .json(&serde_json::json!({ "refresh_token": token }))
+                .send()
+                .await
+                .unwrap()
+        })
+    };
+    pg.wait_for_lock_waiters(1, Duration::from_secs(5))
+        .await
+        .unwrap();
+
+    pg.shut_down().await;
+    let started = Instant::now();
+    let res = tokio::time::timeout(ANSWER_WITHIN, refresh)
+        .await
+        .expect("/refresh answered after the shutdown")
+        .unwrap();
+    eprintln!(
+        "observed: /refresh cut off by a fast shutdown: {} {:?} after pg_ctl returned",
+        res.status(),
+        started.elapsed()
+    );
+    expect_unavailable("/refresh cut off by a shutdown", res).await;
+    drop(lock);
+
+    pg.start().await;
+    wait_until_healthy(&app).await;
+    let rotated = token_pair(app.refresh(&tokens.refresh).await).await;
+    assert_eq!(
+        app.get("/profile", Some(&rotated.access)).await.status(),
+        StatusCode::OK
+    );
+}
