@@ -205,6 +205,24 @@ impl PostgresServer {
         }
     }
 
+    /// Ends every session that waits for a lock, as a shutdown does (FATAL
+    /// 57P01), while the lock holder lives on. A fast shutdown alone races:
+    /// if it ends the holder first, the waiting query may still complete.
+    pub async fn terminate_lock_waiters(&self) -> anyhow::Result<()> {
+        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect(&self.url()))
+            .await
+            .context("no connection to end the waiting sessions")??;
+        let ended: Vec<bool> = sqlx::query_scalar(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE NOT granted AND pid IS NOT NULL",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        if !ended.iter().any(|e| *e) {
+            bail!("no session waiting for a lock was ended");
+        }
+        Ok(())
+    }
+
     /// Starts it (again) on the same port and data directory, and waits until
     /// it answers `SELECT 1`. A server that cannot start fails the test.
     pub async fn start(&mut self) {

@@ -213,6 +213,9 @@ async fn a_query_cut_off_by_a_database_shutdown_answers_503() {
         .await
         .unwrap();
 
+    // The waiting query's session is ended first (57P01, as by the shutdown
+    // that follows); then the whole server goes down.
+    pg.terminate_lock_waiters().await.unwrap();
     pg.shut_down().await;
     let started = Instant::now();
     let res = tokio::time::timeout(ANSWER_WITHIN, profile)
