@@ -2,6 +2,7 @@
 
 pub mod contract;
 pub mod databases;
+pub mod outage;
 pub mod postgres_server;
 pub mod redis;
 

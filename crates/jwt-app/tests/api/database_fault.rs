@@ -8,67 +8,19 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Response, StatusCode};
-use serde_json::Value;
-use test_support::{PASSWORD, json, postgres_server::PostgresServer, unique_email};
+use reqwest::StatusCode;
+use test_support::{
+    PASSWORD, json,
+    outage::{self, timed, wait_for_ok},
+    postgres_server::PostgresServer,
+    unique_email,
+};
 
-use crate::helpers::{TestApp, spawn_app, token_pair};
+use crate::helpers::{spawn_app, token_pair};
 
-/// A request to a server whose database is down must be answered within
-/// this: the pool's 3 s acquire timeout, plus slack for a loaded machine.
-const ANSWER_WITHIN: Duration = Duration::from_secs(8);
-/// How long the database's return may take to be noticed.
-const RECOVER_WITHIN: Duration = Duration::from_secs(20);
-
-async fn timed(what: &str, request: impl Future<Output = Response>) -> Response {
-    let started = Instant::now();
-    let res = request.await;
-    let took = started.elapsed();
-    eprintln!(
-        "observed: {what} with PostgreSQL down: {} in {took:?}",
-        res.status()
-    );
-    assert!(
-        took < ANSWER_WITHIN,
-        "{what} took {took:?} with PostgreSQL down"
-    );
-    res
-}
-
-/// 503 with the contract's error shape, naming the database; returns the body.
-async fn expect_unavailable(what: &str, res: Response) -> Value {
-    let (status, body) = json(res).await;
-    assert_eq!(
-        status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{what} with PostgreSQL down: {body}"
-    );
-    assert_eq!(body["error"], "unavailable", "{what}: {body}");
-    assert!(
-        body["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("database")),
-        "{what}: {body}"
-    );
-    body
-}
-
-/// Polls `/health` until 200, within [`RECOVER_WITHIN`].
-async fn wait_until_healthy(app: &TestApp) -> Duration {
-    let started = Instant::now();
-    loop {
-        let res = app.get("/health", None).await;
-        if res.status() == StatusCode::OK {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < RECOVER_WITHIN,
-            "/health still {} {} after {RECOVER_WITHIN:?}",
-            res.status(),
-            res.text().await.unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// 503 JSON, as [`outage::expect_unavailable`] checks it, naming the database.
+async fn expect_unavailable(what: &str, res: reqwest::Response) -> serde_json::Value {
+    outage::expect_unavailable(what, res, "database").await
 }
 
 #[tokio::test]
@@ -140,7 +92,7 @@ async fn a_database_outage_fails_closed_and_service_resumes_without_restart() {
 
     // Same port, same data: jwt-app reconnects by itself.
     pg.start().await;
-    let took = wait_until_healthy(&app).await;
+    let took = wait_for_ok(app.url("/health"), None).await;
     eprintln!("observed: /health back to 200 {took:?} after PostgreSQL answered again");
 
     // The same credentials work again: the access token, and the refresh
@@ -202,7 +154,7 @@ async fn a_query_cut_off_by_a_database_shutdown_answers_503() {
     pg.terminate_lock_waiters().await.unwrap();
     pg.shut_down().await;
     let started = Instant::now();
-    let res = tokio::time::timeout(ANSWER_WITHIN, refresh)
+    let res = tokio::time::timeout(outage::ANSWER_WITHIN, refresh)
         .await
         .expect("/refresh answered after the shutdown")
         .unwrap();
@@ -215,7 +167,7 @@ async fn a_query_cut_off_by_a_database_shutdown_answers_503() {
     drop(lock);
 
     pg.start().await;
-    wait_until_healthy(&app).await;
+    wait_for_ok(app.url("/health"), None).await;
     let rotated = token_pair(app.refresh(&tokens.refresh).await).await;
     assert_eq!(
         app.get("/profile", Some(&rotated.access)).await.status(),

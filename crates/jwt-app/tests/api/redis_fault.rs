@@ -4,57 +4,21 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Response, StatusCode};
-use test_support::{expect_error, json, redis::RedisServer};
+use reqwest::StatusCode;
+use test_support::{
+    expect_error, json,
+    outage::{self, timed, wait_for_ok},
+    redis::RedisServer,
+};
 
 use crate::{
-    helpers::{TestApp, config, spawn_app},
+    helpers::{config, spawn_app},
     redis::Prefix,
 };
 
-/// A request to a server whose Redis is down must be answered within this:
-/// the 2 s command timeout, plus slack for a loaded machine.
-const ANSWER_WITHIN: Duration = Duration::from_secs(8);
-/// How long Redis' return may take to be noticed (the reconnect backoff tops
-/// out at 1 s).
-const RECOVER_WITHIN: Duration = Duration::from_secs(20);
-
-async fn timed(what: &str, request: impl Future<Output = Response>) -> Response {
-    let started = Instant::now();
-    let res = request.await;
-    let took = started.elapsed();
-    eprintln!("{what} with Redis down: {} in {took:?}", res.status());
-    assert!(took < ANSWER_WITHIN, "{what} took {took:?} with Redis down");
-    res
-}
-
-async fn expect_unavailable(what: &str, res: Response) {
-    let (status, body) = json(res).await;
-    assert_eq!(
-        status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{what} with Redis down: {body}"
-    );
-    assert_eq!(body["error"], "unavailable", "{what}: {body}");
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
-}
-
-/// Polls `/health` until 200, within [`RECOVER_WITHIN`].
-async fn wait_until_healthy(app: &TestApp) -> Duration {
-    let started = Instant::now();
-    loop {
-        let res = app.get("/health", None).await;
-        if res.status() == StatusCode::OK {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < RECOVER_WITHIN,
-            "still {} {} after {RECOVER_WITHIN:?}",
-            res.status(),
-            res.text().await.unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// 503 JSON, as [`outage::expect_unavailable`] checks it (any store named).
+async fn expect_unavailable(what: &str, res: reqwest::Response) -> serde_json::Value {
+    outage::expect_unavailable(what, res, "").await
 }
 
 #[tokio::test]
@@ -110,7 +74,7 @@ async fn a_redis_outage_fails_closed_and_service_resumes_without_restart() {
 
     // Same port, same server process: no restart of jwt-app.
     server.restart().await;
-    let took = wait_until_healthy(&app).await;
+    let took = wait_for_ok(app.url("/health"), None).await;
     eprintln!("jwt-app saw Redis again {took:?} after its restart");
 
     let fresh = app.login(&email).await;

@@ -9,82 +9,24 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Response, StatusCode};
-use serde_json::Value;
 use test_support::{
     PASSWORD, client,
     contract::{Credential, login_credential, new_user},
     json, login,
+    outage::{self, timed, wait_for_ok},
     postgres_server::PostgresServer,
     register, unique_email,
 };
 
 use crate::helpers::{TestApp, spawn_app};
 
-/// A request to a server whose database is down must be answered within
-/// this: the pools' 3 s acquire timeout, plus slack for a loaded machine.
-const ANSWER_WITHIN: Duration = Duration::from_secs(8);
-/// How long the database's return may take to be noticed.
-const RECOVER_WITHIN: Duration = Duration::from_secs(20);
-
-async fn timed(what: &str, request: impl Future<Output = Response>) -> Response {
-    let started = Instant::now();
-    let res = request.await;
-    let took = started.elapsed();
-    eprintln!(
-        "observed: {what} with PostgreSQL down: {} in {took:?}",
-        res.status()
-    );
-    assert!(
-        took < ANSWER_WITHIN,
-        "{what} took {took:?} with PostgreSQL down"
-    );
-    res
-}
-
-/// 503 with the contract's error shape; returns the body.
-async fn expect_unavailable(what: &str, res: Response) -> Value {
-    let (status, body) = json(res).await;
-    assert_eq!(
-        status,
-        StatusCode::SERVICE_UNAVAILABLE,
-        "{what} with PostgreSQL down: {body}"
-    );
-    assert_eq!(body["error"], "unavailable", "{what}: {body}");
-    assert!(
-        body["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "{what}: {body}"
-    );
-    body
+/// 503 JSON, as [`outage::expect_unavailable`] checks it (any store named).
+async fn expect_unavailable(what: &str, res: reqwest::Response) -> serde_json::Value {
+    outage::expect_unavailable(what, res, "").await
 }
 
 async fn get(cred: &Credential, url: String) -> Response {
     cred.attach(client().get(url)).send().await.unwrap()
-}
-
-/// Polls `GET url` (with `cred`, if any) until it answers 200, within
-/// [`RECOVER_WITHIN`]; returns how long that took.
-async fn wait_for_ok(url: String, cred: Option<&Credential>) -> Duration {
-    let started = Instant::now();
-    loop {
-        let req = client().get(&url);
-        let req = match cred {
-            Some(cred) => cred.attach(req),
-            None => req,
-        };
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        if status == StatusCode::OK {
-            return started.elapsed();
-        }
-        // Never "logged out" on the way back either.
-        assert_ne!(status, StatusCode::UNAUTHORIZED, "{url} while recovering");
-        assert!(
-            started.elapsed() < RECOVER_WITHIN,
-            "{url} still answers {status} {} after {RECOVER_WITHIN:?}",
-            res.text().await.unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]
@@ -218,7 +160,7 @@ async fn a_query_cut_off_by_a_database_shutdown_answers_503() {
     pg.terminate_lock_waiters().await.unwrap();
     pg.shut_down().await;
     let started = Instant::now();
-    let res = tokio::time::timeout(ANSWER_WITHIN, profile)
+    let res = tokio::time::timeout(outage::ANSWER_WITHIN, profile)
         .await
         .expect("/profile answered after the shutdown")
         .unwrap();

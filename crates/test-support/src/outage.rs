@@ -1,0 +1,76 @@
+//! Checks shared by the outage tests (Redis or the database killed under a
+//! running server): answers come fast, fail closed, and service resumes.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Response, StatusCode};
+use serde_json::Value;
+
+use crate::{client, contract::Credential, json};
+
+/// A request to a server whose store is down must be answered within this:
+/// the 2-3 s command or pool timeouts, plus slack for a loaded machine.
+pub const ANSWER_WITHIN: Duration = Duration::from_secs(8);
+/// How long the store's return may take to be noticed.
+pub const RECOVER_WITHIN: Duration = Duration::from_secs(20);
+
+/// Awaits `request`, asserting it was answered within [`ANSWER_WITHIN`].
+pub async fn timed(what: &str, request: impl Future<Output = Response>) -> Response {
+    let started = Instant::now();
+    let res = request.await;
+    let took = started.elapsed();
+    eprintln!(
+        "observed: {what} with the store down: {} in {took:?}",
+        res.status()
+    );
+    assert!(
+        took < ANSWER_WITHIN,
+        "{what} took {took:?} with the store down"
+    );
+    res
+}
+
+/// 503 with the contract's error shape, its message naming `store`; returns the body.
+pub async fn expect_unavailable(what: &str, res: Response, store: &str) -> Value {
+    let (status, body) = json(res).await;
+    assert_eq!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{what} with the store down: {body}"
+    );
+    assert_eq!(body["error"], "unavailable", "{what}: {body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty() && m.contains(store)),
+        "{what}: the message names the {store}: {body}"
+    );
+    body
+}
+
+/// Polls `GET url` (with `cred`, if any) until 200, within [`RECOVER_WITHIN`];
+/// a credential is never called logged out (401) on the way back.
+pub async fn wait_for_ok(url: String, cred: Option<&Credential>) -> Duration {
+    let started = Instant::now();
+    loop {
+        let req = client().get(&url);
+        let req = match cred {
+            Some(cred) => cred.attach(req),
+            None => req,
+        };
+        let res = req.send().await.expect("send");
+        let status = res.status();
+        if status == StatusCode::OK {
+            return started.elapsed();
+        }
+        if cred.is_some() {
+            assert_ne!(status, StatusCode::UNAUTHORIZED, "{url} while recovering");
+        }
+        assert!(
+            started.elapsed() < RECOVER_WITHIN,
+            "{url} still answers {status} {} after {RECOVER_WITHIN:?}",
+            res.text().await.unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
