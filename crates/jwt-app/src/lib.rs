@@ -139,7 +139,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         }
         (RefreshStoreKind::Redis, None) => anyhow::bail!("REFRESH_STORE=redis without a Redis"),
         (RefreshStoreKind::Db, _) => {
-            Arc::new(DbRefreshStore::new(core.db().clone(), config.refresh_ttl))
+            Arc::new(DbRefreshStore::swept(core.db().clone(), config.refresh_ttl))
         }
     };
     tracing::info!(

@@ -97,6 +97,37 @@ impl DbRefreshStore {
         }
     }
 
+    /// The same store, with a task that deletes expired rows every
+    /// `min(REFRESH_TTL, 10 min)`: an expired token is refused anyway, and
+    /// without the sweep the table would grow with every login forever.
+    pub fn swept(db: Database, ttl: Duration) -> Self {
+        let store = Self::new(db, ttl);
+        let every = ttl.clamp(Duration::from_secs(1), Duration::from_secs(600));
+        let sweeper = store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(e) = sweeper.delete_expired().await {
+                    tracing::warn!(error = %e, "could not delete expired refresh tokens");
+                }
+            }
+        });
+        store
+    }
+
+    async fn delete_expired(&self) -> Result<u64, sqlx::Error> {
+        let done = sqlx::query(
+            &self
+                .db
+                .sql("DELETE FROM refresh_tokens WHERE expires_at <= ?"),
+        )
+        .bind(unix_now())
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn insert(
         &self,
         conn: &mut AnyConnection,

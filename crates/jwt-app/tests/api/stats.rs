@@ -48,3 +48,25 @@ async fn stats_are_off_by_default() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// Expired refresh rows are swept out (every `min(REFRESH_TTL, 10 min)`),
+/// so the table does not grow with every login forever.
+#[tokio::test]
+async fn expired_refresh_tokens_are_deleted() {
+    let app = spawn_app(&["--store-stats", "--refresh-ttl", "1s"]).await;
+    app.user("sweep").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let rows = stats(&app).await["parts"]["refresh_tokens"]["entries"]
+            .as_i64()
+            .unwrap();
+        if rows == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{rows} expired rows still held"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
