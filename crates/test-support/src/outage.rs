@@ -74,3 +74,23 @@ pub async fn wait_for_ok(url: String, cred: Option<&Credential>) -> Duration {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// `/health` answering 503 with the check named `check` down, and naming it in
+/// its message; returns the body for store-specific checks.
+pub async fn expect_health_down(res: Response, check: &str) -> Value {
+    let (status, body) = json(res).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["status"], "unavailable", "{body}");
+    assert_eq!(body["error"], "unavailable", "{body}");
+    assert!(
+        body["checks"][check]
+            .as_str()
+            .is_some_and(|c| c.starts_with("down")),
+        "{check}: {body}"
+    );
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains(check)),
+        "{check}: {body}"
+    );
+    body
+}
