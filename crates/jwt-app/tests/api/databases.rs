@@ -10,39 +10,14 @@ use test_support::{
     expect_error,
 };
 
-use crate::helpers::{spawn_app, token_pair};
+use crate::{helpers::spawn_app, refresh};
 
 async fn refresh_family_lifecycle(url: &str) {
     let app = spawn_app(&["--database-url", url]).await;
-    let (email, first) = app.user("db-family").await;
+    refresh::replay_revokes_the_family(&app).await;
+    refresh::one_winner_of_concurrent_refreshes(&app, 4).await;
 
-    let second = token_pair(app.refresh(&first.refresh).await).await;
-    expect_error(
-        app.refresh(&first.refresh).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_grant",
-    )
-    .await;
-    expect_error(
-        app.refresh(&second.refresh).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_grant",
-    )
-    .await;
-
-    for round in 0..4 {
-        let tokens = app.login(&email).await;
-        let (a, b) = tokio::join!(app.refresh(&tokens.refresh), app.refresh(&tokens.refresh));
-        let mut statuses = [a.status(), b.status()];
-        statuses.sort();
-        assert_eq!(
-            statuses,
-            [StatusCode::OK, StatusCode::UNAUTHORIZED],
-            "{url} round {round}"
-        );
-    }
-
-    let tokens = app.login(&email).await;
+    let (_, tokens) = app.user("db-logout").await;
     assert_eq!(
         app.logout(&tokens.access, None).await.status(),
         StatusCode::NO_CONTENT

@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use test_support::{expect_error, json};
 
-use crate::helpers::{claims, spawn_app, token_pair};
+use crate::helpers::{TestApp, claims, spawn_app, token_pair};
 
 #[tokio::test]
 async fn refresh_rotates_both_tokens_and_spends_the_old_one() {
@@ -38,7 +38,12 @@ async fn refresh_rotates_both_tokens_and_spends_the_old_one() {
 
 #[tokio::test]
 async fn a_replayed_refresh_token_revokes_its_whole_family() {
-    let app = spawn_app(&[]).await;
+    replay_revokes_the_family(&spawn_app(&[]).await).await;
+}
+
+/// A spent refresh token presented again answers `invalid_grant` and kills
+/// the newest token of its family too. Run on every database (databases.rs).
+pub async fn replay_revokes_the_family(app: &TestApp) {
     let (_, first) = app.user("replay").await;
     let second = token_pair(app.refresh(&first.refresh).await).await;
 
@@ -72,9 +77,14 @@ async fn a_replay_does_not_touch_other_logins_of_the_same_user() {
 // Several worker threads, so that the two requests really run side by side.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_concurrent_refreshes_with_one_token_make_exactly_one_winner() {
-    let app = spawn_app(&[]).await;
+    one_winner_of_concurrent_refreshes(&spawn_app(&[]).await, 8).await;
+}
+
+/// Two refreshes racing with one token: exactly one 200, and the loser,
+/// indistinguishable from a replay, revokes the family. Run on every database.
+pub async fn one_winner_of_concurrent_refreshes(app: &TestApp, rounds: u32) {
     let (email, _) = app.user("race").await;
-    for round in 0..8 {
+    for round in 0..rounds {
         let tokens = app.login(&email).await;
         let (a, b) = tokio::join!(app.refresh(&tokens.refresh), app.refresh(&tokens.refresh));
         let mut statuses = [a.status(), b.status()];
