@@ -2,10 +2,12 @@ use std::{borrow::Cow, path::Path, str::FromStr, time::Duration};
 
 use anyhow::Context;
 use sqlx::{
-    AnyPool,
+    AnyPool, Row,
     any::{AnyConnectOptions, AnyPoolOptions},
     migrate::Migrator,
 };
+
+use crate::{ApiError, stats::StoreStats};
 
 static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -29,6 +31,15 @@ impl Backend {
             other => anyhow::bail!(
                 "DATABASE_URL scheme `{other}:` is not supported (use sqlite:, postgres:// or mysql://)"
             ),
+        }
+    }
+
+    /// The SQL for the byte length of `column`: SQLite's LENGTH counts the
+    /// bytes of a BLOB; elsewhere LENGTH may count characters.
+    pub fn byte_length(self, column: &str) -> String {
+        match self {
+            Self::Sqlite => format!("LENGTH({column})"),
+            Self::Postgres | Self::MySql => format!("OCTET_LENGTH({column})"),
         }
     }
 
@@ -117,6 +128,26 @@ impl Database {
             }
         }
         Cow::Owned(out)
+    }
+
+    /// Rows of `table` and the sum of `bytes` (an SQL expression per row),
+    /// for `/debug/store`. The sum is cast to a 64-bit integer, since MySQL's
+    /// SUM is a DECIMAL that the Any driver cannot decode.
+    pub async fn measure(&self, table: &str, bytes: &str) -> Result<StoreStats, ApiError> {
+        let int = match self.backend {
+            Backend::MySql => "SIGNED",
+            Backend::Sqlite | Backend::Postgres => "BIGINT",
+        };
+        let sql = format!("SELECT COUNT(*), CAST(COALESCE(SUM({bytes}), 0) AS {int}) FROM {table}");
+        let row = sqlx::query(&sql).fetch_one(&self.pool).await?;
+        let get = |i| {
+            row.try_get::<i64, _>(i)
+                .map_err(|e| ApiError::Internal(e.into()))
+        };
+        Ok(StoreStats {
+            entries: get(0)?,
+            bytes: get(1)?,
+        })
     }
 
     /// A round trip to the server, for /health.

@@ -1,23 +1,25 @@
 use std::{sync::Arc, time::Duration};
 
-use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
-use futures::future::{BoxFuture, join_all};
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use futures::future::join_all;
 use serde_json::{Map, Value, json};
 
 use crate::Database;
 
 /// Something /health asks whether it is reachable.
+#[async_trait::async_trait]
 pub trait HealthCheck: Send + Sync {
     fn name(&self) -> &'static str;
-    fn check(&self) -> BoxFuture<'_, Result<(), String>>;
+    async fn check(&self) -> Result<(), String>;
 }
 
+#[async_trait::async_trait]
 impl HealthCheck for Database {
     fn name(&self) -> &'static str {
         "database"
     }
-    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move { self.ping().await.map_err(|e| e.to_string()) })
+    async fn check(&self) -> Result<(), String> {
+        self.ping().await.map_err(|e| e.to_string())
     }
 }
 
@@ -45,13 +47,10 @@ impl Health {
         self.checks.push(Arc::new(check));
         self
     }
-
-    pub fn router(self) -> Router {
-        Router::new().route("/health", get(health)).with_state(self)
-    }
 }
 
-async fn health(State(health): State<Health>) -> impl IntoResponse {
+/// `GET /health`
+pub async fn health(State(health): State<Health>) -> impl IntoResponse {
     let results = join_all(health.checks.iter().map(|c| async move {
         let outcome = match tokio::time::timeout(CHECK_TIMEOUT, c.check()).await {
             Ok(outcome) => outcome,

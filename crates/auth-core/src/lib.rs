@@ -2,22 +2,25 @@
 //! async runtime, input parsing, the JSON error type, configuration, the routes
 //! both servers expose and the HTTP middleware both need.
 
+pub mod accounts;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
-pub mod http;
 pub mod json;
+pub mod middleware;
 pub mod password;
 pub mod principal;
 pub mod redis;
 pub mod routes;
 pub mod serve;
 pub mod stats;
+pub mod sweep;
 pub mod throttle;
 pub mod users;
 pub mod validation;
 
+pub use accounts::Accounts;
 pub use config::CommonConfig;
 pub use db::Database;
 pub use error::ApiError;
@@ -25,7 +28,6 @@ pub use health::{Health, HealthCheck};
 pub use json::ApiJson;
 pub use password::Hasher;
 pub use principal::Principal;
-pub use routes::Core;
 pub use users::{Role, User, UserStore};
 
 /// Seconds since the Unix epoch: the one clock every stored expiry uses.

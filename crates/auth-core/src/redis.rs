@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use futures::future::BoxFuture;
 
 pub use fred;
 use fred::{
@@ -84,23 +83,22 @@ pub struct RedisCheck {
     pub pool: Pool,
 }
 
+#[async_trait::async_trait]
 impl HealthCheck for RedisCheck {
     fn name(&self) -> &'static str {
         self.name
     }
 
-    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            let pong: String = self
-                .pool
-                .ping(None)
-                .await
-                .map_err(|e| format!("redis: {e}"))?;
-            if pong == "PONG" {
-                Ok(())
-            } else {
-                Err(format!("redis answered PING with {pong:?}"))
-            }
-        })
+    async fn check(&self) -> Result<(), String> {
+        let pong: String = self
+            .pool
+            .ping(None)
+            .await
+            .map_err(|e| format!("redis: {e}"))?;
+        if pong == "PONG" {
+            Ok(())
+        } else {
+            Err(format!("redis answered PING with {pong:?}"))
+        }
     }
 }

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::{Json, Router, extract::State, routing::get};
-use futures::future::{BoxFuture, try_join_all};
+use axum::{Json, extract::State};
+use futures::future::try_join_all;
 use serde_json::{Value, json};
 
 use crate::ApiError;
@@ -18,24 +18,27 @@ pub struct StoreStats {
 }
 
 /// A server-side store that can say what it holds.
+#[async_trait::async_trait]
 pub trait MeasuredStore: Send + Sync {
-    fn stats(&self) -> BoxFuture<'_, Result<StoreStats, ApiError>>;
+    async fn stats(&self) -> Result<StoreStats, ApiError>;
 }
 
+/// The stores `/debug/store` reports, under the app's store label; their
+/// sum is the total.
 #[derive(Clone)]
-struct Measured {
+pub struct Measured {
     label: &'static str,
     stores: Vec<(&'static str, Arc<dyn MeasuredStore>)>,
 }
 
-/// The route, over the named stores (their sum is the total).
-pub fn router(label: &'static str, stores: Vec<(&'static str, Arc<dyn MeasuredStore>)>) -> Router {
-    Router::new()
-        .route("/debug/store", get(store_stats))
-        .with_state(Measured { label, stores })
+impl Measured {
+    pub fn new(label: &'static str, stores: Vec<(&'static str, Arc<dyn MeasuredStore>)>) -> Self {
+        Self { label, stores }
+    }
 }
 
-async fn store_stats(State(m): State<Measured>) -> Result<Json<Value>, ApiError> {
+/// `GET /debug/store`
+pub async fn store_stats(State(m): State<Measured>) -> Result<Json<Value>, ApiError> {
     let each = try_join_all(m.stores.iter().map(|(_, s)| s.stats())).await?;
     let parts: serde_json::Map<String, Value> = m
         .stores

@@ -101,16 +101,15 @@ impl Denylist for MemoryDenylist {
     }
 }
 
+#[async_trait::async_trait]
 impl MeasuredStore for MemoryDenylist {
-    fn stats(&self) -> BoxFuture<'_, Result<StoreStats, ApiError>> {
-        Box::pin(async move {
-            let entries = self.entries();
-            // Each entry is its jti and an 8-byte deadline.
-            let bytes = entries.keys().map(|jti| jti.len() + 8).sum::<usize>();
-            Ok(StoreStats {
-                entries: entries.len() as i64,
-                bytes: bytes as i64,
-            })
+    async fn stats(&self) -> Result<StoreStats, ApiError> {
+        let entries = self.entries();
+        // Each entry is its jti and an 8-byte deadline.
+        let bytes = entries.keys().map(|jti| jti.len() + 8).sum::<usize>();
+        Ok(StoreStats {
+            entries: entries.len() as i64,
+            bytes: bytes as i64,
         })
     }
 }

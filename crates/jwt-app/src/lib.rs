@@ -5,21 +5,33 @@
 pub mod bearer;
 pub mod denylist;
 pub mod keys;
+mod login;
+mod logout;
 pub mod redis;
-pub mod refresh;
-pub mod routes;
+mod refresh;
+pub mod refresh_tokens;
 pub mod tokens;
 
 use std::{sync::Arc, time::Duration};
 
-use auth_core::{Core, Health, config::parse_duration, stats::MeasuredStore};
-use axum::{Router, middleware};
+use auth_core::{
+    Accounts, Health,
+    config::parse_duration,
+    health, routes,
+    stats::{self, Measured, MeasuredStore},
+};
+use axum::{
+    Router,
+    extract::FromRef,
+    middleware,
+    routing::{get, post, put},
+};
 use clap::Parser;
 
 pub use denylist::{Denylist, DenylistMode};
 pub use keys::{JwtAlg, Secret};
 pub use redis::{Redis, RedisDenylist, RedisRefreshStore};
-pub use refresh::{DbRefreshStore, RefreshStore, RefreshStoreKind};
+pub use refresh_tokens::{DbRefreshStore, RefreshStore, RefreshStoreKind};
 pub use tokens::{Claims, Tokens};
 
 /// jwt-app's settings, from flags or the environment.
@@ -104,20 +116,23 @@ impl Config {
     }
 }
 
-/// What every jwt-app handler and the bearer middleware share.
-#[derive(Clone)]
+/// What the handlers and the bearer check share; the shared handlers take
+/// their part of it (`State<Accounts>`, …).
+#[derive(Clone, FromRef)]
 pub struct AppState {
-    pub core: Core,
+    pub accounts: Accounts,
     pub tokens: Arc<Tokens>,
     pub refresh: Arc<dyn RefreshStore>,
     /// `None` when `DENYLIST=off`: then no request pays a lookup at all.
     pub denylist: Option<Arc<dyn Denylist>>,
+    pub health: Health,
+    pub measured: Measured,
 }
 
-/// Builds the whole router: checks the settings, loads or creates the signing
-/// key, opens and migrates the database, and connects to Redis if a store
-/// needs it (an unreachable Redis stops the start with a message naming
-/// `REDIS_URL`; see [`redis`]).
+/// Builds the whole server: checks the settings, loads or creates the signing
+/// key, opens and migrates the database, connects to Redis if a store needs
+/// it (an unreachable Redis stops the start with a message naming
+/// `REDIS_URL`; see [`redis`]), and lists every route it serves.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     if config.refresh_ttl.as_secs() == 0 {
         anyhow::bail!("REFRESH_TTL must be at least 1 second");
@@ -125,7 +140,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     // Settings and key first: a bad secret should fail before any database work.
     let tokens = Tokens::from_config(&config)?;
 
-    let core = Core::new(&config.common).await?;
+    let accounts = Accounts::open(&config.common).await?;
     // One pool for both Redis stores.
     let redis = match config.redis_users() {
         Some(needed_by) => {
@@ -138,51 +153,60 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             Arc::new(RedisRefreshStore::new(redis.clone(), config.refresh_ttl))
         }
         (RefreshStoreKind::Redis, None) => anyhow::bail!("REFRESH_STORE=redis without a Redis"),
-        (RefreshStoreKind::Db, _) => {
-            Arc::new(DbRefreshStore::swept(core.db().clone(), config.refresh_ttl))
-        }
+        (RefreshStoreKind::Db, _) => Arc::new(DbRefreshStore::swept(
+            accounts.db().clone(),
+            config.refresh_ttl,
+        )),
     };
+    let denylist = denylist::build(config.denylist, redis.as_ref())?;
     tracing::info!(
         denylist = config.denylist.label(),
         refresh_store = config.refresh_store.label(),
         "stores"
     );
-    let state = AppState {
-        core: core.clone(),
-        tokens: Arc::new(tokens),
-        refresh,
-        denylist: denylist::build(config.denylist, redis.as_ref())?,
-    };
 
     // `store` stays the denylist's label (what a request pays a lookup in);
     // the checks name Redis whenever either store lives there, so /health
     // answers 503 when it is down.
-    let mut health = Health::new("jwt-app", config.denylist.label()).with(core.db().clone());
+    let mut health = Health::new("jwt-app", config.denylist.label()).with(accounts.db().clone());
     if let Some(redis) = &redis {
         health = health.with(redis.health_check());
     }
-    let protected = auth_core::routes::protected(core.clone())
-        .merge(routes::logout_router(state.clone()))
+    let mut measured: Vec<(&'static str, Arc<dyn MeasuredStore>)> =
+        vec![("refresh_tokens", refresh.clone())];
+    if let Some(denylist) = &denylist {
+        measured.push(("denylist", denylist.clone()));
+    }
+    let state = AppState {
+        accounts,
+        tokens: Arc::new(tokens),
+        refresh,
+        denylist,
+        health,
+        measured: Measured::new(config.denylist.label(), measured),
+    };
+
+    let mut router = Router::new()
+        // Behind a valid access token:
+        .route("/protected", get(routes::protected))
+        .route("/profile", get(routes::profile))
+        .route("/admin", get(routes::admin))
+        .route("/admin/users/{email}/role", put(routes::set_role))
+        .route("/logout", post(logout::logout))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             bearer::require_bearer,
-        ));
-    let mut measured: Vec<(&'static str, Arc<dyn MeasuredStore>)> =
-        vec![("refresh_tokens", state.refresh.clone())];
-    if let Some(denylist) = &state.denylist {
-        measured.push(("denylist", denylist.clone()));
+        ))
+        // Open to anyone:
+        .route("/register", post(routes::register))
+        .route("/login", post(login::login))
+        .route("/refresh", post(refresh::refresh))
+        .route("/health", get(health::health));
+    if config.store_stats {
+        router = router.route("/debug/store", get(stats::store_stats));
     }
-    let stats = config
-        .store_stats
-        .then(|| auth_core::stats::router(config.denylist.label(), measured));
-    let router = Router::new()
-        .merge(auth_core::routes::public(core))
-        .merge(routes::token_router(state))
-        .merge(health.router())
-        .merge(protected)
-        .merge(stats.unwrap_or_default());
-    Ok(auth_core::http::finish(
-        router,
+    Ok(auth_core::middleware::finish(
+        router.with_state(state),
         config.common.request_timeout,
     ))
 }

@@ -1,7 +1,7 @@
 use axum::{extract::Request, middleware::Next, response::Response};
 use tower_sessions::Session;
 
-use crate::routes::SessionUser;
+use crate::session_user::{SessionUser, store_down};
 use auth_core::{ApiError, Principal};
 
 /// Lets a request through only with a live session, and tells the handlers
@@ -15,7 +15,7 @@ pub async fn require_session(
     let user = session
         .get::<SessionUser>(SessionUser::KEY)
         .await
-        .map_err(|e| ApiError::store_down("session store", e))?
+        .map_err(store_down)?
         .ok_or_else(ApiError::unauthorized)?;
     req.extensions_mut().insert(Principal {
         user_id: user.id,

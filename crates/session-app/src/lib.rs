@@ -3,15 +3,26 @@
 
 mod csrf;
 mod guard;
-mod routes;
+mod login;
+mod logout;
+mod session_user;
 pub mod store;
 
 use std::time::Duration;
 
-use axum::{Router, middleware};
+use auth_core::{
+    Accounts, Health, health, routes,
+    stats::{self, Measured},
+};
+use axum::{
+    Router,
+    extract::FromRef,
+    middleware,
+    routing::{get, post, put},
+};
 use clap::Parser;
 
-pub use store::SessionStoreKind;
+pub use store::{SessionBackend, SessionStoreKind};
 
 /// session-app's settings, from flags or the environment.
 #[derive(Debug, Clone, Parser)]
@@ -52,37 +63,46 @@ pub struct Config {
     pub cookie_secure: bool,
 }
 
-/// Builds the whole server: shared routes, login/logout, sessions, CSRF check.
+/// What the handlers need, each taking its part (`State<Accounts>`, …).
+#[derive(Clone, FromRef)]
+struct AppState {
+    accounts: Accounts,
+    health: Health,
+    measured: Measured,
+}
+
+/// Builds the whole server: every route it serves, the session layer and the
+/// CSRF check around them, and the middleware shared with jwt-app.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
-    let core = auth_core::Core::new(&config.common).await?;
-    let sessions = store::SessionBackend::open(&config, core.db()).await?;
-
-    let health = sessions.health_checks(
-        auth_core::Health::new("session-app", config.session_store.label()).with(core.db().clone()),
-    );
-
-    let protected = auth_core::routes::protected(core.clone())
-        .merge(routes::protected())
-        .route_layer(middleware::from_fn(guard::require_session));
-    let router = auth_core::routes::public(core.clone())
-        .merge(routes::public(core.clone()))
-        .merge(protected)
-        .merge(health.router());
-    let router = if config.store_stats {
-        let measured = store::MeasuredSessions {
-            sessions: sessions.clone(),
-            db: core.db().clone(),
-        };
-        router.merge(auth_core::stats::router(
-            config.session_store.label(),
-            vec![("sessions", std::sync::Arc::new(measured))],
-        ))
-    } else {
-        router
+    let accounts = Accounts::open(&config.common).await?;
+    let sessions = SessionBackend::open(&config, accounts.db()).await?;
+    let label = config.session_store.label();
+    let state = AppState {
+        health: sessions
+            .health_checks(Health::new("session-app", label).with(accounts.db().clone())),
+        measured: Measured::new(label, vec![("sessions", sessions.measured(accounts.db()))]),
+        accounts,
     };
-    let router = sessions.layer(router, &config);
-    let router = router.layer(middleware::from_fn(csrf::refuse_cross_origin));
-    Ok(auth_core::http::finish(
+
+    let mut router = Router::new()
+        // Behind a live session:
+        .route("/protected", get(routes::protected))
+        .route("/profile", get(routes::profile))
+        .route("/admin", get(routes::admin))
+        .route("/admin/users/{email}/role", put(routes::set_role))
+        .route("/logout", post(logout::logout))
+        .route_layer(middleware::from_fn(guard::require_session))
+        // Open to anyone:
+        .route("/register", post(routes::register))
+        .route("/login", post(login::login))
+        .route("/health", get(health::health));
+    if config.store_stats {
+        router = router.route("/debug/store", get(stats::store_stats));
+    }
+    let router = sessions
+        .layer(router.with_state(state), &config)
+        .layer(middleware::from_fn(csrf::refuse_cross_origin));
+    Ok(auth_core::middleware::finish(
         router,
         config.common.request_timeout,
     ))

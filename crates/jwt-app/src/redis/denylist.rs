@@ -70,13 +70,12 @@ impl Denylist for RedisDenylist {
     }
 }
 
+#[async_trait::async_trait]
 impl MeasuredStore for RedisDenylist {
-    fn stats(&self) -> BoxFuture<'_, Result<StoreStats, ApiError>> {
-        Box::pin(async move {
-            self.redis
-                .measure(&[KIND])
-                .await
-                .map_err(|e| ApiError::store_down("denylist", e))
-        })
+    async fn stats(&self) -> Result<StoreStats, ApiError> {
+        self.redis
+            .measure(&[KIND])
+            .await
+            .map_err(|e| ApiError::store_down("denylist", e))
     }
 }

@@ -1,5 +1,5 @@
 //! `REFRESH_STORE=redis`: the refresh-token rules of the db store
-//! ([`crate::DbRefreshStore`]) on Redis, so that a replay noticed by one
+//! ([`crate::refresh_tokens::DbRefreshStore`]) on Redis, so that a replay noticed by one
 //! instance revokes the family on all of them. The key layout is in the
 //! parent module.
 
@@ -17,7 +17,7 @@ use auth_core::{
 use futures::future::BoxFuture;
 
 use super::Redis;
-use crate::refresh::{
+use crate::refresh_tokens::{
     IssuedRefresh, MAX_TOKEN_LEN, RefreshRecord, RefreshStore, Rotated, hash_token, invalid_grant,
     new_token, replayed,
 };
@@ -212,10 +212,11 @@ impl RefreshStore for RedisRefreshStore {
     }
 }
 
+#[async_trait::async_trait]
 impl MeasuredStore for RedisRefreshStore {
     /// Token records, spent ones too (replay detection needs them, as in the
     /// db store), and revoked-family flags.
-    fn stats(&self) -> BoxFuture<'_, Result<StoreStats, ApiError>> {
-        Box::pin(async move { self.redis.measure(&[TOKEN, FAMILY]).await.map_err(down) })
+    async fn stats(&self) -> Result<StoreStats, ApiError> {
+        self.redis.measure(&[TOKEN, FAMILY]).await.map_err(down)
     }
 }

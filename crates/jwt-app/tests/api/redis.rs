@@ -15,7 +15,7 @@ use auth_core::redis::fred::{
     interfaces::{ClientLike, HashesInterface, KeysInterface},
     types::config::Config as FredConfig,
 };
-use jwt_app::refresh::hash_token;
+use jwt_app::refresh_tokens::hash_token;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use test_support::{expect_error, json, redis::shared_redis_url};

@@ -3,7 +3,7 @@
 mod memory;
 mod redis;
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::Router;
@@ -24,7 +24,6 @@ use auth_core::{
     db::Backend,
     stats::{MeasuredStore, StoreStats},
 };
-use futures::future::BoxFuture;
 pub use memory::MemoryStore;
 pub use redis::{RedisSessionStore, RedisSessions};
 
@@ -167,7 +166,11 @@ impl SessionBackend {
 }
 
 fn swept<S: ExpiredDeletion + Clone>(store: &S) -> S {
-    tokio::spawn(sweep_expired(store.clone()));
+    let sweeper = store.clone();
+    auth_core::sweep::every(SWEEP_EVERY, "sessions", move || {
+        let sweeper = sweeper.clone();
+        async move { sweeper.delete_expired().await }
+    });
     store.clone()
 }
 
@@ -192,64 +195,47 @@ where
     router.layer(layer)
 }
 
-/// Deletes expired sessions forever; a failed sweep (store down) is logged
-/// and retried at the next tick instead of ending the loop.
-async fn sweep_expired<S: ExpiredDeletion>(store: S) {
-    let mut tick = tokio::time::interval(SWEEP_EVERY);
-    loop {
-        tick.tick().await;
-        if let Err(e) = store.delete_expired().await {
-            tracing::warn!(error = %e, "could not delete expired sessions");
-        }
-    }
-}
-
 /// The session store with the database it may live in, measurable for `/debug/store`.
-pub struct MeasuredSessions {
-    pub sessions: SessionBackend,
-    pub db: Database,
+struct MeasuredSessions {
+    sessions: SessionBackend,
+    db: Database,
 }
 
+#[async_trait::async_trait]
 impl MeasuredStore for MeasuredSessions {
-    fn stats(&self) -> BoxFuture<'_, Result<StoreStats, ApiError>> {
-        Box::pin(async move {
-            let (entries, bytes) = self.sessions.stats(&self.db).await?;
-            Ok(StoreStats { entries, bytes })
-        })
+    /// Sessions the store holds now and their bytes, asked of the store itself.
+    async fn stats(&self) -> Result<StoreStats, ApiError> {
+        let table = match &self.sessions {
+            SessionBackend::Memory(store) => {
+                let (entries, bytes) = store.stats();
+                return Ok(StoreStats {
+                    entries: entries as i64,
+                    bytes: bytes as i64,
+                });
+            }
+            SessionBackend::Redis(store) => {
+                let (entries, bytes) = store
+                    .stats()
+                    .await
+                    .map_err(|e| ApiError::store_down("session store", e))?;
+                return Ok(StoreStats { entries, bytes });
+            }
+            SessionBackend::Sqlite(_) => "tower_sessions".to_owned(),
+            SessionBackend::Postgres(_) => "tower_sessions.session".to_owned(),
+            SessionBackend::MySql(_, schema) => format!("`{schema}`.`{MYSQL_TABLE}`"),
+        };
+        self.db
+            .measure(&table, &self.db.backend().byte_length("data"))
+            .await
     }
 }
 
 impl SessionBackend {
-    /// Sessions the store holds now and their bytes, asked of the store itself.
-    pub async fn stats(&self, db: &Database) -> Result<(i64, i64), ApiError> {
-        let sql = match self {
-            Self::Memory(store) => {
-                let (entries, bytes) = store.stats();
-                return Ok((entries as i64, bytes as i64));
-            }
-            Self::Redis(store) => {
-                return store
-                    .stats()
-                    .await
-                    .map_err(|e| ApiError::store_down("session store", e));
-            }
-            Self::Sqlite(_) => {
-                "SELECT COUNT(*), COALESCE(SUM(LENGTH(data)), 0) FROM tower_sessions".to_owned()
-            }
-            Self::Postgres(_) => {
-                "SELECT COUNT(*), CAST(COALESCE(SUM(OCTET_LENGTH(data)), 0) AS BIGINT) FROM tower_sessions.session".to_owned()
-            }
-            // SUM is DECIMAL on MySQL, which the Any driver cannot decode: cast it.
-            Self::MySql(_, schema) => format!(
-                "SELECT COUNT(*), CAST(COALESCE(SUM(OCTET_LENGTH(data)), 0) AS SIGNED) FROM `{schema}`.`{MYSQL_TABLE}`"
-            ),
-        };
-        let row = sqlx::query(&sql).fetch_one(db.pool()).await?;
-        use sqlx::Row;
-        let get = |i| {
-            row.try_get::<i64, _>(i)
-                .map_err(|e| ApiError::Internal(e.into()))
-        };
-        Ok((get(0)?, get(1)?))
+    /// This store as `/debug/store` measures it; `db` is where a `db` store's table lives.
+    pub fn measured(&self, db: &Database) -> Arc<dyn MeasuredStore> {
+        Arc::new(MeasuredSessions {
+            sessions: self.clone(),
+            db: db.clone(),
+        })
     }
 }

@@ -1,4 +1,5 @@
-//! The middleware every route of both servers sits behind.
+//! The middleware every route of both servers sits behind: request ids,
+//! request logs, the body limit, the timeout, and JSON for every error.
 
 use std::time::Duration;
 

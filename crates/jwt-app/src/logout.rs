@@ -1,92 +1,18 @@
-//! /login, /refresh and /logout: the routes where tokens are made and unmade.
+//! `POST /logout`: revokes the login's refresh family and, with a denylist,
+//! the access token itself.
 
-use auth_core::{
-    ApiError, ApiJson, Principal, User,
-    validation::{CredentialsBody, LoginAttempt},
-};
+use auth_core::{ApiError, Principal};
 use axum::{
-    Json, Router,
     body::Bytes,
     extract::{State, rejection::BytesRejection},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
-    routing::post,
+    http::{HeaderMap, StatusCode, header},
 };
 use serde::Deserialize;
-use serde_json::json;
 
-use crate::{AppState, bearer::VerifiedToken, refresh::IssuedRefresh};
-
-/// Routes anyone may call: they hand out tokens.
-pub fn token_router(state: AppState) -> Router {
-    Router::new()
-        .route("/login", post(login))
-        .route("/refresh", post(refresh))
-        .with_state(state)
-}
-
-/// /logout, to be put behind the bearer check.
-pub fn logout_router(state: AppState) -> Router {
-    Router::new()
-        .route("/logout", post(logout))
-        .with_state(state)
-}
-
-async fn login(
-    State(app): State<AppState>,
-    ApiJson(body): ApiJson<CredentialsBody>,
-) -> Result<Response, ApiError> {
-    let user = app.core.authenticate(LoginAttempt::try_from(body)?).await?;
-    let refresh = app.refresh.issue(user.id).await?;
-    tracing::info!(user_id = user.id, family = %refresh.family_id, "logged in");
-    token_response(&app, &user, refresh)
-}
+use crate::{AppState, bearer::VerifiedToken};
 
 #[derive(Deserialize)]
-struct RefreshBody {
-    refresh_token: String,
-}
-
-async fn refresh(
-    State(app): State<AppState>,
-    ApiJson(body): ApiJson<RefreshBody>,
-) -> Result<Response, ApiError> {
-    let rotated = app.refresh.rotate(&body.refresh_token).await?;
-    // The role is read again here, not copied from the old access token: this
-    // is the moment a role change reaches the token.
-    let Some(user) = app.core.users.by_id(rotated.user_id).await? else {
-        app.refresh.revoke_family(&rotated.issued.family_id).await?;
-        return Err(ApiError::InvalidGrant(
-            "the account of this refresh token no longer exists".into(),
-        ));
-    };
-    token_response(&app, &user, rotated.issued)
-}
-
-/// The body of login and refresh, marked uncacheable as RFC 6749 §5.1 asks
-/// of any response that carries tokens.
-fn token_response(
-    app: &AppState,
-    user: &User,
-    refresh: IssuedRefresh,
-) -> Result<Response, ApiError> {
-    let access = app.tokens.issue(user, &refresh.family_id)?;
-    let body = json!({
-        "access_token": access.token,
-        "token_type": "Bearer",
-        "expires_in": access.expires_in,
-        "refresh_token": refresh.token,
-        "refresh_expires_in": refresh.expires_in,
-    });
-    let mut res = Json(body).into_response();
-    let headers = res.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(res)
-}
-
-#[derive(Deserialize)]
-struct LogoutBody {
+pub struct LogoutBody {
     refresh_token: Option<String>,
 }
 
@@ -94,7 +20,7 @@ struct LogoutBody {
 /// token sent in the body if it is the same user's. The access token itself
 /// is denied only when a denylist is configured: without one it keeps working
 /// until `exp`, which is the logout loophole of stateless tokens.
-async fn logout(
+pub async fn logout(
     State(app): State<AppState>,
     who: Principal,
     token: VerifiedToken,

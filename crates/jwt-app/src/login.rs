@@ -1,0 +1,50 @@
+//! `POST /login`: an access token and the first refresh token of a new family.
+
+use auth_core::{
+    ApiError, ApiJson, User,
+    validation::{CredentialsBody, LoginAttempt},
+};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+
+use crate::{AppState, refresh_tokens::IssuedRefresh};
+
+pub async fn login(
+    State(app): State<AppState>,
+    ApiJson(body): ApiJson<CredentialsBody>,
+) -> Result<Response, ApiError> {
+    let user = app
+        .accounts
+        .authenticate(LoginAttempt::try_from(body)?)
+        .await?;
+    let refresh = app.refresh.issue(user.id).await?;
+    tracing::info!(user_id = user.id, family = %refresh.family_id, "logged in");
+    token_response(&app, &user, refresh)
+}
+
+/// The body of login and refresh, marked uncacheable as RFC 6749 §5.1 asks
+/// of any response that carries tokens.
+pub(crate) fn token_response(
+    app: &AppState,
+    user: &User,
+    refresh: IssuedRefresh,
+) -> Result<Response, ApiError> {
+    let access = app.tokens.issue(user, &refresh.family_id)?;
+    let body = json!({
+        "access_token": access.token,
+        "token_type": "Bearer",
+        "expires_in": access.expires_in,
+        "refresh_token": refresh.token,
+        "refresh_expires_in": refresh.expires_in,
+    });
+    let mut res = Json(body).into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(res)
+}
