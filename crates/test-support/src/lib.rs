@@ -5,6 +5,7 @@ pub mod databases;
 pub mod outage;
 pub mod postgres_server;
 pub mod redis;
+pub mod suite;
 
 use std::{
     net::SocketAddr,

@@ -1,47 +1,19 @@
-//! The rows of the contract both servers share, run against session-app with each store.
+//! The rows of the contract both servers share, run against session-app with
+//! each store; the test names say which (`contract::memory::login_rules`).
 
-use test_support::contract;
+use test_support::contract_suite;
 
-use crate::helpers::{ADMIN, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
 
-const STORES: [&str; 2] = ["memory", "db"];
-
-#[tokio::test]
-async fn register_rules() {
-    contract::register_rules(&spawn_app(&[]).await.server).await;
+async fn memory(extra: &[&str]) -> Option<TestApp> {
+    Some(spawn_app(extra).await)
 }
 
-#[tokio::test]
-async fn login_rules() {
-    for store in STORES {
-        contract::login_rules(&spawn_app(&["--session-store", store]).await.server).await;
-    }
+async fn sqlite_db(extra: &[&str]) -> Option<TestApp> {
+    let mut args = vec!["--session-store", "db"];
+    args.extend_from_slice(extra);
+    Some(spawn_app(&args).await)
 }
 
-#[tokio::test]
-async fn protected_rules() {
-    for store in STORES {
-        contract::protected_rules(&spawn_app(&["--session-store", store]).await.server).await;
-    }
-}
-
-#[tokio::test]
-async fn admin_rules() {
-    contract::admin_rules(&spawn_app(&[]).await.server, ADMIN).await;
-}
-
-#[tokio::test]
-async fn routing_rules() {
-    for store in STORES {
-        contract::routing_rules(
-            &spawn_app(&["--session-store", store]).await.server,
-            "session-app",
-        )
-        .await;
-    }
-}
-
-#[tokio::test]
-async fn throttle_rules() {
-    contract::throttle_rules(&spawn_app(&[]).await.server).await;
-}
+contract_suite!(memory, "session-app", memory);
+contract_suite!(sqlite_db, "session-app", sqlite_db);

@@ -39,3 +39,9 @@ pub async fn try_start_in(dir: &Path, args: &[&str]) -> anyhow::Result<TestServe
     let config = Config::try_parse_from(base.iter().chain(args))?;
     Ok(TestServer::start(app(config).await?).await)
 }
+
+impl test_support::suite::Served for TestApp {
+    fn server(&self) -> &TestServer {
+        &self.server
+    }
+}

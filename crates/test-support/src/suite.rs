@@ -1,0 +1,79 @@
+//! The contract suite instantiated once per backend, one `#[tokio::test]` per
+//! rule, so that a failure names the backend it broke on (the shape of
+//! tower-sessions' `tests/common` `route_tests!`).
+
+use crate::TestServer;
+
+/// A started app the suite can talk to.
+pub trait Served {
+    fn server(&self) -> &TestServer;
+}
+
+impl Served for TestServer {
+    fn server(&self) -> &TestServer {
+        self
+    }
+}
+
+/// An app together with what must live as long as it (a throwaway database).
+impl<G, T: Served> Served for (G, T) {
+    fn server(&self) -> &TestServer {
+        self.1.server()
+    }
+}
+
+/// `contract_suite!(postgres, "session-app", start)` makes a module
+/// `postgres` with one test per contract rule. `start(&extra_args)`, a sibling of the macro call, is an
+/// async fn that starts the app on that backend, or gives `None` when the
+/// backend's server is missing outside CI (it has said so already).
+#[macro_export]
+macro_rules! contract_suite {
+    ($backend:ident, $app_name:literal, $start:ident) => {
+        mod $backend {
+            use $crate::{contract, suite::Served};
+
+            #[tokio::test]
+            async fn register_rules() {
+                if let Some(app) = super::$start(&[]).await {
+                    contract::register_rules(app.server()).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn login_rules() {
+                if let Some(app) = super::$start(&[]).await {
+                    contract::login_rules(app.server()).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn protected_rules() {
+                if let Some(app) = super::$start(&[]).await {
+                    contract::protected_rules(app.server()).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn admin_rules() {
+                let admin = $crate::unique_email("contract-admin");
+                if let Some(app) = super::$start(&["--admin-emails", &admin]).await {
+                    contract::admin_rules(app.server(), &admin).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn routing_rules() {
+                if let Some(app) = super::$start(&[]).await {
+                    contract::routing_rules(app.server(), $app_name).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn throttle_rules() {
+                if let Some(app) = super::$start(&[]).await {
+                    contract::throttle_rules(app.server()).await;
+                }
+            }
+        }
+    };
+}
