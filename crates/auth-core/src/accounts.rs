@@ -1,48 +1,71 @@
 //! The account rules both servers share: who may register, who a login
 //! belongs to, and what role a request acts with.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{collections::HashSet, net::IpAddr, sync::Arc};
 
 use crate::{
     ApiError, CommonConfig, Database, Hasher, Principal, Role, User, UserStore,
-    throttle::LoginThrottle,
+    client_addr::ClientAddr,
+    throttle::{Counters, MemoryCounters, Throttle},
     validation::{Email, LoginAttempt, NewAccount},
 };
 
-/// Users, the password hasher and the login throttle, behind the rules that use them.
+/// Users, the password hasher and the throttle, behind the rules that use them.
 #[derive(Clone)]
 pub struct Accounts {
     pub users: UserStore,
     pub hasher: Hasher,
     admins: Arc<HashSet<String>>,
-    throttle: Arc<LoginThrottle>,
+    throttle: Throttle,
+    config: Arc<CommonConfig>,
 }
 
 impl Accounts {
     /// Opens (and migrates) the users' database and prepares the hasher.
     pub async fn open(config: &CommonConfig) -> anyhow::Result<Self> {
         let db = Database::connect(&config.database_url()).await?;
-        let hasher = Hasher::new(config.bcrypt_cost).await?;
+        let hasher = Hasher::new(
+            config.bcrypt_cost,
+            config.hash_concurrency,
+            config.hash_queue_timeout,
+        )
+        .await?;
         let admins = config
             .admin_emails
             .iter()
             .filter_map(|e| Email::parse(e).ok())
             .map(|e| e.as_str().to_owned())
             .collect();
-        let throttle = LoginThrottle::new(config.login_max_failures, config.login_window);
+        let throttle = Throttle::new(config, MemoryCounters::swept(config.login_window));
         Ok(Self {
             users: UserStore::new(db),
             hasher,
             admins: Arc::new(admins),
-            throttle: Arc::new(throttle),
+            throttle,
+            config: Arc::new(config.clone()),
         })
+    }
+
+    /// The same accounts with the throttle's counts kept in `counters` (Redis,
+    /// shared by every instance) instead of this process.
+    pub fn with_counters(self, counters: Arc<dyn Counters>) -> Self {
+        Self {
+            throttle: Throttle::new(&self.config, counters),
+            ..self
+        }
+    }
+
+    /// The proxy whose `X-Forwarded-For` is believed (`TRUST_PROXY`).
+    pub fn trusted_proxy(&self) -> Option<IpAddr> {
+        self.config.trust_proxy
     }
 
     pub fn db(&self) -> &Database {
         self.users.db()
     }
 
-    pub async fn register(&self, account: NewAccount) -> Result<User, ApiError> {
+    pub async fn register(&self, account: NewAccount, from: ClientAddr) -> Result<User, ApiError> {
+        self.throttle.begin_registration(from).await?;
         let role = if self.admins.contains(account.email.as_str()) {
             Role::Admin
         } else {
@@ -53,27 +76,66 @@ impl Accounts {
     }
 
     /// The user these credentials belong to. An unknown email and a wrong
-    /// password give the same error after the same bcrypt work.
-    /// Too many recent failures for the email answer 429 before any of that.
-    pub async fn authenticate(&self, attempt: LoginAttempt) -> Result<User, ApiError> {
-        let email = attempt.email.as_str();
-        if let Err(wait) = self.throttle.check(email) {
-            // Round up: a client that waits exactly `Retry-After` must get in.
-            return Err(ApiError::TooManyAttempts(wait.as_secs() + 1));
+    /// password give the same error after the same bcrypt work. The attempt
+    /// is counted before bcrypt runs; over a limit it is answered 429 without
+    /// any of that.
+    pub async fn authenticate(
+        &self,
+        attempt: LoginAttempt,
+        from: ClientAddr,
+    ) -> Result<User, ApiError> {
+        let reservation = self.throttle.begin_login(&attempt.email, from).await?;
+        match self.check_password(attempt).await {
+            Ok(user) => {
+                self.throttle.succeeded(reservation).await?;
+                Ok(user)
+            }
+            Err(ApiError::InvalidCredentials) => Err(ApiError::InvalidCredentials),
+            Err(other) => {
+                // Not a wrong guess (a store was down, the hasher was busy):
+                // it must not count towards anyone's lockout.
+                if let Err(e) = self.throttle.not_a_guess(reservation).await {
+                    tracing::warn!(error = %e, "could not give back a throttle reservation");
+                }
+                Err(other)
+            }
         }
-        let user = self.users.by_email(email).await?;
+    }
+
+    async fn check_password(&self, attempt: LoginAttempt) -> Result<User, ApiError> {
+        let user = self.users.by_email(attempt.email.as_str()).await?;
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         // Verified in every case (against a dummy hash for an unknown email),
         // so that both failures cost the same time.
-        let verified = self.hasher.verify(attempt.password, hash).await?;
+        let password = attempt.password;
+        let verified = self.hasher.verify(password.clone(), hash).await?;
         match user {
             Some(user) if verified => {
-                self.throttle.record_success(email);
+                if self.hasher.needs_rehash(&user.password_hash) {
+                    self.rehash(&user, password).await;
+                }
                 Ok(user)
             }
-            _ => {
-                self.throttle.record_failure(email);
-                Err(ApiError::InvalidCredentials)
+            _ => Err(ApiError::InvalidCredentials),
+        }
+    }
+
+    /// Stores the password again at the configured cost: raising
+    /// `BCRYPT_COST` reaches every account at its next login. A failure here
+    /// costs the login nothing; the next one tries again.
+    async fn rehash(&self, user: &User, password: String) {
+        let done = match self.hasher.hash(password).await {
+            Ok(hash) => self.users.set_password_hash(user.id, &hash).await,
+            Err(e) => Err(e),
+        };
+        match done {
+            Ok(()) => tracing::info!(
+                user_id = user.id,
+                cost = self.hasher.cost(),
+                "password rehashed"
+            ),
+            Err(e) => {
+                tracing::warn!(user_id = user.id, error = %e, "could not rehash the password")
             }
         }
     }
@@ -87,11 +149,25 @@ impl Accounts {
         Ok(self.current_user(who).await?.role)
     }
 
+    /// For reads: the role the credential claims is enough (stale in jwt-app
+    /// until the next refresh, which is the lesson).
     pub async fn require_admin(&self, who: &Principal) -> Result<(), ApiError> {
-        match self.role_of(who).await? {
-            Role::Admin => Ok(()),
-            Role::User => Err(ApiError::Forbidden("this needs the admin role".into())),
-        }
+        admin_only(self.role_of(who).await?)
+    }
+
+    /// For privileged writes: the role the database holds now, whatever the
+    /// credential claims, so that a demoted admin's old token cannot undo
+    /// its demotion.
+    pub async fn require_admin_now(&self, who: &Principal) -> Result<(), ApiError> {
+        admin_only(self.current_user(who).await?.role)
+    }
+
+    /// Sets the role of the account `email`; demoting the last admin is refused.
+    pub async fn set_role(&self, email: &Email, role: Role) -> Result<User, ApiError> {
+        self.users
+            .set_role(email.as_str(), role)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no user with email {}", email.as_str())))
     }
 
     /// The caller's row as the database holds it now.
@@ -100,5 +176,12 @@ impl Accounts {
             .by_id(who.user_id)
             .await?
             .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))
+    }
+}
+
+fn admin_only(role: Role) -> Result<(), ApiError> {
+    match role {
+        Role::Admin => Ok(()),
+        Role::User => Err(ApiError::Forbidden("this needs the admin role".into())),
     }
 }

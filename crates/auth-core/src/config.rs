@@ -24,13 +24,43 @@ pub struct CommonConfig {
     #[arg(long, env = "ADMIN_EMAILS", value_delimiter = ',')]
     pub admin_emails: Vec<String>,
 
-    /// Failed logins for one email before further attempts get 429 (0 = no limit).
+    /// Failed logins for one email from one client address before further
+    /// attempts of that pair get 429 (0 = no limit).
     #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: u32,
 
-    /// How long failed logins count towards LOGIN_MAX_FAILURES.
+    /// Failed logins for one email from all addresses together before it gets
+    /// 429 (0 = no limit): high, so that strangers cannot lock the owner out cheaply.
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_EMAIL", default_value_t = 100)]
+    pub login_max_failures_per_email: u32,
+
+    /// Failed logins from one client address, whatever the emails, before it gets 429 (0 = no limit).
+    #[arg(long, env = "LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 100)]
+    pub login_max_failures_per_address: u32,
+
+    /// Registrations from one client address before it gets 429 (0 = no limit):
+    /// each one costs a bcrypt hash.
+    #[arg(long, env = "REGISTER_MAX_PER_ADDRESS", default_value_t = 100)]
+    pub register_max_per_address: u32,
+
+    /// How long failed logins and registrations count towards their limits.
     #[arg(long, env = "LOGIN_WINDOW", default_value = "15m", value_parser = parse_duration)]
     pub login_window: Duration,
+
+    /// bcrypt runs at once; the default leaves one core free for signed-in traffic.
+    #[arg(long, env = "HASH_CONCURRENCY", default_value_t = default_hash_concurrency(),
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub hash_concurrency: u32,
+
+    /// Longest a login or registration waits for a bcrypt slot before it is
+    /// answered 503 `busy` with `Retry-After`.
+    #[arg(long, env = "HASH_QUEUE_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
+    pub hash_queue_timeout: Duration,
+
+    /// The reverse proxy whose `X-Forwarded-For` names the client (its address
+    /// as the server sees it); without it the socket's peer is the client.
+    #[arg(long, env = "TRUST_PROXY")]
+    pub trust_proxy: Option<IpAddr>,
 
     /// Longest a request may take before it is answered 408.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
@@ -48,6 +78,12 @@ impl CommonConfig {
             ),
         }
     }
+}
+
+/// One fewer than the cores, at least one.
+fn default_hash_concurrency() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    u32::try_from(cores.saturating_sub(1).max(1)).unwrap_or(1)
 }
 
 /// Parses "900", "900s", "15m", "24h", "7d": a bare number counts seconds.

@@ -28,10 +28,14 @@ pub enum ApiError {
     NotFound(String),
     #[error("an account with this email already exists")]
     EmailTaken,
-    #[error("too many failed logins for this email; try again in {0} s")]
+    #[error("too many attempts; try again in {0} s")]
     TooManyAttempts(u64),
     #[error("{0}")]
     Unavailable(String),
+    #[error("the server is busy checking other passwords; try again in {0} s")]
+    Busy(u64),
+    #[error("this is the last admin: promote another account before demoting it")]
+    LastAdmin,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -52,9 +56,9 @@ impl ApiError {
             }
             Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::EmailTaken => StatusCode::CONFLICT,
+            Self::EmailTaken | Self::LastAdmin => StatusCode::CONFLICT,
             Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,6 +77,8 @@ impl ApiError {
             Self::EmailTaken => "email_taken",
             Self::TooManyAttempts(_) => "too_many_attempts",
             Self::Unavailable(_) => "unavailable",
+            Self::Busy(_) => "busy",
+            Self::LastAdmin => "last_admin",
             Self::Internal(_) => "internal",
         }
     }
@@ -95,7 +101,10 @@ impl From<sqlx::Error> for ApiError {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
             | sqlx::Error::Tls(_) => Self::store_down("database", err),
-            sqlx::Error::Database(ref db) if server_is_going_away(db.code().as_deref()) => {
+            sqlx::Error::Database(ref db)
+                if server_is_going_away(db.code().as_deref())
+                    || sqlite_is_busy(db.code().as_deref()) =>
+            {
                 Self::store_down("database", err)
             }
             other => Self::Internal(other.into()),
@@ -117,6 +126,16 @@ fn server_is_going_away(sqlstate: Option<&str>) -> bool {
         .is_some_and(|code| code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03"))
 }
 
+/// SQLite's SQLITE_BUSY (5) and SQLITE_LOCKED (6), with their extended codes
+/// (the low byte is the primary code): another writer held the file longer
+/// than the busy timeout. The database is busy, not our query wrong: 503.
+/// SQLite's codes are numbers, where PostgreSQL's and MySQL's SQLSTATEs are
+/// five characters, so the two cannot be confused.
+fn sqlite_is_busy(code: Option<&str>) -> bool {
+    code.and_then(|c| c.parse::<u32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let Self::Internal(err) = &self {
@@ -125,7 +144,7 @@ impl IntoResponse for ApiError {
         let body = json!({ "error": self.code(), "message": self.to_string() });
         let mut res = (self.status(), Json(body)).into_response();
         res.extensions_mut().insert(ErrorCode(self.code()));
-        if let Self::TooManyAttempts(secs) = self {
+        if let Self::TooManyAttempts(secs) | Self::Busy(secs) = self {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -148,6 +167,12 @@ mod tests {
         }
         let down = ApiError::from(sqlx::Error::PoolTimedOut);
         assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+        for code in ["5", "6", "517", "262"] {
+            assert!(sqlite_is_busy(Some(code)), "{code}");
+        }
+        for code in [Some("19"), Some("2067"), Some("23505"), None] {
+            assert!(!sqlite_is_busy(code), "{code:?}");
+        }
         let bug = ApiError::from(sqlx::Error::RowNotFound);
         assert_eq!(bug.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }

@@ -3,6 +3,7 @@
 //! both servers expose and the HTTP middleware both need.
 
 pub mod accounts;
+pub mod client_addr;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -16,6 +16,7 @@ use tower_http::{
     limit::RequestBodyLimitLayer,
     map_response_body::MapResponseBodyLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
@@ -40,11 +41,35 @@ pub fn finish(router: Router, request_timeout: Duration) -> Router {
                     tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
                 }).on_response(DefaultOnResponse::new().level(Level::INFO)))
                 .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(middleware::from_fn(no_store_with_credentials))
                 .layer(middleware::map_response(json_errors))
                 .layer(MapResponseBodyLayer::new(Body::new))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
                 .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
         )
+}
+
+/// A response that sets a credential (`Set-Cookie`), or answers a request
+/// that carried one, must not be kept by a browser's or a proxy's cache: the
+/// next user of a shared machine would read it. (jwt-app's token bodies say
+/// so themselves, as RFC 6749 §5.1 asks.)
+async fn no_store_with_credentials(req: Request<Body>, next: middleware::Next) -> Response {
+    let carried = req.headers().contains_key(header::AUTHORIZATION)
+        || req.headers().contains_key(header::COOKIE);
+    let mut res = next.run(req).await;
+    if carried || res.headers().contains_key(header::SET_COOKIE) {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 fn method_not_allowed() -> Response {

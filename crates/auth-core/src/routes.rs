@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::{
     Accounts, ApiError, ApiJson, Principal, Role, User,
+    client_addr::ClientAddr,
     validation::{CredentialsBody, Email},
 };
 
@@ -22,9 +23,10 @@ pub fn user_json(user: &User) -> Value {
 /// `POST /register`
 pub async fn register(
     State(accounts): State<Accounts>,
+    from: ClientAddr,
     ApiJson(body): ApiJson<CredentialsBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let user = accounts.register(body.try_into()?).await?;
+    let user = accounts.register(body.try_into()?, from).await?;
     tracing::info!(user_id = user.id, role = %user.role, "registered");
     Ok((StatusCode::CREATED, Json(user_json(&user))))
 }
@@ -74,14 +76,10 @@ pub async fn set_role(
     Path(email): Path<String>,
     ApiJson(change): ApiJson<RoleChange>,
 ) -> Result<Json<Value>, ApiError> {
-    accounts.require_admin(&who).await?;
+    accounts.require_admin_now(&who).await?;
     let role: Role = change.role.parse()?;
     let email = Email::parse(&email)?;
-    let user = accounts
-        .users
-        .set_role(email.as_str(), role)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no user with email {}", email.as_str())))?;
+    let user = accounts.set_role(&email, role).await?;
     tracing::info!(by = %who.email, user = %user.email, role = %role, "role changed");
     Ok(Json(json!({"email": user.email, "role": user.role})))
 }

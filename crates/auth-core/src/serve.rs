@@ -24,9 +24,13 @@ pub async fn run(app_name: &str, addr: SocketAddr, app: Router) -> anyhow::Resul
     tracing::info!("{app_name} listening on http://{local}");
     // A line on stdout that a parent process (the compare harness) can wait for.
     println!("listening on http://{local}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // With the peer's address, which the per-address limits need.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("{app_name} stopped");
     Ok(())
 }

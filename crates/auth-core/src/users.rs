@@ -3,7 +3,7 @@ use std::{fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::{ApiError, Database, unix_now, validation::Email};
+use crate::{ApiError, Database, db::Backend, unix_now, validation::Email};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -114,17 +114,54 @@ impl UserStore {
         row.map(|r| user_from_row(&r)).transpose()
     }
 
-    /// Sets a user's role; `None` when there is no such user.
+    /// Sets a user's role; `None` when there is no such user, `LastAdmin`
+    /// when it would leave no admin. The admins' rows are locked first
+    /// (`FOR UPDATE`; SQLite lets one writer at a time anyway), so that two
+    /// admins demoting each other at once cannot both succeed.
     pub async fn set_role(&self, email: &str, role: Role) -> Result<Option<User>, ApiError> {
-        let Some(user) = self.by_email(email).await? else {
+        let lock = match self.db.backend() {
+            Backend::Sqlite => "",
+            Backend::Postgres | Backend::MySql => " FOR UPDATE",
+        };
+        let mut tx = self.db.pool().begin().await?;
+        let admins = sqlx::query(&format!(
+            "SELECT id FROM users WHERE role = 'admin' ORDER BY id{lock}"
+        ))
+        .fetch_all(&mut *tx)
+        .await?
+        .len();
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?");
+        let Some(row) = sqlx::query(&self.db.sql(&sql))
+            .bind(email)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
             return Ok(None);
         };
+        let user = user_from_row(&row)?;
+        if user.role == Role::Admin && role != Role::Admin && admins <= 1 {
+            return Err(ApiError::LastAdmin);
+        }
         sqlx::query(&self.db.sql("UPDATE users SET role = ? WHERE id = ?"))
             .bind(role.as_str())
             .bind(user.id)
-            .execute(self.db.pool())
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(Some(User { role, ..user }))
+    }
+
+    pub async fn set_password_hash(&self, id: i64, hash: &str) -> Result<(), ApiError> {
+        sqlx::query(
+            &self
+                .db
+                .sql("UPDATE users SET password_hash = ? WHERE id = ?"),
+        )
+        .bind(hash)
+        .bind(id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
     }
 
     pub async fn count(&self) -> Result<i64, ApiError> {

@@ -1,6 +1,7 @@
 //! Newtypes that parse input once, so that the rest of the code holds only valid values.
 
 use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::ApiError;
 
@@ -8,13 +9,16 @@ use crate::ApiError;
 pub const PASSWORD_MAX_BYTES: usize = 72;
 pub const PASSWORD_MIN_BYTES: usize = 8;
 
-/// A trimmed, lower-cased address of plausible shape.
+/// A trimmed, lower-cased, NFC-normalized address of plausible shape: one
+/// identity per address however it was typed, so that `é` composed and `é`
+/// decomposed are one account, one throttle count and one uniqueness check.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
-        let email = raw.trim().to_lowercase();
+        // NFC after lower-casing: lower-casing can decompose a character.
+        let email: String = raw.trim().to_lowercase().nfc().collect();
         let invalid = |why: &str| Err(ApiError::InvalidInput(format!("email {why}")));
         if email.is_empty() {
             return invalid("is empty");
@@ -129,6 +133,14 @@ mod tests {
             Email::parse("  Ada@Example.COM ").ok().map(|e| e.0),
             Some("ada@example.com".into())
         );
+    }
+
+    #[test]
+    fn composed_and_decomposed_spellings_are_one_address() {
+        let composed = Email::parse("ren\u{e9}@example.com").ok();
+        let decomposed = Email::parse("RENE\u{301}@Example.com").ok();
+        assert!(composed.is_some());
+        assert_eq!(composed, decomposed);
     }
 
     #[test]

@@ -80,6 +80,109 @@ async fn users_table(kind: Kind) {
     assert_eq!(UserStore::new(reopened).count().await.unwrap(), 2);
 }
 
+/// Demoting the last admin is refused (409 `last_admin`), on every backend;
+/// with two admins, one may demote the other.
+async fn the_last_admin_stays(kind: Kind) {
+    let Some(test_db) = TestDatabase::create(kind).await else {
+        return;
+    };
+    let users = UserStore::new(Database::connect(test_db.url()).await.unwrap());
+    for email in ["a@example.com", "b@example.com"] {
+        users
+            .create(&Email::parse(email).unwrap(), "h", Role::Admin)
+            .await
+            .unwrap();
+    }
+    let demoted = users.set_role("b@example.com", Role::User).await.unwrap();
+    assert_eq!(demoted.map(|u| u.role), Some(Role::User), "{kind:?}");
+    let last = users.set_role("a@example.com", Role::User).await;
+    assert!(
+        matches!(last, Err(ApiError::LastAdmin)),
+        "{kind:?}: {last:?}"
+    );
+    let still = users.by_email("a@example.com").await.unwrap().unwrap();
+    assert_eq!(
+        still.role,
+        Role::Admin,
+        "{kind:?}: the refusal changed nothing"
+    );
+}
+
+/// Emails are compared byte for byte by the database too: MariaDB's default
+/// collation would find `ADA@…` or `ädä@…` for `ada@…`.
+async fn emails_compare_byte_for_byte(kind: Kind) {
+    let Some(test_db) = TestDatabase::create(kind).await else {
+        return;
+    };
+    let users = UserStore::new(Database::connect(test_db.url()).await.unwrap());
+    users
+        .create(&Email::parse("ada@example.com").unwrap(), "h", Role::User)
+        .await
+        .unwrap();
+    // (Trailing spaces are left out: MariaDB's `_bin` collations pad, and an
+    // `Email` never carries one.)
+    for other in ["\u{e4}d\u{e4}@example.com", "ADA@example.com"] {
+        assert!(
+            users.by_email(other).await.unwrap().is_none(),
+            "{kind:?}: {other:?} found ada"
+        );
+    }
+    // So two spellings the code keeps apart are two accounts here too.
+    users
+        .create(
+            &Email::parse("\u{e4}d\u{e4}@example.com").unwrap(),
+            "h",
+            Role::User,
+        )
+        .await
+        .unwrap();
+}
+
+/// A password stored at another cost than BCRYPT_COST is stored again at
+/// that cost by the next successful login.
+async fn login_rehashes_at_the_configured_cost(kind: Kind) {
+    use auth_core::{Accounts, client_addr::ClientAddr, validation::LoginAttempt};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Args {
+        #[command(flatten)]
+        common: auth_core::CommonConfig,
+    }
+    let Some(test_db) = TestDatabase::create(kind).await else {
+        return;
+    };
+    let accounts = |cost: &str| {
+        let args = Args::try_parse_from([
+            "test",
+            "--database-url",
+            test_db.url(),
+            "--bcrypt-cost",
+            cost,
+        ])
+        .unwrap();
+        async move { Accounts::open(&args.common).await.unwrap() }
+    };
+    let from = ClientAddr("127.0.0.1".parse().unwrap());
+    let email = Email::parse("cost@example.com").unwrap();
+    let old = accounts("4").await;
+    let hash = old.hasher.hash("correct horse".into()).await.unwrap();
+    old.users.create(&email, &hash, Role::User).await.unwrap();
+    let new = accounts("5").await;
+    let attempt = || LoginAttempt {
+        email: email.clone(),
+        password: "correct horse".into(),
+    };
+    new.authenticate(attempt(), from).await.unwrap();
+    let stored = new.users.by_email(email.as_str()).await.unwrap().unwrap();
+    assert!(
+        stored.password_hash.starts_with("$2b$05$"),
+        "{kind:?}: {}",
+        stored.password_hash
+    );
+    new.authenticate(attempt(), from).await.unwrap();
+}
+
 /// The refresh-token table (used by jwt-app) takes and gives back its columns
 /// through `Any`: BIGINT and INTEGER both read as i64 on every backend.
 async fn refresh_tokens_table(kind: Kind) {
@@ -146,4 +249,10 @@ macro_rules! on_each_backend {
     };
 }
 
-on_each_backend!(users_table, refresh_tokens_table);
+on_each_backend!(
+    users_table,
+    refresh_tokens_table,
+    the_last_admin_stays,
+    emails_compare_byte_for_byte,
+    login_rehashes_at_the_configured_cost,
+);

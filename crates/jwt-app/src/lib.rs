@@ -39,6 +39,8 @@ pub use tokens::{Claims, Tokens};
 #[command(
     name = "jwt-app",
     version,
+    // A flag given twice takes the last value: a wrapper's defaults can be overridden.
+    args_override_self = true,
     about = "Stateless JWT access tokens with rotating refresh tokens"
 )]
 pub struct Config {

@@ -2,6 +2,7 @@
 
 use auth_core::{
     ApiError, ApiJson, User,
+    client_addr::ClientAddr,
     validation::{CredentialsBody, LoginAttempt},
 };
 use axum::{
@@ -16,11 +17,12 @@ use crate::{AppState, refresh_tokens::IssuedRefresh};
 
 pub async fn login(
     State(app): State<AppState>,
+    from: ClientAddr,
     ApiJson(body): ApiJson<CredentialsBody>,
 ) -> Result<Response, ApiError> {
     let user = app
         .accounts
-        .authenticate(LoginAttempt::try_from(body)?)
+        .authenticate(LoginAttempt::try_from(body)?, from)
         .await?;
     let refresh = app.refresh.issue(user.id).await?;
     tracing::info!(user_id = user.id, family = %refresh.family_id, "logged in");

@@ -29,6 +29,8 @@ pub use store::{SessionBackend, SessionStoreKind};
 #[command(
     name = "session-app",
     version,
+    // A flag given twice takes the last value: a wrapper's defaults can be overridden.
+    args_override_self = true,
     about = "Login remembered in a server-side session (cookie `sid`)"
 )]
 pub struct Config {

@@ -4,16 +4,19 @@ use axum::{Json, extract::State};
 use serde_json::{Value, json};
 use tower_sessions::Session;
 
-use auth_core::{Accounts, ApiError, ApiJson, validation::CredentialsBody};
+use auth_core::{
+    Accounts, ApiError, ApiJson, client_addr::ClientAddr, validation::CredentialsBody,
+};
 
 use crate::session_user::{SessionUser, store_down};
 
 pub async fn login(
     State(accounts): State<Accounts>,
+    from: ClientAddr,
     session: Session,
     ApiJson(body): ApiJson<CredentialsBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let user = accounts.authenticate(body.try_into()?).await?;
+    let user = accounts.authenticate(body.try_into()?, from).await?;
     // A session id the client already had (perhaps one an attacker planted)
     // must not become the logged-in one: session fixation.
     if session.id().is_some() {

@@ -1,5 +1,6 @@
 //! Helpers for the black-box tests: start a router on an ephemeral port, talk to it over HTTP.
 
+pub mod attacks;
 pub mod contract;
 pub mod databases;
 pub mod outage;
@@ -37,11 +38,14 @@ impl TestServer {
         let addr = listener.local_addr().expect("local address");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
+            let _ = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
         });
         Self {
             addr,

@@ -1,4 +1,4 @@
-//! The contract suite instantiated once per backend, one `#[tokio::test]` per
+//! The contract suite and the attacks of [`crate::attacks`] instantiated once per backend, one `#[tokio::test]` per
 //! rule, so that a failure names the backend it broke on (the shape of
 //! tower-sessions' `tests/common` `route_tests!`).
 
@@ -30,7 +30,7 @@ impl<G, T: Served> Served for (G, T) {
 macro_rules! contract_suite {
     ($backend:ident, $app_name:literal, $start:ident) => {
         mod $backend {
-            use $crate::{contract, suite::Served};
+            use $crate::{attacks, contract, suite::Served};
 
             #[tokio::test]
             async fn register_rules() {
@@ -73,6 +73,40 @@ macro_rules! contract_suite {
                 if let Some(app) = super::$start(&[]).await {
                     contract::throttle_rules(app.server()).await;
                 }
+            }
+
+            $crate::attack!(parallel_guesses_cannot_pass_the_throttle, $start, &[]);
+            $crate::attack!(
+                strangers_cannot_lock_the_owner_out,
+                $start,
+                attacks::BEHIND_PROXY
+            );
+            $crate::attack!(forwarded_for_is_not_believed, $start, &[]);
+            $crate::attack!(one_address_is_one_account, $start, &[]);
+            $crate::attack!(
+                registration_is_limited_per_address,
+                $start,
+                attacks::FEW_REGISTRATIONS
+            );
+            $crate::attack!(
+                a_login_flood_is_answered_busy,
+                $start,
+                attacks::ONE_SLOW_HASH
+            );
+            $crate::attack!(security_headers_on_every_response, $start, &[]);
+        }
+    };
+}
+
+/// One attack of [`crate::attacks`] as a test, inside a [`contract_suite!`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! attack {
+    ($name:ident, $start:ident, $args:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            if let Some(app) = super::$start($args).await {
+                $crate::attacks::$name(app.server()).await;
             }
         }
     };

@@ -1,0 +1,259 @@
+//! What a security review tried against both servers, one function per
+//! attack, named after it. Each app's tests run them through
+//! [`crate::contract_suite!`], on every store; each starts its server with the
+//! settings the attack needs (the `args` its caller passes to `start`).
+
+use futures::future::join_all;
+use reqwest::{StatusCode, header};
+use serde_json::json;
+
+use crate::{
+    PASSWORD, TestServer, client, contract::new_user, expect_error, json, login, register,
+    unique_email,
+};
+
+/// The settings [`strangers_cannot_lock_the_owner_out`] needs: the test
+/// client plays several addresses through a proxy the server trusts.
+pub const BEHIND_PROXY: &[&str] = &["--trust-proxy", "127.0.0.1"];
+
+/// 40 wrong passwords for one email at once: the throttle counts each before
+/// bcrypt runs, so no more than LOGIN_MAX_FAILURES (5) reach the password check.
+pub async fn parallel_guesses_cannot_pass_the_throttle(server: &TestServer) {
+    let c = client();
+    let email = unique_email("parallel");
+    assert_eq!(
+        register(&c, server, &email, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    let guesses = (0..40).map(|n| {
+        let c = c.clone();
+        let email = email.clone();
+        async move {
+            login(&c, server, &email, &format!("wrong guess {n}"))
+                .await
+                .status()
+        }
+    });
+    let statuses = join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        (checked, refused),
+        (5, 35),
+        "five guesses checked, the rest refused: {statuses:?}"
+    );
+}
+
+/// A guesser's failures lock its own (email, address) pair, not the owner:
+/// the owner logs in from another address with the right password.
+pub async fn strangers_cannot_lock_the_owner_out(server: &TestServer) {
+    let c = client();
+    let email = unique_email("lockout");
+    assert_eq!(
+        register(&c, server, &email, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    let from = |addr: &'static str, password: &str| {
+        c.post(server.url("/login"))
+            .header("x-forwarded-for", addr)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    for _ in 0..5 {
+        let res = from("192.0.2.66", "wrong password").await.expect("send");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    expect_error(
+        from("192.0.2.66", PASSWORD).await.expect("send"),
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+    )
+    .await;
+    let owner = from("198.51.100.7", PASSWORD).await.expect("send");
+    assert_eq!(
+        owner.status(),
+        StatusCode::OK,
+        "the owner's address has its own count"
+    );
+    // A client that is not the trusted proxy cannot pick its address: its
+    // X-Forwarded-For is ignored. (Here every request comes from 127.0.0.1,
+    // the trusted proxy, so the header decides; `forwarded_for_is_not_believed`
+    // covers the other case.)
+}
+
+/// Without TRUST_PROXY, `X-Forwarded-For` is the client's own claim and
+/// changes nothing: a guesser cannot escape its lockout by writing it.
+pub async fn forwarded_for_is_not_believed(server: &TestServer) {
+    let c = client();
+    let email = unique_email("spoof");
+    for n in 0..5 {
+        let res = c
+            .post(server.url("/login"))
+            .header("x-forwarded-for", format!("192.0.2.{n}"))
+            .json(&json!({"email": email, "password": "wrong password"}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = c
+        .post(server.url("/login"))
+        .header("x-forwarded-for", "192.0.2.200")
+        .json(&json!({"email": email, "password": "wrong password"}))
+        .send()
+        .await
+        .expect("send");
+    expect_error(res, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+}
+
+/// `é` typed composed or decomposed, in any case, is one account: the second
+/// registration is taken, and either spelling logs in.
+pub async fn one_address_is_one_account(server: &TestServer) {
+    let c = client();
+    let tag = unique_email("x");
+    let composed = format!("ren\u{e9}-{tag}");
+    let decomposed = format!("RENE\u{301}-{}", tag.to_uppercase());
+    assert_eq!(
+        register(&c, server, &composed, PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
+    expect_error(
+        register(&c, server, &decomposed, PASSWORD).await,
+        StatusCode::CONFLICT,
+        "email_taken",
+    )
+    .await;
+    let (status, body) = json(login(&c, server, &decomposed, PASSWORD).await).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // An accent is not a spelling of the same address (MariaDB's default
+    // collation would say it is).
+    let plain = format!("rene-{tag}");
+    expect_error(
+        login(&c, server, &plain, PASSWORD).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+    )
+    .await;
+}
+
+/// The settings of [`registration_is_limited_per_address`].
+pub const FEW_REGISTRATIONS: &[&str] = &["--register-max-per-address", "3"];
+
+/// Each registration costs a hash: one address gets a few, then 429.
+pub async fn registration_is_limited_per_address(server: &TestServer) {
+    let c = client();
+    for _ in 0..3 {
+        let res = register(&c, server, &unique_email("flood"), PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let res = register(&c, server, &unique_email("flood"), PASSWORD).await;
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+    expect_error(res, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+}
+
+/// The settings of [`a_login_flood_is_answered_busy`]: one bcrypt at a time,
+/// at a cost that takes a while, and a short queue.
+pub const ONE_SLOW_HASH: &[&str] = &[
+    "--bcrypt-cost",
+    "10",
+    "--hash-concurrency",
+    "1",
+    "--hash-queue-timeout",
+    "1s",
+];
+
+/// Logins arriving faster than bcrypt can serve them: the ones that would
+/// wait past the queue timeout get 503 `busy` with `Retry-After` instead of
+/// queuing without bound, and a signed-in user is still served.
+pub async fn a_login_flood_is_answered_busy(server: &TestServer) {
+    let (_, cred) = new_user(server, "flood-victim").await;
+    let c = client();
+    let flood = (0..12).map(|_| {
+        let c = c.clone();
+        async move {
+            let res = login(&c, server, &unique_email("flood"), "wrong password").await;
+            let retry = res.headers().get(header::RETRY_AFTER).is_some();
+            let (status, body) = json(res).await;
+            (
+                status,
+                body["error"].as_str().unwrap_or_default().to_owned(),
+                retry,
+            )
+        }
+    });
+    let during = async {
+        let res = cred
+            .attach(c.get(server.url("/protected")))
+            .send()
+            .await
+            .expect("send");
+        res.status()
+    };
+    let (answers, protected) = futures::join!(join_all(flood), during);
+    assert_eq!(protected, StatusCode::OK, "signed-in traffic is served");
+    let busy = answers
+        .iter()
+        .filter(|(s, code, retry)| {
+            *s == StatusCode::SERVICE_UNAVAILABLE && code == "busy" && *retry
+        })
+        .count();
+    let checked = answers
+        .iter()
+        .filter(|(s, _, _)| *s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(busy > 0, "some logins are turned away: {answers:?}");
+    assert!(checked > 0, "some logins are served: {answers:?}");
+    assert_eq!(busy + checked, answers.len(), "{answers:?}");
+}
+
+/// Every response says `nosniff` and `no-referrer`; every response that
+/// sets or answers a credential says `no-store`.
+pub async fn security_headers_on_every_response(server: &TestServer) {
+    let c = client();
+    let anonymous = c.get(server.url("/nope")).send().await.expect("send");
+    let email = unique_email("headers");
+    let registered = register(&c, server, &email, PASSWORD).await;
+    let logged_in = login(&c, server, &email, PASSWORD).await;
+    for res in [&anonymous, &registered, &logged_in] {
+        let h = res.headers();
+        assert_eq!(
+            h.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{h:?}"
+        );
+        assert_eq!(
+            h.get("referrer-policy").map(|v| v.as_bytes()),
+            Some(&b"no-referrer"[..]),
+            "{h:?}"
+        );
+    }
+    assert_eq!(
+        logged_in
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.as_bytes()),
+        Some(&b"no-store"[..]),
+        "the login answer hands out a credential"
+    );
+    let (_, cred) = new_user(server, "headers-profile").await;
+    let profile = cred
+        .attach(c.get(server.url("/profile")))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(profile.status(), StatusCode::OK);
+    assert_eq!(
+        profile
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.as_bytes()),
+        Some(&b"no-store"[..]),
+        "an answer to a credential is not cached"
+    );
+}
