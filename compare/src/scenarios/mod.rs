@@ -167,30 +167,3 @@ pub fn first(
 ) -> Option<&'static Configuration> {
     configs.iter().copied().find(|c| pick(c))
 }
-
-#[cfg(test)]
-mod tests {
-    use super::SCENARIOS;
-
-    #[test]
-    fn the_twelve_ids_of_issue_4_in_order() {
-        let ids: Vec<&str> = SCENARIOS.iter().map(|s| s.id).collect();
-        assert_eq!(
-            ids,
-            [
-                "login",
-                "credential-size",
-                "server-state",
-                "logout-replay",
-                "expiry-refresh",
-                "tampering",
-                "restart",
-                "two-instances",
-                "role-change",
-                "cross-site",
-                "client-readable",
-                "throughput"
-            ]
-        );
-    }
-}

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
+use hdrhistogram::Histogram;
 use tokio::task::JoinSet;
 
 use super::{All, Configs, Measured, Scenario, failed, ratio};
@@ -157,28 +158,39 @@ fn cell(t: &Target) -> Cell {
 }
 
 /// What load phases measured, added up.
-#[derive(Default)]
 struct Load {
-    /// Of the requests that succeeded, sorted.
-    latencies: Vec<Duration>,
+    /// Of the requests that succeeded, in microseconds.
+    latencies: Histogram<u64>,
     errors: usize,
     elapsed: Duration,
 }
 
+impl Default for Load {
+    fn default() -> Self {
+        Self {
+            // Three significant digits: 0.01 ms apart at 10 ms.
+            latencies: Histogram::new(3).expect("3 significant digits is in range"),
+            errors: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
 impl Load {
     fn add(&mut self, other: Load) {
-        self.latencies.extend(other.latencies);
-        self.latencies.sort();
+        // Both histograms grow as needed, so adding never overflows a range.
+        let _ = self.latencies.add(&other.latencies);
         self.errors += other.errors;
         self.elapsed += other.elapsed;
     }
 
-    fn quantile(&self, q: f64) -> Duration {
-        let last = self.latencies.len().saturating_sub(1);
+    fn record(&mut self, latency: Duration) {
         self.latencies
-            .get((last as f64 * q).round() as usize)
-            .copied()
-            .unwrap_or_default()
+            .saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    fn quantile(&self, q: f64) -> Duration {
+        Duration::from_micros(self.latencies.value_at_quantile(q))
     }
 }
 
@@ -196,8 +208,7 @@ async fn load(
     for _ in 0..CONNECTIONS {
         let (client, url, header) = (client.clone(), url.to_owned(), header.clone());
         tasks.spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0usize;
+            let mut run = Load::default();
             while Instant::now() < deadline {
                 let sent = Instant::now();
                 let res = client.get(&url).header(header.0, &header.1).send().await;
@@ -206,40 +217,33 @@ async fn load(
                     Err(_) => false,
                 };
                 if ok {
-                    latencies.push(sent.elapsed());
+                    run.record(sent.elapsed());
                 } else {
-                    errors += 1;
+                    run.errors += 1;
                 }
             }
-            (latencies, errors)
+            run
         });
     }
     // Every request is bounded by the client's timeout; this bounds the lot.
     let limit = duration + testbed::client::REQUEST_TIMEOUT + Duration::from_secs(5);
     let joined = tokio::time::timeout(limit, async {
-        let mut all = Vec::new();
-        let mut errors = 0;
+        let mut all = Load::default();
         while let Some(done) = tasks.join_next().await {
-            let (latencies, e) = done.context("a load task failed")?;
-            all.extend(latencies);
-            errors += e;
+            all.add(done.context("a load task failed")?);
         }
-        Ok::<_, anyhow::Error>((all, errors))
+        Ok::<_, anyhow::Error>(all)
     })
     .await
     .context("the load phase did not end in time")??;
-    let elapsed = started.elapsed();
-    let (mut latencies, errors) = joined;
+    let mut load = joined;
+    load.elapsed = started.elapsed();
     ensure!(
-        !latencies.is_empty(),
-        "no request succeeded ({errors} failed)"
+        !load.latencies.is_empty(),
+        "no request succeeded ({} failed)",
+        load.errors
     );
-    latencies.sort();
-    Ok(Load {
-        latencies,
-        errors,
-        elapsed,
-    })
+    Ok(load)
 }
 
 fn lesson(lab: &Lab, configs: Configs<'_>, measured: &Measured, logins: &[Duration]) -> String {
