@@ -6,7 +6,6 @@ use std::io::IsTerminal;
 use anyhow::{Context, bail};
 
 use crate::{
-    cli::Options,
     configs::Configuration,
     explain::Explain,
     home::Home,
@@ -28,11 +27,11 @@ pub struct Lab {
 }
 
 impl Lab {
-    pub fn new(opts: &Options) -> anyhow::Result<Self> {
-        let explain = opts.explain.then(|| Explain::new(opts.json_on_stdout()));
+    /// `explain`: `--explain`'s printer, if asked for.
+    pub fn new(bcrypt_cost: u32, quick: bool, explain: Option<Explain>) -> anyhow::Result<Self> {
         Ok(Self {
-            launcher: Launcher::new(opts.bcrypt_cost)?,
-            quick: opts.quick,
+            launcher: Launcher::new(bcrypt_cost)?,
+            quick,
             progress: Progress {
                 tty: std::io::stderr().is_terminal() && explain.is_none(),
             },

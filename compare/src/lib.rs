@@ -22,6 +22,7 @@ use anyhow::bail;
 use crate::{
     cli::Options,
     configs::{CONFIGURATIONS, Configuration},
+    explain::Explain,
     lab::Lab,
     report::{Cell, Report},
     scenarios::{Measured, SCENARIOS, Scenario},
@@ -41,7 +42,8 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         .iter()
         .filter(|s| opts.scenarios.is_empty() || opts.scenarios.iter().any(|n| n == s.id))
         .collect();
-    let mut lab = Lab::new(opts)?;
+    let explain = opts.explain.then(|| Explain::new(opts.json_on_stdout()));
+    let mut lab = Lab::new(opts.bcrypt_cost, opts.quick, explain)?;
 
     let wanting: Vec<&str> = configs
         .iter()
