@@ -1,5 +1,4 @@
-//! `--explain`: each HTTP exchange printed as a teacher would project it, and
-//! the JWT helpers that show what a token says without any key.
+//! `--explain`: each HTTP exchange printed as a teacher would project it.
 
 use std::{
     collections::HashSet,
@@ -7,11 +6,10 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use reqwest::{Method, header};
+use reqwest::{Method, header, header::HeaderMap};
 use serde_json::Value;
 
-use crate::http::Exchange;
+use crate::jwt::decode_jwt;
 
 /// Where explained exchanges go. Each one is written as a single block, so
 /// exchanges of servers driven at the same time do not interleave line by line.
@@ -84,25 +82,26 @@ impl Explain {
         self.print(&out);
     }
 
-    pub fn response(&self, ex: &Exchange) {
-        let reason = reqwest::StatusCode::from_u16(ex.status)
+    /// An answer: its status, the headers a learner should see, and the body.
+    pub fn response(&self, status: u16, headers: &HeaderMap, body: &str) {
+        let reason = reqwest::StatusCode::from_u16(status)
             .ok()
             .and_then(|s| s.canonical_reason())
             .unwrap_or("");
-        let mut out = format!("{INDENT}← {} {reason}", ex.status);
+        let mut out = format!("{INDENT}← {status} {reason}");
         for (name, shown_as) in [
             (header::SET_COOKIE, "Set-Cookie"),
             (header::WWW_AUTHENTICATE, "WWW-Authenticate"),
         ] {
-            for value in ex.headers.get_all(&name) {
+            for value in headers.get_all(&name) {
                 let value = value.to_str().unwrap_or("(not text)");
                 out.push_str(&format!("\n{INDENT}{shown_as}: {value}"));
             }
         }
-        if !ex.body.is_empty() {
-            let json = ex.json();
+        if !body.is_empty() {
+            let json: Value = serde_json::from_str(body).unwrap_or(Value::Null);
             let shown = if json.is_null() {
-                ex.body.chars().take(200).collect()
+                body.chars().take(200).collect()
             } else {
                 show_json(&json)
             };
@@ -118,26 +117,6 @@ impl Explain {
         }
         self.print(&out);
     }
-}
-
-/// The header and claims of a JWT, read without checking the signature: what
-/// anyone holding the token can do.
-pub fn decode_jwt(token: &str) -> Option<(Value, Value)> {
-    let mut parts = token.split('.');
-    let head = decode_part(parts.next()?)?;
-    let claims = decode_part(parts.next()?)?;
-    parts.next()?;
-    Some((head, claims))
-}
-
-fn decode_part(part: &str) -> Option<Value> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).ok()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
-/// A JWT segment for `value`, as a forger would write one.
-pub fn encode_part(value: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
 fn claims_line(token: &str) -> Option<String> {
@@ -186,19 +165,6 @@ fn show_json(value: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn a_jwt_reads_without_a_key() {
-        let token = format!(
-            "{}.{}.sig",
-            encode_part(&json!({"alg": "HS256"})),
-            encode_part(&json!({"email": "a@example.com"}))
-        );
-        let (head, claims) = decode_jwt(&token).expect("decodes");
-        assert_eq!(head["alg"], "HS256");
-        assert_eq!(claims["email"], "a@example.com");
-        assert!(decode_jwt("opaque-session-id").is_none());
-    }
 
     #[test]
     fn long_credentials_are_shortened_for_the_screen() {

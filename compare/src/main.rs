@@ -2,7 +2,7 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use compare::{App, Options};
+use compare::{cli::Options, configs::App};
 
 /// Measures what the "sessions vs JWT" articles only claim: starts session-app
 /// and jwt-app in every configuration, runs the same scenarios on each and
@@ -73,7 +73,7 @@ async fn main() -> ExitCode {
             };
         }
         Some(Child::Guard { program, args }) => {
-            return match compare::server::guard(&program, &args).await {
+            return match compare::child::guard(&program, &args).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("compare guard: {e:#}");
@@ -88,7 +88,7 @@ async fn main() -> ExitCode {
     // started (each is killed on drop).
     let report = tokio::select! {
         report = compare::run(&opts) => report,
-        (what, code) = compare::interrupted() => {
+        (what, code) = compare::child::interrupted() => {
             eprintln!("\ncompare: {what}; every server it started is stopped");
             return ExitCode::from(code);
         }

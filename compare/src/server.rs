@@ -11,7 +11,6 @@
 
 use std::{
     collections::VecDeque,
-    io::Read,
     net::SocketAddr,
     path::{Path, PathBuf},
     process::Stdio,
@@ -22,14 +21,15 @@ use std::{
 use anyhow::{Context, bail};
 use clap::Parser;
 use tokio::{
-    io::{AsyncBufReadExt, AsyncRead, BufReader},
+    io::{AsyncBufReadExt, BufReader},
     process::{Child, ChildStdin, Command},
     task::JoinHandle,
 };
 
 use crate::{
-    Home,
+    child::{Tail, keep_tail, stdin_closed, tail_text},
     configs::{App, Configuration},
+    home::Home,
 };
 
 /// Longest wait for a child to print `listening on`: migrations and the
@@ -37,8 +37,6 @@ use crate::{
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Longest wait for a child to exit after its stdin is closed, before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
-/// Lines of a child's stderr kept for error messages.
-const STDERR_LINES: usize = 40;
 
 /// How to start a server: the executable to re-run and the flags every server gets.
 #[derive(Debug, Clone)]
@@ -166,7 +164,7 @@ pub struct Server {
     /// Held open for the child's whole life: its closing is the child's
     /// signal to stop (see [`serve`]).
     stdin: Option<ChildStdin>,
-    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    stderr_tail: Tail,
     tasks: [Option<JoinHandle<()>>; 2],
     /// A home (data folder, part of Redis) that lives exactly as long as
     /// this server; dropped, and so cleaned, after the process is killed.
@@ -231,28 +229,6 @@ impl Drop for Server {
     }
 }
 
-pub(crate) async fn keep_tail(stream: impl AsyncRead + Unpin, tail: Arc<Mutex<VecDeque<String>>>) {
-    let mut lines = BufReader::new(stream).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
-        if tail.len() == STDERR_LINES {
-            tail.pop_front();
-        }
-        tail.push_back(line);
-    }
-}
-
-pub(crate) fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
-    let tail = tail.lock().unwrap_or_else(|e| e.into_inner());
-    if tail.is_empty() {
-        return "  (nothing)".to_owned();
-    }
-    tail.iter()
-        .map(|l| format!("  {l}"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// The child side, `compare serve <app> -- <flags>`: parses the app's own
 /// `Config` from the flags and runs what that app's `main.rs` runs.
 ///
@@ -283,47 +259,4 @@ pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
         result = server => result,
         _ = orphaned => Ok(()),
     }
-}
-
-/// Resolves when this process' stdin reaches end of file: the harness that
-/// holds the write end has closed it, or is gone.
-fn stdin_closed() -> tokio::sync::oneshot::Receiver<()> {
-    let (closed_tx, closed) = tokio::sync::oneshot::channel::<()>();
-    // A plain thread, not tokio's stdin: tokio's blocking read could hold up
-    // the runtime's shutdown until the next byte arrives.
-    std::thread::spawn(move || {
-        let mut stdin = std::io::stdin();
-        let mut buf = [0u8; 256];
-        while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
-        let _ = closed_tx.send(());
-    });
-    closed
-}
-
-/// The child side of `compare guard <program> -- <args>`: runs `program` (the
-/// harness's private redis-server) and kills it as soon as this process'
-/// stdin closes, which the harness does when it is done with it, and which
-/// also happens when the harness dies in any way (even SIGKILL). A
-/// redis-server cannot watch its parent itself; this process does it for it.
-/// Ctrl-C and SIGTERM also end it, taking `program` along.
-pub async fn guard(program: &Path, args: &[String]) -> anyhow::Result<()> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .with_context(|| format!("cannot start {}", program.display()))?;
-    let closed = stdin_closed();
-    tokio::select! {
-        status = child.wait() => {
-            let status = status.with_context(|| format!("waiting for {}", program.display()))?;
-            bail!("{} exited ({status})", program.display());
-        }
-        _ = closed => {}
-        _ = crate::interrupted() => {}
-    }
-    child
-        .kill()
-        .await
-        .with_context(|| format!("cannot stop {}", program.display()))
 }

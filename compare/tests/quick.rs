@@ -26,6 +26,21 @@ const CONFIGS: [&str; 6] = [
 ];
 const REDIS_CONFIGS: [&str; 2] = ["session/redis", "jwt+denylist/redis"];
 
+const SCENARIO_IDS: [&str; 12] = [
+    "login",
+    "credential-size",
+    "server-state",
+    "logout-replay",
+    "expiry-refresh",
+    "tampering",
+    "restart",
+    "two-instances",
+    "role-change",
+    "cross-site",
+    "client-readable",
+    "throughput",
+];
+
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
 }
@@ -243,20 +258,10 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
             .find(|s| s["id"] == id)
             .unwrap_or_else(|| panic!("no scenario {id} in {report}"))
     };
-    for id in [
-        "login",
-        "credential-size",
-        "server-state",
-        "logout-replay",
-        "expiry-refresh",
-        "tampering",
-        "restart",
-        "two-instances",
-        "role-change",
-        "cross-site",
-        "client-readable",
-        "throughput",
-    ] {
+    // The ids are the JSON's stable names, in table order (issue 4).
+    let ids: Vec<&str> = scenarios.iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(ids, SCENARIO_IDS, "the twelve scenarios, in table order");
+    for id in SCENARIO_IDS {
         let s = scenario(id);
         for key in ["title", "claim", "lesson"] {
             assert!(

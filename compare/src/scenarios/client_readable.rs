@@ -2,14 +2,15 @@
 //! opaque session id.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use futures::future::LocalBoxFuture;
 use serde_json::Value;
 
-use super::{Configs, Measured, Scenario, each};
+use super::{Each, Scenario};
 use crate::{
-    Cell, Configuration, Lab,
-    explain::decode_jwt,
+    configs::Configuration,
     http::{self, Credential},
+    jwt::decode_jwt,
+    lab::Lab,
+    report::Cell,
 };
 
 pub const SCENARIO: Scenario = Scenario {
@@ -19,14 +20,8 @@ pub const SCENARIO: Scenario = Scenario {
     lesson: "Anyone holding the JWT reads every claim without a key: signed is not encrypted, \
              so nothing secret goes in a JWT. The session id is random bytes naming a record \
              the client never sees, in a cookie page scripts cannot read (HttpOnly).",
-    run,
+    measure: &Each(one),
 };
-
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
-    })
-}
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
     let server = lab.start(config, &[]).await?;

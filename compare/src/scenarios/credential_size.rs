@@ -1,43 +1,38 @@
 //! Row 2: The credential on the wire: bytes of the `Cookie` header vs the
 //! `Authorization` header on every request, and of the login response.
 
-use futures::future::LocalBoxFuture;
-
-use super::{Configs, Measured, Scenario, each, first, ratio};
-use crate::{Cell, Configuration, Lab, http};
+use super::{All, Configs, Measured, Scenario, each, first, ratio};
+use crate::{configs::Configuration, http, lab::Lab, report::Cell};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "credential-size",
     title: "Credential on the wire",
     claim: "A JWT is bigger than a session id, and it travels with every request.",
     lesson: "The login response is paid once per login; the header on every request.",
-    run,
+    measure: &All(run),
 };
 
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        let measured =
-            Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await);
-        let session = first(configs, Configuration::is_session).map(|c| c.name);
-        let jwt = first(configs, |c| !c.is_session()).map(|c| c.name);
-        let lesson = match (session, jwt) {
-            (Some(s), Some(j)) => match (measured.value(s), measured.value(j)) {
-                (Some(sb), Some(jb)) => Some(format!(
-                    "The bearer header is {} the cookie ({jb:.0} B vs {sb:.0} B): {:.0} B more on \
+async fn run(lab: &Lab, configs: Configs<'_>) -> Measured {
+    let measured = Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await);
+    let session = first(configs, Configuration::is_session).map(|c| c.name);
+    let jwt = first(configs, |c| !c.is_session()).map(|c| c.name);
+    let lesson = match (session, jwt) {
+        (Some(s), Some(j)) => match (measured.value(s), measured.value(j)) {
+            (Some(sb), Some(jb)) => Some(format!(
+                "The bearer header is {} the cookie ({jb:.0} B vs {sb:.0} B): {:.0} B more on \
                      every request, because the token carries its claims and signature each time. {}",
-                    ratio(jb, sb),
-                    jb - sb,
-                    SCENARIO.lesson
-                )),
-                _ => None,
-            },
+                ratio(jb, sb),
+                jb - sb,
+                SCENARIO.lesson
+            )),
             _ => None,
-        };
-        match lesson {
-            Some(l) => measured.with_lesson(l),
-            None => measured,
-        }
-    })
+        },
+        _ => None,
+    };
+    match lesson {
+        Some(l) => measured.with_lesson(l),
+        None => measured,
+    }
 }
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {

@@ -1,12 +1,12 @@
 //! Row 10: Cross-site request: a state-changing request that another site's page
 //! makes, carrying what a browser would attach by itself.
 
-use futures::future::LocalBoxFuture;
-
-use super::{Configs, Measured, Scenario, each};
+use super::{Each, Scenario};
 use crate::{
-    Cell, Configuration, Lab,
+    configs::Configuration,
     http::{self, Credential},
+    lab::Lab,
+    report::Cell,
 };
 
 pub const SCENARIO: Scenario = Scenario {
@@ -18,16 +18,10 @@ pub const SCENARIO: Scenario = Scenario {
              foreign Origin with 403. The bearer token is never attached automatically: the \
              forged request arrives without it (401). The JWT's price is that page scripts must \
              hold the token, where an XSS can read it; the HttpOnly cookie it cannot.",
-    run,
+    measure: &Each(one),
 };
 
 const EVIL: &str = "https://evil.example";
-
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
-    })
-}
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
     let server = lab.start(config, &[]).await?;

@@ -8,14 +8,15 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, ensure};
-use futures::future::LocalBoxFuture;
 use tokio::time::Instant;
 
-use super::{Configs, Measured, Scenario, failed};
+use super::{All, Configs, Measured, Scenario, failed};
 use crate::{
-    Cell, Configuration, Lab,
-    explain::decode_jwt,
+    configs::Configuration,
     http::{self, Credential, Http},
+    jwt::decode_jwt,
+    lab::Lab,
+    report::Cell,
     server::Server,
 };
 
@@ -27,7 +28,7 @@ pub const SCENARIO: Scenario = Scenario {
              refresh step: the server simply forgets. The JWT needs a refresh token, kept \
              server-side and rotated, and replaying a spent one revokes its whole family: the \
              refresh token is server-side state again.",
-    run,
+    measure: &All(run),
 };
 
 /// Lifetimes short enough to wait out, long enough to be used first.
@@ -45,45 +46,43 @@ struct Live {
     expired_at: Instant,
 }
 
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        let mut live = Vec::new();
-        for &config in configs {
-            lab.step(&SCENARIO, config);
-            live.push(prepare(lab, config).await.map_err(|e| (config, e)));
-        }
-        let latest = live
-            .iter()
-            .filter_map(|l| l.as_ref().ok().map(|l| l.expired_at))
-            .max();
-        if let Some(at) = latest {
-            let at = at.min(Instant::now() + LONGEST_WAIT);
-            lab.note(
-                "all",
-                &format!(
-                    "waiting {:.1} s for every credential to expire",
-                    at.saturating_duration_since(Instant::now()).as_secs_f64()
-                ),
-            );
-            tokio::time::sleep_until(at).await;
-        }
-        let mut results = Vec::new();
-        for l in live {
-            let (config, cell) = match l {
-                Ok(l) => {
-                    lab.step(&SCENARIO, l.config);
-                    let config = l.config;
-                    let cell = check(lab, &l)
-                        .await
-                        .unwrap_or_else(|e| failed(lab, &SCENARIO, config, &e));
-                    (config, cell)
-                }
-                Err((config, e)) => (config, failed(lab, &SCENARIO, config, &e)),
-            };
-            results.push((config.name.to_owned(), cell));
-        }
-        Measured::new(results)
-    })
+async fn run(lab: &Lab, configs: Configs<'_>) -> Measured {
+    let mut live = Vec::new();
+    for &config in configs {
+        lab.step(SCENARIO.id, SCENARIO.title, config);
+        live.push(prepare(lab, config).await.map_err(|e| (config, e)));
+    }
+    let latest = live
+        .iter()
+        .filter_map(|l| l.as_ref().ok().map(|l| l.expired_at))
+        .max();
+    if let Some(at) = latest {
+        let at = at.min(Instant::now() + LONGEST_WAIT);
+        lab.note(
+            "all",
+            &format!(
+                "waiting {:.1} s for every credential to expire",
+                at.saturating_duration_since(Instant::now()).as_secs_f64()
+            ),
+        );
+        tokio::time::sleep_until(at).await;
+    }
+    let mut results = Vec::new();
+    for l in live {
+        let (config, cell) = match l {
+            Ok(l) => {
+                lab.step(SCENARIO.id, SCENARIO.title, l.config);
+                let config = l.config;
+                let cell = check(lab, &l)
+                    .await
+                    .unwrap_or_else(|e| failed(lab, &SCENARIO, config, &e));
+                (config, cell)
+            }
+            Err((config, e)) => (config, failed(lab, &SCENARIO, config, &e)),
+        };
+        results.push((config.name.to_owned(), cell));
+    }
+    Measured::new(results)
 }
 
 async fn prepare(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Live> {

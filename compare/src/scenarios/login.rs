@@ -1,12 +1,12 @@
 //! Row 1: Log in, then call /protected: both work; what differs is what the client
 //! must send back, and who sends it.
 
-use futures::future::LocalBoxFuture;
-
-use super::{Configs, Measured, Scenario, each};
+use super::{Each, Scenario};
 use crate::{
-    Cell, Configuration, Lab,
+    configs::Configuration,
     http::{self, Credential},
+    lab::Lab,
+    report::Cell,
 };
 
 pub const SCENARIO: Scenario = Scenario {
@@ -15,14 +15,8 @@ pub const SCENARIO: Scenario = Scenario {
     claim: "Both log a user in; sessions need a cookie, a JWT is sent in a header.",
     lesson: "Both work. A browser sends the cookie by itself on every request; with a JWT the \
              client's own code must keep the token and add `Authorization: Bearer` to each call.",
-    run,
+    measure: &Each(one),
 };
-
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
-    })
-}
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
     let server = lab.start(config, &[]).await?;

@@ -1,10 +1,8 @@
 //! Row 4: Log out, then replay the old credential: refused, or still accepted
 //! (the logout loophole of stateless tokens).
 
-use futures::future::LocalBoxFuture;
-
-use super::{Configs, Measured, Scenario, each};
-use crate::{Cell, Configuration, Lab, http};
+use super::{Each, Scenario};
+use crate::{configs::Configuration, http, lab::Lab, report::Cell};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "logout-replay",
@@ -14,14 +12,8 @@ pub const SCENARIO: Scenario = Scenario {
              (15 min here), while a session dies at once. A denylist closes the loophole, in \
              memory or in Redis alike, at the price of state and a lookup per request; logout \
              does revoke the refresh token either way.",
-    run,
+    measure: &Each(one),
 };
-
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
-    })
-}
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
     let server = lab.start(config, &[]).await?;

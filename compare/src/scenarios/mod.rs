@@ -15,9 +15,9 @@ mod tampering;
 mod throughput;
 mod two_instances;
 
-use futures::future::LocalBoxFuture;
+use async_trait::async_trait;
 
-use crate::{Cell, Configuration, Lab};
+use crate::{configs::Configuration, lab::Lab, report::Cell};
 
 /// Every configuration a scenario runs on.
 pub type Configs<'a> = &'a [&'static Configuration];
@@ -32,7 +32,42 @@ pub struct Scenario {
     /// What the measurement teaches, when the scenario has no sharper,
     /// number-bearing one of its own.
     pub lesson: &'static str,
-    pub run: for<'a> fn(&'a Lab, Configs<'a>) -> LocalBoxFuture<'a, Measured>,
+    /// How it is measured: [`Each`] or [`All`].
+    pub measure: &'static dyn Measure,
+}
+
+/// A scenario's measurement over the chosen configurations.
+#[async_trait(?Send)]
+pub trait Measure: Sync {
+    async fn run(&self, lab: &Lab, scenario: &Scenario, configs: Configs<'_>) -> Measured;
+}
+
+/// The same measurement on each configuration in turn, with the lesson as
+/// written: `one` measures one configuration.
+pub struct Each<F>(pub F);
+
+#[async_trait(?Send)]
+impl<F> Measure for Each<F>
+where
+    F: Sync + for<'a> AsyncFn(&'a Lab, &'static Configuration) -> anyhow::Result<Cell>,
+{
+    async fn run(&self, lab: &Lab, scenario: &Scenario, configs: Configs<'_>) -> Measured {
+        Measured::new(each(lab, scenario, configs, async |c| (self.0)(lab, c).await).await)
+    }
+}
+
+/// A measurement that needs every configuration at once: columns that take
+/// turns, or a lesson drawn from their numbers.
+pub struct All<F>(pub F);
+
+#[async_trait(?Send)]
+impl<F> Measure for All<F>
+where
+    F: Sync + for<'a> AsyncFn(&'a Lab, Configs<'a>) -> Measured,
+{
+    async fn run(&self, lab: &Lab, _: &Scenario, configs: Configs<'_>) -> Measured {
+        (self.0)(lab, configs).await
+    }
 }
 
 /// A scenario's cells, in configuration order, and its lesson if measured.
@@ -96,7 +131,7 @@ pub async fn each(
 ) -> Vec<(String, Cell)> {
     let mut results = Vec::new();
     for &config in configs {
-        lab.step(scenario, config);
+        lab.step(scenario.id, scenario.title, config);
         let cell = one(config)
             .await
             .unwrap_or_else(|e| failed(lab, scenario, config, &e));
@@ -131,31 +166,4 @@ pub fn first(
     pick: impl Fn(&Configuration) -> bool,
 ) -> Option<&'static Configuration> {
     configs.iter().copied().find(|c| pick(c))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::SCENARIOS;
-
-    #[test]
-    fn the_twelve_ids_of_issue_4_in_order() {
-        let ids: Vec<&str> = SCENARIOS.iter().map(|s| s.id).collect();
-        assert_eq!(
-            ids,
-            [
-                "login",
-                "credential-size",
-                "server-state",
-                "logout-replay",
-                "expiry-refresh",
-                "tampering",
-                "restart",
-                "two-instances",
-                "role-change",
-                "cross-site",
-                "client-readable",
-                "throughput"
-            ]
-        );
-    }
 }

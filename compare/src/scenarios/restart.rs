@@ -2,10 +2,8 @@
 //! folder (and the same part of Redis), replay the credential, and a token
 //! revoked before the restart.
 
-use futures::future::LocalBoxFuture;
-
-use super::{Configs, Measured, Scenario, each};
-use crate::{Cell, Configuration, Lab, http};
+use super::{Each, Scenario};
+use crate::{configs::Configuration, http, lab::Lab, report::Cell};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "restart",
@@ -17,14 +15,8 @@ pub const SCENARIO: Scenario = Scenario {
              before the restart is accepted again after it. A denylist in Redis remembers: the \
              revoked token stays 401, because the state that revokes it lives outside the \
              process.",
-    run,
+    measure: &Each(one),
 };
-
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
-    })
-}
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
     let home = lab.home(config).await?;

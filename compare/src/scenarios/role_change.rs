@@ -2,13 +2,14 @@
 //! answers the demoted user differently.
 
 use anyhow::ensure;
-use futures::future::LocalBoxFuture;
 use serde_json::json;
 
-use super::{Configs, Measured, Scenario, each};
+use super::{Each, Scenario};
 use crate::{
-    Cell, Configuration, Lab,
+    configs::Configuration,
     http::{self, Credential, Http},
+    lab::Lab,
+    report::Cell,
     server::Server,
 };
 
@@ -20,16 +21,10 @@ pub const SCENARIO: Scenario = Scenario {
              at the next one. The JWT carries a copy of the role that stays true until the \
              token is refreshed: a demoted admin keeps admin access for up to the access TTL \
              (15 min by default). No lookup is also no news.",
-    run,
+    measure: &Each(one),
 };
 
 const BOSS: &str = "boss@example.com";
-
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
-    })
-}
 
 async fn set_role(
     http: &Http,

@@ -3,10 +3,9 @@
 //! not computed.
 
 use anyhow::{Context, bail};
-use futures::future::LocalBoxFuture;
 
-use super::{Configs, Measured, Scenario, each};
-use crate::{Cell, Configuration, Lab, http, server::Server};
+use super::{Each, Scenario};
+use crate::{configs::Configuration, http, lab::Lab, report::Cell, server::Server};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "server-state",
@@ -16,14 +15,8 @@ pub const SCENARIO: Scenario = Scenario {
              too (its refresh token), and a denylist adds one per logout: stateless verification \
              is not a stateless system. In the Redis columns these records are Redis keys \
              (counted with SCAN), each with a TTL, so Redis forgets them when they expire.",
-    run,
+    measure: &Each(one),
 };
-
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
-    })
-}
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
     if !config.app.has_flag("store-stats") {

@@ -1,14 +1,15 @@
 //! Row 6: Tampering: one byte of the credential changed; a JWT whose payload
 //! claims someone else (not re-signed); a JWT that says `alg: none`.
 
-use futures::future::LocalBoxFuture;
 use serde_json::{Value, json};
 
-use super::{Configs, Measured, Scenario, each};
+use super::{Each, Scenario};
 use crate::{
-    Cell, Configuration, Lab,
-    explain::{decode_jwt, encode_part},
+    configs::Configuration,
     http::{self, Credential},
+    jwt::{decode_jwt, encode_part},
+    lab::Lab,
+    report::Cell,
 };
 
 pub const SCENARIO: Scenario = Scenario {
@@ -18,14 +19,8 @@ pub const SCENARIO: Scenario = Scenario {
     lesson: "Both hold: a changed session id names no session, and a changed JWT fails its \
              signature. The JWT's safety rests entirely on the key and on accepting only the \
              configured algorithm (`alg: none` is refused); the session's on 128 random bits.",
-    run,
+    measure: &Each(one),
 };
-
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
-    })
-}
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
     let server = lab.start(config, &[]).await?;

@@ -5,11 +5,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
-use futures::future::LocalBoxFuture;
+use hdrhistogram::Histogram;
 use tokio::task::JoinSet;
 
-use super::{Configs, Measured, Scenario, failed, ratio};
-use crate::{Cell, Configuration, Lab, Store, http, server::Server};
+use super::{All, Configs, Measured, Scenario, failed, ratio};
+use crate::{configs::Configuration, configs::Store, http, lab::Lab, report::Cell, server::Server};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "throughput",
@@ -17,7 +17,7 @@ pub const SCENARIO: Scenario = Scenario {
     claim: "JWTs are faster: no session lookup on each request.",
     lesson: "Compare the ratios, not the absolute numbers; the columns take turns in rounds so \
              that background load hits them alike.",
-    run,
+    measure: &All(run),
 };
 
 /// Concurrent requests in flight, each task on its own keep-alive connection.
@@ -32,86 +32,84 @@ struct Target {
     load: Load,
 }
 
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        let (warm_up, total, rounds) = if lab.quick {
-            (Duration::from_millis(100), Duration::from_millis(500), 1)
-        } else {
-            (Duration::from_millis(500), Duration::from_secs(3), 3)
+async fn run(lab: &Lab, configs: Configs<'_>) -> Measured {
+    let (warm_up, total, rounds) = if lab.quick {
+        (Duration::from_millis(100), Duration::from_millis(500), 1)
+    } else {
+        (Duration::from_millis(500), Duration::from_secs(3), 3)
+    };
+    // Every server is started first, then the load runs in rounds that
+    // take the columns in turn: a burst of background work on a shared
+    // machine then lands on all of them, not on one column's only run.
+    let mut targets = Vec::new();
+    let mut results: Vec<(String, Option<Cell>)> = Vec::new();
+    for &config in configs {
+        lab.step(SCENARIO.id, SCENARIO.title, config);
+        // A slot per column in table order, filled once the load is over.
+        let slot = match prepare(lab, config).await {
+            Ok(t) => {
+                targets.push(t);
+                None
+            }
+            Err(e) => Some(failed(lab, &SCENARIO, config, &e)),
         };
-        // Every server is started first, then the load runs in rounds that
-        // take the columns in turn: a burst of background work on a shared
-        // machine then lands on all of them, not on one column's only run.
-        let mut targets = Vec::new();
-        let mut results: Vec<(String, Option<Cell>)> = Vec::new();
-        for &config in configs {
-            lab.step(&SCENARIO, config);
-            // A slot per column in table order, filled once the load is over.
-            let slot = match prepare(lab, config).await {
-                Ok(t) => {
-                    targets.push(t);
-                    None
-                }
-                Err(e) => Some(failed(lab, &SCENARIO, config, &e)),
-            };
-            results.push((config.name.to_owned(), slot));
-        }
-        lab.note(
-            "all",
-            &format!(
-                "{CONNECTIONS} connections send GET /protected for {:.1} s per column, in {rounds} \
+        results.push((config.name.to_owned(), slot));
+    }
+    lab.note(
+        "all",
+        &format!(
+            "{CONNECTIONS} connections send GET /protected for {:.1} s per column, in {rounds} \
                  round(s) taking the columns in turn (requests not shown)",
-                total.as_secs_f64()
-            ),
-        );
-        let mut broken: Vec<(&'static Configuration, anyhow::Error)> = Vec::new();
+            total.as_secs_f64()
+        ),
+    );
+    let mut broken: Vec<(&'static Configuration, anyhow::Error)> = Vec::new();
+    for t in &mut targets {
+        if let Err(e) = load(&t.server.url("/protected"), &t.header, warm_up).await {
+            broken.push((t.config, e));
+        }
+    }
+    for round in 0..rounds {
         for t in &mut targets {
-            if let Err(e) = load(&t.server.url("/protected"), &t.header, warm_up).await {
-                broken.push((t.config, e));
+            if broken.iter().any(|(c, _)| c.name == t.config.name) {
+                continue;
+            }
+            lab.progress(&format!(
+                "throughput · {} (round {}/{rounds})",
+                t.config.name,
+                round + 1
+            ));
+            match load(&t.server.url("/protected"), &t.header, total / rounds).await {
+                Ok(l) => t.load.add(l),
+                Err(e) => broken.push((t.config, e)),
             }
         }
-        for round in 0..rounds {
-            for t in &mut targets {
-                if broken.iter().any(|(c, _)| c.name == t.config.name) {
-                    continue;
-                }
-                lab.progress(&format!(
-                    "throughput · {} (round {}/{rounds})",
-                    t.config.name,
-                    round + 1
-                ));
-                match load(&t.server.url("/protected"), &t.header, total / rounds).await {
-                    Ok(l) => t.load.add(l),
-                    Err(e) => broken.push((t.config, e)),
-                }
+    }
+    let mut logins = Vec::new();
+    for t in &targets {
+        let cell = match broken.iter().find(|(c, _)| c.name == t.config.name) {
+            Some((config, e)) => failed(lab, &SCENARIO, config, e),
+            None => {
+                logins.push(t.login);
+                cell(t)
             }
+        };
+        if let Some(slot) = results.iter_mut().find(|(n, _)| n == t.config.name) {
+            slot.1 = Some(cell);
         }
-        let mut logins = Vec::new();
-        for t in &targets {
-            let cell = match broken.iter().find(|(c, _)| c.name == t.config.name) {
-                Some((config, e)) => failed(lab, &SCENARIO, config, e),
-                None => {
-                    logins.push(t.login);
-                    cell(t)
-                }
-            };
-            if let Some(slot) = results.iter_mut().find(|(n, _)| n == t.config.name) {
-                slot.1 = Some(cell);
-            }
-        }
-        let results = results
-            .into_iter()
-            .map(|(n, c)| {
-                (
-                    n,
-                    c.unwrap_or_else(|| Cell::error(&anyhow::anyhow!("not measured"))),
-                )
-            })
-            .collect();
-        let measured = Measured::new(results);
-        let lesson = lesson(lab, configs, &measured, &logins);
-        measured.with_lesson(lesson)
-    })
+    }
+    let results = results
+        .into_iter()
+        .map(|(n, c)| {
+            (
+                n,
+                c.unwrap_or_else(|| Cell::error(&anyhow::anyhow!("not measured"))),
+            )
+        })
+        .collect();
+    let measured = Measured::new(results);
+    let lesson = lesson(lab, configs, &measured, &logins);
+    measured.with_lesson(lesson)
 }
 
 async fn prepare(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Target> {
@@ -160,28 +158,39 @@ fn cell(t: &Target) -> Cell {
 }
 
 /// What load phases measured, added up.
-#[derive(Default)]
 struct Load {
-    /// Of the requests that succeeded, sorted.
-    latencies: Vec<Duration>,
+    /// Of the requests that succeeded, in microseconds.
+    latencies: Histogram<u64>,
     errors: usize,
     elapsed: Duration,
 }
 
+impl Default for Load {
+    fn default() -> Self {
+        Self {
+            // Three significant digits: 0.01 ms apart at 10 ms.
+            latencies: Histogram::new(3).expect("3 significant digits is in range"),
+            errors: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
 impl Load {
     fn add(&mut self, other: Load) {
-        self.latencies.extend(other.latencies);
-        self.latencies.sort();
+        // Both histograms grow as needed, so adding never overflows a range.
+        let _ = self.latencies.add(&other.latencies);
         self.errors += other.errors;
         self.elapsed += other.elapsed;
     }
 
-    fn quantile(&self, q: f64) -> Duration {
-        let last = self.latencies.len().saturating_sub(1);
+    fn record(&mut self, latency: Duration) {
         self.latencies
-            .get((last as f64 * q).round() as usize)
-            .copied()
-            .unwrap_or_default()
+            .saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    fn quantile(&self, q: f64) -> Duration {
+        Duration::from_micros(self.latencies.value_at_quantile(q))
     }
 }
 
@@ -192,15 +201,14 @@ async fn load(
     header: &(&'static str, String),
     duration: Duration,
 ) -> anyhow::Result<Load> {
-    let client = http::client()?;
+    let client = testbed::client::client();
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = JoinSet::new();
     for _ in 0..CONNECTIONS {
         let (client, url, header) = (client.clone(), url.to_owned(), header.clone());
         tasks.spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0usize;
+            let mut run = Load::default();
             while Instant::now() < deadline {
                 let sent = Instant::now();
                 let res = client.get(&url).header(header.0, &header.1).send().await;
@@ -209,40 +217,33 @@ async fn load(
                     Err(_) => false,
                 };
                 if ok {
-                    latencies.push(sent.elapsed());
+                    run.record(sent.elapsed());
                 } else {
-                    errors += 1;
+                    run.errors += 1;
                 }
             }
-            (latencies, errors)
+            run
         });
     }
     // Every request is bounded by the client's timeout; this bounds the lot.
-    let limit = duration + http::REQUEST_TIMEOUT + Duration::from_secs(5);
+    let limit = duration + testbed::client::REQUEST_TIMEOUT + Duration::from_secs(5);
     let joined = tokio::time::timeout(limit, async {
-        let mut all = Vec::new();
-        let mut errors = 0;
+        let mut all = Load::default();
         while let Some(done) = tasks.join_next().await {
-            let (latencies, e) = done.context("a load task failed")?;
-            all.extend(latencies);
-            errors += e;
+            all.add(done.context("a load task failed")?);
         }
-        Ok::<_, anyhow::Error>((all, errors))
+        Ok::<_, anyhow::Error>(all)
     })
     .await
     .context("the load phase did not end in time")??;
-    let elapsed = started.elapsed();
-    let (mut latencies, errors) = joined;
+    let mut load = joined;
+    load.elapsed = started.elapsed();
     ensure!(
-        !latencies.is_empty(),
-        "no request succeeded ({errors} failed)"
+        !load.latencies.is_empty(),
+        "no request succeeded ({} failed)",
+        load.errors
     );
-    latencies.sort();
-    Ok(Load {
-        latencies,
-        errors,
-        elapsed,
-    })
+    Ok(load)
 }
 
 fn lesson(lab: &Lab, configs: Configs<'_>, measured: &Measured, logins: &[Duration]) -> String {

@@ -1,10 +1,8 @@
 //! Row 8: Two instances behind one address: log in on A, use the credential on B,
 //! as a round-robin balancer without sticky sessions would send it.
 
-use futures::future::LocalBoxFuture;
-
-use super::{Configs, Measured, Scenario, each};
-use crate::{Cell, Configuration, Lab, http};
+use super::{Each, Scenario};
+use crate::{configs::Configuration, http, lab::Lab, report::Cell};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "two-instances",
@@ -15,14 +13,8 @@ pub const SCENARIO: Scenario = Scenario {
              But an in-memory denylist is per instance: logged out on A, the token still works \
              on B; a denylist in Redis is seen by B at once (401). Revocation needs shared \
              state, which is what the claim avoided.",
-    run,
+    measure: &Each(one),
 };
-
-fn run<'a>(lab: &'a Lab, configs: Configs<'a>) -> LocalBoxFuture<'a, Measured> {
-    Box::pin(async move {
-        Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await)
-    })
-}
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
     // One home for both: the same SQLite file, for jwt-app the same key

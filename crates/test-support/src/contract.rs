@@ -2,61 +2,27 @@
 //! app's tests run against its own server (the shape of tower-sessions'
 //! `tests/common`). What differs between the apps is tested beside each app.
 
-use reqwest::{RequestBuilder, StatusCode, header};
+use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::{PASSWORD, TestServer, client, expect_error, json, login, register, unique_email};
 
-/// What a login hands the client, in the form the client sends it back.
-#[derive(Debug, Clone)]
-pub enum Credential {
-    /// `sid=<id>`, for the `Cookie` header.
-    Cookie(String),
-    /// An access token, for `Authorization: Bearer`.
-    Bearer(String),
-}
-
-impl Credential {
-    pub fn attach(&self, req: RequestBuilder) -> RequestBuilder {
-        match self {
-            Self::Cookie(pair) => req.header(header::COOKIE, pair),
-            Self::Bearer(token) => req.bearer_auth(token),
-        }
-    }
-
-    /// The same kind of credential, made up: what a forger would send.
-    pub fn forged(&self) -> Self {
-        match self {
-            Self::Cookie(_) => Self::Cookie("sid=AAAAAAAAAAAAAAAAAAAAAA".into()),
-            Self::Bearer(_) => Self::Bearer("not.a.token".into()),
-        }
-    }
-}
+pub use testbed::client::Credential;
 
 /// The `sid=<value>` pair of a response's `Set-Cookie: sid=…`, if any.
 pub fn sid_cookie(res: &reqwest::Response) -> Option<String> {
-    res.headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("sid="))
-        .and_then(|c| c.split(';').next())
-        .map(str::to_owned)
+    testbed::client::sid_pair(res.headers())
 }
 
 /// Logs in and returns the credential, whichever kind the app hands out.
 pub async fn login_credential(server: &TestServer, email: &str, password: &str) -> Credential {
     let res = login(&client(), server, email, password).await;
-    let cookie = sid_cookie(&res);
+    let headers = res.headers().clone();
     let (status, body) = json(res).await;
     assert_eq!(status, StatusCode::OK, "login failed: {body}");
-    match (cookie, body["access_token"].as_str()) {
-        (Some(pair), _) => Credential::Cookie(pair),
-        (None, Some(token)) => Credential::Bearer(token.to_owned()),
-        (None, None) => {
-            panic!("login answered 200 with neither a sid cookie nor an access token: {body}")
-        }
-    }
+    Credential::from_response(&headers, &body).unwrap_or_else(|| {
+        panic!("login answered 200 with neither a sid cookie nor an access token: {body}")
+    })
 }
 
 /// Registers a fresh user and logs in.

@@ -8,19 +8,18 @@ pub mod postgres_server;
 pub mod redis;
 pub mod suite;
 
-use std::{
-    net::SocketAddr,
-    sync::atomic::{AtomicU32, Ordering},
-    time::Duration,
-};
+use std::{net::SocketAddr, time::Duration};
 
 use axum::Router;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
+use testbed::client::Request;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-/// A password every test account can use: long enough for the policy.
-pub const PASSWORD: &str = "correct horse battery";
+pub use testbed::{
+    ci::{in_ci, skip_or_fail},
+    client::{PASSWORD, client, unique_email},
+};
 
 /// A server running the real router on 127.0.0.1 with a port the OS chose.
 /// Dropping it aborts the server; [`TestServer::stop`] shuts it down gracefully.
@@ -84,33 +83,7 @@ impl Drop for TestServer {
     }
 }
 
-/// A client as a script would be: no cookie jar, no redirects, bounded waits.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("build a reqwest client")
-}
-
-/// An email no other test in this process uses.
-pub fn unique_email(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}-{}-{}@example.com",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// A port no one listens on now, for a private server (redis-server, postgres).
-pub(crate) fn free_port() -> std::io::Result<u16> {
-    // The OS picks a port no one listens on; it is free again once this
-    // listener is dropped, and the server takes it a moment later.
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
+pub(crate) use testbed::free_port;
 
 /// A temporary data folder, removed when dropped.
 pub fn data_dir() -> tempfile::TempDir {
@@ -144,12 +117,7 @@ pub async fn register(
     email: &str,
     password: &str,
 ) -> Response {
-    client
-        .post(server.url("/register"))
-        .json(&serde_json::json!({"email": email, "password": password}))
-        .send()
-        .await
-        .expect("POST /register")
+    send(client, server, testbed::client::register(email, password)).await
 }
 
 pub async fn login(
@@ -158,34 +126,12 @@ pub async fn login(
     email: &str,
     password: &str,
 ) -> Response {
-    client
-        .post(server.url("/login"))
-        .json(&serde_json::json!({"email": email, "password": password}))
+    send(client, server, testbed::client::login(email, password)).await
+}
+
+async fn send(client: &reqwest::Client, server: &TestServer, req: Request) -> Response {
+    req.build(client, &server.url(""))
         .send()
         .await
-        .expect("POST /login")
-}
-
-/// True under CI (`CI=true`), where a missing service is a failure, not a skip.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-/// A service a test needs is missing: under CI that fails the test; elsewhere
-/// the test is skipped, with a line on stderr that is hard to miss.
-pub fn skip_or_fail(what: &str) {
-    if in_ci() {
-        panic!("{what}: under CI=true a missing service is a failure, not a skip");
-    }
-    // Straight to the process' stderr: `eprintln!` would be captured by the
-    // test harness and shown only for a failing test, and a skip passes.
-    // The harness names each test's thread after the test.
-    use std::io::Write;
-    let test = std::thread::current()
-        .name()
-        .map_or(String::new(), |n| format!("{n}: "));
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED: {test}{what} (CI=true would fail)"
-    );
+        .unwrap_or_else(|e| panic!("{} {}: {e}", req.method, req.path))
 }

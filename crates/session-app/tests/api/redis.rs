@@ -14,7 +14,7 @@ use test_support::{
     PASSWORD, client,
     contract::{self, Credential, login_credential, new_user},
     expect_error, json, login, outage,
-    redis::{RedisServer, Reply, command, shared_redis_url},
+    redis::{RedisServer, exists, set, shared_redis_url, ttl},
     register, unique_email,
 };
 use tower_sessions::{
@@ -41,7 +41,7 @@ async fn redis_app(url: &str, extra: &[&str]) -> TestApp {
 fn key_of(cred: &Credential) -> String {
     match cred {
         Credential::Cookie(pair) => pair.trim_start_matches("sid=").to_owned(),
-        Credential::Bearer(_) => panic!("session-app hands out a cookie"),
+        Credential::Bearer { .. } => panic!("session-app hands out a cookie"),
     }
 }
 
@@ -136,10 +136,7 @@ async fn session_keys_carry_a_ttl() {
     let app = redis_app(&url, &["--session-ttl", TTL]).await;
     let (_, cred) = new_user(&app.server, "ttl").await;
     let key = key_of(&cred);
-    let ttl = command(&url, &["TTL", &key]).await.unwrap();
-    let Reply::Int(secs) = ttl else {
-        panic!("TTL answered {ttl:?}")
-    };
+    let secs = ttl(&url, &key).await.unwrap();
     eprintln!("observed: TTL {key} = {secs} s (session TTL {TTL})");
     assert!((590..=600).contains(&secs), "TTL {secs}");
 
@@ -149,26 +146,15 @@ async fn session_keys_carry_a_ttl() {
         .await
         .unwrap();
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
-    assert_eq!(
-        command(&url, &["EXISTS", &key]).await.unwrap(),
-        Reply::Int(0),
-        "logout deletes the key"
-    );
+    assert!(!exists(&url, &key).await.unwrap(), "logout deletes the key");
 
     // A session that expires is removed by Redis, not only refused.
     let short = redis_app(&url, &["--session-ttl", "1s"]).await;
     let (_, cred) = new_user(&short.server, "expiry").await;
     let key = key_of(&cred);
-    assert_eq!(
-        command(&url, &["EXISTS", &key]).await.unwrap(),
-        Reply::Int(1)
-    );
+    assert!(exists(&url, &key).await.unwrap());
     tokio::time::sleep(Duration::from_millis(2_100)).await;
-    assert_eq!(
-        command(&url, &["EXISTS", &key]).await.unwrap(),
-        Reply::Int(0),
-        "Redis expired the key"
-    );
+    assert!(!exists(&url, &key).await.unwrap(), "Redis expired the key");
     assert_eq!(
         status(&cred, short.server.url("/protected")).await,
         StatusCode::UNAUTHORIZED
@@ -185,10 +171,7 @@ async fn in_flight_logout_does_not_revive() {
     let app = redis_app(&url, &["--session-ttl", TTL]).await;
     let cred = store_suite::in_flight_logout_does_not_revive(&app.server).await;
     let key = key_of(&cred);
-    assert_eq!(
-        command(&url, &["EXISTS", &key]).await.unwrap(),
-        Reply::Int(0)
-    );
+    assert!(!exists(&url, &key).await.unwrap());
 }
 
 /// The same bug at the store, where it lives: a late `save` of a session that
@@ -220,12 +203,7 @@ async fn a_late_save_does_not_recreate_a_deleted_session() {
         store.load(&record.id).await.unwrap().is_none(),
         "the deleted session was revived"
     );
-    assert_eq!(
-        command(&url, &["EXISTS", &record.id.to_string()])
-            .await
-            .unwrap(),
-        Reply::Int(0)
-    );
+    assert!(!exists(&url, &record.id.to_string()).await.unwrap());
 }
 
 /// `/debug/store` counts the session keys with SCAN, on a Redis of the test's
@@ -247,9 +225,7 @@ async fn store_stats_count_session_keys() {
         body
     };
     // A key of another tenant, not shaped like a session id, is not counted.
-    command(&redis.url(), &["SET", "denylist:some-jti", "1"])
-        .await
-        .unwrap();
+    set(&redis.url(), "denylist:some-jti", "1").await.unwrap();
     assert_eq!(stats().await["entries"], 0);
     let (_, a) = new_user(&app.server, "stats").await;
     new_user(&app.server, "stats").await;
