@@ -257,3 +257,53 @@ pub async fn security_headers_on_every_response(server: &TestServer) {
         "an answer to a credential is not cached"
     );
 }
+
+/// Two admins, for [`demoted_admin_cannot_restore_itself`] (each test's
+/// server has a database of its own).
+pub const TWO_ADMINS: &[&str] = &[
+    "--admin-emails",
+    "first-admin@example.com,second-admin@example.com",
+];
+
+/// Admin A demotes B. B's credential may still claim `admin` (a JWT until its
+/// refresh: the lesson, for reads), but a privileged write reads the role
+/// from the database: B can neither restore itself nor demote A.
+pub async fn demoted_admin_cannot_restore_itself(server: &TestServer) {
+    let c = client();
+    let mut creds = Vec::new();
+    for email in ["first-admin@example.com", "second-admin@example.com"] {
+        assert_eq!(
+            register(&c, server, email, PASSWORD).await.status(),
+            StatusCode::CREATED
+        );
+        creds.push(crate::contract::login_credential(server, email, PASSWORD).await);
+    }
+    let set_role = |cred: &crate::contract::Credential, email: &str, role: &str| {
+        cred.attach(c.put(server.url(&format!("/admin/users/{email}/role"))))
+            .json(&json!({"role": role}))
+            .send()
+    };
+    let res = set_role(&creds[0], "second-admin@example.com", "user")
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::OK, "A demotes B");
+    let res = set_role(&creds[1], "second-admin@example.com", "admin")
+        .await
+        .expect("send");
+    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    let res = set_role(&creds[1], "first-admin@example.com", "user")
+        .await
+        .expect("send");
+    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    // A is still admin, and the last one: it cannot demote itself either.
+    let res = set_role(&creds[0], "first-admin@example.com", "user")
+        .await
+        .expect("send");
+    expect_error(res, StatusCode::CONFLICT, "last_admin").await;
+    let res = creds[0]
+        .attach(c.get(server.url("/admin")))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::OK, "A is untouched");
+}

@@ -94,6 +94,11 @@ macro_rules! contract_suite {
                 attacks::ONE_SLOW_HASH
             );
             $crate::attack!(security_headers_on_every_response, $start, &[]);
+            $crate::attack!(
+                demoted_admin_cannot_restore_itself,
+                $start,
+                attacks::TWO_ADMINS
+            );
         }
     };
 }
