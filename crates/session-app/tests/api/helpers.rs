@@ -52,26 +52,19 @@ pub async fn mysql_db(extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
 /// The machine's Redis (`REDIS_URL`), shared with every other test.
 pub async fn shared_redis(extra: &[&str]) -> Option<TestApp> {
     let url = shared_redis_url().await?;
-    Some(
-        redis_app(
-            &url,
-            &[&["--session-ttl", SHARED_REDIS_TTL], extra].concat(),
-        )
-        .await,
-    )
+    let args = [&["--session-ttl", SHARED_REDIS_TTL], extra].concat();
+    Some(redis_app(&url, &args).await)
 }
 
 /// Users and sessions in a fresh database of `kind`, dropped with the guard.
 async fn db_app(kind: Kind, extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
     let db = TestDatabase::create(kind).await?;
-    let app = spawn_app(
-        &[
-            &["--database-url", db.url(), "--session-store", "db"],
-            extra,
-        ]
-        .concat(),
-    )
-    .await;
+    let args = [
+        &["--database-url", db.url(), "--session-store", "db"],
+        extra,
+    ]
+    .concat();
+    let app = spawn_app(&args).await;
     Some((db, app))
 }
 
