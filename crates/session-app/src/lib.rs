@@ -77,7 +77,8 @@ struct AppState {
 /// CSRF check around them, and the middleware shared with jwt-app.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     let accounts = Accounts::open(&config.common).await?;
-    let sessions = SessionBackend::open(&config, accounts.db()).await?;
+    let sessions =
+        SessionBackend::open(config.session_store, &config.redis_url, accounts.db()).await?;
     let label = config.session_store.label();
     let state = AppState {
         health: sessions
@@ -102,7 +103,11 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         router = router.route("/debug/store", get(stats::store_stats));
     }
     let router = sessions
-        .layer(router.with_state(state), &config)
+        .layer(
+            router.with_state(state),
+            config.session_ttl,
+            config.cookie_secure,
+        )
         .layer(middleware::from_fn(csrf::refuse_cross_origin));
     Ok(auth_core::middleware::finish(
         router,

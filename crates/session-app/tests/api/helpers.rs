@@ -3,7 +3,11 @@ use std::path::Path;
 use clap::Parser;
 use session_app::{Config, app};
 use tempfile::TempDir;
-use test_support::TestServer;
+use test_support::{
+    TestServer,
+    databases::{Kind, TestDatabase},
+    redis::shared_redis_url,
+};
 
 pub const ADMIN: &str = "teacher@example.com";
 
@@ -18,6 +22,55 @@ pub async fn spawn_app(args: &[&str]) -> TestApp {
     let dir = test_support::data_dir();
     let server = start_in(dir.path(), args).await;
     TestApp { server, dir }
+}
+
+/// Leftover sessions of a test run expire from the shared Redis within minutes.
+pub const SHARED_REDIS_TTL: &str = "10m";
+
+// The stores a suite runs on (`contract_suite!`, `store_suite!`): each starts
+// session-app with `extra` args on that store, or gives `None` when the
+// store's server is unreachable outside CI (it has said so, loudly).
+
+pub async fn memory(extra: &[&str]) -> Option<TestApp> {
+    Some(spawn_app(extra).await)
+}
+
+/// The `db` store in the default SQLite file in the data folder, as
+/// `just run-session --session-store db` runs it.
+pub async fn sqlite_db(extra: &[&str]) -> Option<TestApp> {
+    Some(spawn_app(&[&["--session-store", "db"], extra].concat()).await)
+}
+
+pub async fn postgres_db(extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
+    db_app(Kind::Postgres, extra).await
+}
+
+pub async fn mysql_db(extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
+    db_app(Kind::MySql, extra).await
+}
+
+/// The machine's Redis (`REDIS_URL`), shared with every other test.
+pub async fn shared_redis(extra: &[&str]) -> Option<TestApp> {
+    let url = shared_redis_url().await?;
+    let args = [&["--session-ttl", SHARED_REDIS_TTL], extra].concat();
+    Some(redis_app(&url, &args).await)
+}
+
+/// Users and sessions in a fresh database of `kind`, dropped with the guard.
+async fn db_app(kind: Kind, extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
+    let db = TestDatabase::create(kind).await?;
+    let args = [
+        &["--database-url", db.url(), "--session-store", "db"],
+        extra,
+    ]
+    .concat();
+    let app = spawn_app(&args).await;
+    Some((db, app))
+}
+
+/// session-app with its sessions in the Redis at `url`.
+pub async fn redis_app(url: &str, extra: &[&str]) -> TestApp {
+    spawn_app(&[&["--session-store", "redis", "--redis-url", url], extra].concat()).await
 }
 
 pub async fn start_in(dir: &Path, args: &[&str]) -> TestServer {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use session_app::store::RedisSessions;
 use test_support::{
     PASSWORD, client,
-    contract::{self, Credential, login_credential, new_user},
+    contract::{Credential, login_credential, new_user},
     expect_error, json, login, outage,
     redis::{RedisServer, exists, set, shared_redis_url, ttl},
     register, unique_email,
@@ -24,18 +24,11 @@ use tower_sessions::{
 };
 
 use crate::{
-    helpers::{TestApp, spawn_app, start_in, try_start_in},
+    helpers::{
+        SHARED_REDIS_TTL as TTL, redis_app, shared_redis, spawn_app, start_in, try_start_in,
+    },
     store_suite,
 };
-
-/// Leftover sessions of a test run expire from the shared Redis within minutes.
-const TTL: &str = "10m";
-
-async fn redis_app(url: &str, extra: &[&str]) -> TestApp {
-    let mut args = vec!["--session-store", "redis", "--redis-url", url];
-    args.extend_from_slice(extra);
-    spawn_app(&args).await
-}
 
 /// The Redis key of a session: its id, the value of the `sid` cookie.
 fn key_of(cred: &Credential) -> String {
@@ -53,15 +46,12 @@ async fn status(cred: &Credential, app_url: String) -> StatusCode {
         .status()
 }
 
+/// /health asks Redis too. (The contract rows on Redis: `contract::redis`.)
 #[tokio::test]
-async fn contract_rows_on_redis() {
-    let Some(url) = shared_redis_url().await else {
+async fn health_checks_the_redis_store() {
+    let Some(app) = shared_redis(&[]).await else {
         return;
     };
-    let app = redis_app(&url, &["--session-ttl", TTL]).await;
-    contract::login_rules(&app.server).await;
-    contract::protected_rules(&app.server).await;
-    contract::routing_rules(&app.server, "session-app").await;
     let (_, health) = json(
         client()
             .get(app.server.url("/health"))

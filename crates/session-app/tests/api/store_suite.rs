@@ -1,6 +1,8 @@
-//! What every session store must do, as one suite that each store's tests
-//! run: memory and db (logout.rs), db on each database (backends.rs), Redis
-//! (redis.rs).
+//! What every session store must do, as one suite instantiated per store
+//! (`store_suite::postgres_db::in_flight_logout_does_not_revive`). Each rule
+//! asks the store itself, through `/debug/store`, not only the cookie, which
+//! needs a store of the test's own: Redis, shared with every test, runs the
+//! in-flight rule in redis.rs and looks at its key there.
 
 use futures::future::join_all;
 use reqwest::{StatusCode, header};
@@ -10,9 +12,27 @@ use test_support::{
     expect_error,
 };
 
+use crate::helpers::{memory, mysql_db, postgres_db, spawn_app, sqlite_db};
+
+/// Sessions the store holds now, asked of the store.
+async fn stats(server: &TestServer) -> serde_json::Value {
+    let res = client()
+        .get(server.url("/debug/store"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json().await.unwrap()
+}
+
+async fn assert_entries(server: &TestServer, want: i64, what: &str) {
+    let stats = stats(server).await;
+    assert_eq!(stats["entries"], want, "{what}: {stats}");
+}
+
 /// Logout deletes the session on the server: the cookie is cleared, and the
 /// old cookie replayed (a client that kept it, or a thief who copied it) is refused.
-pub async fn logout_deletes_the_session(server: &TestServer) {
+async fn logout_deletes_the_session(server: &TestServer) {
     let c = client();
     let (_, cred) = new_user(server, "out").await;
     let res = cred
@@ -86,4 +106,69 @@ pub async fn in_flight_logout_does_not_revive(server: &TestServer) -> Credential
         );
     }
     cred
+}
+
+/// One entry per logged-in user, none after logout, with the bytes of each.
+async fn store_stats_count_live_sessions(server: &TestServer) {
+    assert_entries(server, 0, "a new store").await;
+    let (_, a) = new_user(server, "stats").await;
+    new_user(server, "stats").await;
+    let s = stats(server).await;
+    assert_eq!(s["entries"], 2, "{s}");
+    assert!(s["bytes"].as_i64().unwrap() > 20, "{s}");
+    a.attach(client().post(server.url("/logout")))
+        .send()
+        .await
+        .unwrap();
+    assert_entries(server, 1, "after one logout").await;
+}
+
+/// `store_suite!(postgres_db)` makes a module `postgres_db` with one test per
+/// rule; `postgres_db(&extra_args)`, in scope here, starts the app on that
+/// store, or gives `None` when its server is missing outside CI.
+macro_rules! store_suite {
+    ($($store:ident),* $(,)?) => {$(
+        mod $store {
+            use test_support::suite::Served;
+
+            const STATS: &[&str] = &["--store-stats"];
+
+            #[tokio::test]
+            async fn logout_deletes_the_session() {
+                if let Some(app) = super::$store(STATS).await {
+                    super::logout_deletes_the_session(app.server()).await;
+                    super::assert_entries(app.server(), 0, "logout deleted it").await;
+                }
+            }
+
+            #[tokio::test]
+            async fn in_flight_logout_does_not_revive() {
+                if let Some(app) = super::$store(STATS).await {
+                    super::in_flight_logout_does_not_revive(app.server()).await;
+                    super::assert_entries(app.server(), 0, "nothing was written back").await;
+                }
+            }
+
+            #[tokio::test]
+            async fn store_stats_count_live_sessions() {
+                if let Some(app) = super::$store(STATS).await {
+                    super::store_stats_count_live_sessions(app.server()).await;
+                }
+            }
+        }
+    )*};
+}
+
+store_suite!(memory, sqlite_db, postgres_db, mysql_db);
+
+/// The counts are for the compare harness: off unless asked for.
+#[tokio::test]
+async fn store_stats_are_off_by_default() {
+    let app = spawn_app(&[]).await;
+    let res = client()
+        .get(app.server.url("/debug/store"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
