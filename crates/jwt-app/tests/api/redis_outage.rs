@@ -11,7 +11,9 @@ use test_support::{
     redis::RedisServer,
 };
 
-use crate::helpers::{Prefix, config, expect_invalid_grant, spawn_app};
+use crate::helpers::{
+    Prefix, config, expect_invalid_grant, expect_token_routes_unavailable, spawn_app,
+};
 
 /// 503 JSON, as [`outage::expect_unavailable`] checks it (any store named).
 async fn expect_unavailable(what: &str, res: reqwest::Response) -> serde_json::Value {
@@ -39,20 +41,9 @@ async fn a_redis_outage_fails_closed_and_service_resumes_without_restart() {
         let res = timed("/protected", app.get("/protected", Some(&tokens.access))).await;
         expect_unavailable("/protected", res).await;
     }
-    expect_unavailable(
-        "/refresh",
-        timed("/refresh", app.refresh(&tokens.refresh)).await,
-    )
-    .await;
-    expect_unavailable(
-        "/logout",
-        timed("/logout", app.logout(&tokens.access, None)).await,
-    )
-    .await;
     // Login checks the password in the database, then needs Redis for the
-    // refresh token: 503 too, not a login without one.
-    let login = test_support::login(&app.client, &app.server, &email, test_support::PASSWORD);
-    expect_unavailable("/login", timed("/login", login).await).await;
+    // refresh token.
+    expect_token_routes_unavailable(&app, &email, &tokens, "").await;
 
     let res = timed("/health", app.get("/health", None)).await;
     let body = outage::expect_health_down(res, "redis").await;
