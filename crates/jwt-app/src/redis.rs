@@ -62,7 +62,8 @@ use auth_core::{
 /// Keys asked for per `SCAN` step.
 const SCAN_COUNT: u32 = 1_000;
 
-/// The shared pool and the key prefix. Cheap to clone: the pool is a handle.
+/// The shared pool, the key prefix and the count script. Cheap to clone: the
+/// pool is a handle and the script text is shared.
 #[derive(Clone)]
 pub struct Redis {
     pool: Pool,
