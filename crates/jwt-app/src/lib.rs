@@ -28,10 +28,12 @@ use axum::{
 };
 use clap::Parser;
 
-pub use denylist::{Denylist, DenylistMode};
+pub use denylist::{Denylist, DenylistMode, MemoryDenylist, RedisDenylist};
 pub use keys::{JwtAlg, Secret};
-pub use redis::{Redis, RedisDenylist, RedisRefreshStore};
-pub use refresh_tokens::{DbRefreshStore, RefreshStore, RefreshStoreKind};
+pub use redis::Redis;
+pub use refresh_tokens::{
+    DbRefreshStore, RedisRefreshStore, RefreshStore, RefreshStoreKind, RefreshToken,
+};
 pub use tokens::{Claims, Tokens};
 
 /// jwt-app's settings, from flags or the environment.

@@ -41,7 +41,7 @@ pub(crate) fn token_response(
         "access_token": access.token,
         "token_type": "Bearer",
         "expires_in": access.expires_in,
-        "refresh_token": refresh.token,
+        "refresh_token": refresh.token.as_str(),
         "refresh_expires_in": refresh.expires_in,
     });
     let mut res = Json(body).into_response();

@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::{AppState, bearer::VerifiedToken};
+use crate::{AppState, bearer::VerifiedToken, refresh_tokens::RefreshToken};
 
 #[derive(Deserialize)]
 pub struct LogoutBody {
@@ -29,15 +29,19 @@ pub async fn logout(
 ) -> Result<StatusCode, ApiError> {
     let body = logout_body(&headers, body)?;
     let mut families = vec![token.sid.clone()];
-    if let Some(refresh_token) = body.and_then(|b| b.refresh_token) {
-        match app.refresh.find(&refresh_token).await? {
+    if let Some(presented) = body.and_then(|b| b.refresh_token) {
+        let record = match RefreshToken::parse(&presented) {
+            Some(refresh_token) => app.refresh.find(&refresh_token).await?,
+            None => None,
+        };
+        match record {
             Some(record) if record.user_id == who.user_id => {
                 if record.family_id != token.sid {
                     families.push(record.family_id);
                 }
             }
-            // Someone else's or unknown: not ours to revoke, and saying which
-            // would tell the caller whether a stolen token is live.
+            // Someone else's, unknown or malformed: not ours to revoke, and
+            // saying which would tell the caller whether a stolen token is live.
             _ => tracing::warn!(user_id = who.user_id, "logout with a foreign refresh token"),
         }
     }

@@ -4,7 +4,11 @@ use auth_core::{ApiError, ApiJson};
 use axum::{extract::State, response::Response};
 use serde::Deserialize;
 
-use crate::{AppState, login::token_response};
+use crate::{
+    AppState,
+    login::token_response,
+    refresh_tokens::{RefreshToken, invalid_grant},
+};
 
 #[derive(Deserialize)]
 pub struct RefreshBody {
@@ -15,7 +19,8 @@ pub async fn refresh(
     State(app): State<AppState>,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<Response, ApiError> {
-    let rotated = app.refresh.rotate(&body.refresh_token).await?;
+    let token = RefreshToken::parse(&body.refresh_token).ok_or_else(invalid_grant)?;
+    let rotated = app.refresh.rotate(&token).await?;
     // The role is read again here, not copied from the old access token: this
     // is the moment a role change reaches the token.
     let Some(user) = app.accounts.users.by_id(rotated.user_id).await? else {

@@ -1,47 +1,32 @@
-//! The rows of the contract both servers share, run against jwt-app with and
-//! without the denylist.
+//! The rows of the contract both servers share, run against jwt-app in each
+//! configuration; the test names say which (`contract::postgres::login_rules`).
 
-use test_support::{contract, unique_email};
+use test_support::{
+    contract_suite,
+    databases::{Kind, TestDatabase},
+};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app, spawn_app_on};
 
-const DENYLISTS: [&str; 2] = ["off", "memory"];
-
-#[tokio::test]
-async fn register_rules() {
-    contract::register_rules(&spawn_app(&[]).await.server).await;
+async fn denylist_off(extra: &[&str]) -> Option<TestApp> {
+    Some(spawn_app(extra).await)
 }
 
-#[tokio::test]
-async fn login_rules() {
-    contract::login_rules(&spawn_app(&[]).await.server).await;
+async fn denylist_memory(extra: &[&str]) -> Option<TestApp> {
+    let mut args = vec!["--denylist", "memory"];
+    args.extend_from_slice(extra);
+    Some(spawn_app(&args).await)
 }
 
-#[tokio::test]
-async fn protected_rules() {
-    for denylist in DENYLISTS {
-        contract::protected_rules(&spawn_app(&["--denylist", denylist]).await.server).await;
-    }
+async fn postgres(extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
+    spawn_app_on(Kind::Postgres, extra).await
 }
 
-#[tokio::test]
-async fn admin_rules() {
-    let admin = unique_email("contract-admin");
-    contract::admin_rules(&spawn_app(&["--admin-emails", &admin]).await.server, &admin).await;
+async fn mariadb(extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
+    spawn_app_on(Kind::MySql, extra).await
 }
 
-#[tokio::test]
-async fn routing_rules() {
-    for denylist in DENYLISTS {
-        contract::routing_rules(
-            &spawn_app(&["--denylist", denylist]).await.server,
-            "jwt-app",
-        )
-        .await;
-    }
-}
-
-#[tokio::test]
-async fn throttle_rules() {
-    contract::throttle_rules(&spawn_app(&[]).await.server).await;
-}
+contract_suite!(denylist_off, "jwt-app", denylist_off);
+contract_suite!(denylist_memory, "jwt-app", denylist_memory);
+contract_suite!(postgres, "jwt-app", postgres);
+contract_suite!(mariadb, "jwt-app", mariadb);

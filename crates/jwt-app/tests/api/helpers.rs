@@ -1,5 +1,17 @@
-use std::{path::Path, sync::Arc};
+use std::{
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
+};
 
+use auth_core::redis::fred::{
+    clients::Client,
+    interfaces::{ClientLike, KeysInterface},
+    types::config::Config as FredConfig,
+};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use clap::Parser;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -7,13 +19,24 @@ use jwt_app::Config;
 use reqwest::{Response, StatusCode, header};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use test_support::{PASSWORD, TestServer, client, json, unique_email};
+use test_support::{
+    PASSWORD, TestServer, client,
+    databases::{Kind, TestDatabase},
+    json,
+    outage::{expect_unavailable, timed},
+    unique_email,
+};
 
 /// The HS256 secret every app started by [`spawn_app`] signs with, so that a
 /// test can forge tokens the server would accept but for one detail.
 pub const SECRET: &str = "a-test-secret-that-is-long-enough-for-hs256";
 pub const ISSUER: &str = "auth-compare";
 pub const AUDIENCE: &str = "auth-compare-api";
+/// The refresh TTL of the refresh-store suite and of every Redis test: short,
+/// so that what a killed test run leaves in Redis goes soon, and long enough
+/// for any test.
+pub const REFRESH_TTL: &str = "10m";
+pub const REFRESH_TTL_SECS: i64 = 600;
 
 pub struct TestApp {
     pub server: TestServer,
@@ -45,6 +68,17 @@ pub async fn spawn_app_without_secret(extra: &[&str]) -> TestApp {
     start(data_dir, args).await
 }
 
+/// jwt-app with its users and refresh tokens in a fresh database of `kind`,
+/// or `None` when that server is unreachable outside CI (already reported).
+/// The database lives as long as the pair.
+pub async fn spawn_app_on(kind: Kind, extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
+    let db = TestDatabase::create(kind).await?;
+    let mut args = vec!["--database-url", db.url()];
+    args.extend_from_slice(extra);
+    let app = spawn_app(&args).await;
+    Some((db, app))
+}
+
 pub fn config(data_dir: &Path, extra: &[String]) -> Result<Config, clap::Error> {
     let mut argv = vec![
         "jwt-app".to_owned(),
@@ -65,6 +99,12 @@ async fn start(data_dir: Arc<TempDir>, args: Vec<String>) -> TestApp {
         client: client(),
         data_dir,
         args,
+    }
+}
+
+impl test_support::suite::Served for TestApp {
+    fn server(&self) -> &TestServer {
+        &self.server
     }
 }
 
@@ -146,6 +186,13 @@ impl TestApp {
         req.send().await.expect("POST /logout")
     }
 
+    /// `GET /debug/store` (the app runs with `--store-stats`).
+    pub async fn store_stats(&self) -> Value {
+        let res = self.get("/debug/store", None).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.expect("JSON")
+    }
+
     pub async fn set_role(&self, admin_token: &str, email: &str, role: &str) -> Response {
         self.client
             .put(self.url(&format!("/admin/users/{email}/role")))
@@ -170,6 +217,30 @@ pub async fn token_pair(res: Response) -> TokenPair {
             .expect("refresh_token")
             .to_owned(),
     }
+}
+
+/// Asserts the 401 `invalid_grant` of a refused refresh token; the body, for
+/// its message.
+pub async fn expect_invalid_grant(res: Response) -> Value {
+    test_support::expect_error(res, StatusCode::UNAUTHORIZED, "invalid_grant").await
+}
+
+/// While the refresh store is down, /refresh, /logout and /login answer 503
+/// JSON naming `store` ("": any), quickly: none answers as if it had worked
+/// (a new pair without its record, a 204 for a revocation that did not
+/// happen, a login without a refresh token).
+pub async fn expect_token_routes_unavailable(
+    app: &TestApp,
+    email: &str,
+    tokens: &TokenPair,
+    store: &str,
+) {
+    let refresh = timed("/refresh", app.refresh(&tokens.refresh)).await;
+    expect_unavailable("/refresh", refresh, store).await;
+    let logout = timed("/logout", app.logout(&tokens.access, None)).await;
+    expect_unavailable("/logout", logout, store).await;
+    let login = test_support::login(&app.client, &app.server, email, PASSWORD);
+    expect_unavailable("/login", timed("/login", login).await, store).await;
 }
 
 /// The `WWW-Authenticate` header of a response, or "" without one.
@@ -224,4 +295,100 @@ pub async fn expect_invalid_token(res: Response) {
         "challenge was {challenge:?}"
     );
     test_support::expect_error(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+/// A key prefix no other test uses; its keys are deleted when dropped
+/// (also when the test fails), so the machine's Redis is left clean.
+pub struct Prefix {
+    pub url: String,
+    pub prefix: String,
+}
+
+impl Prefix {
+    pub fn new(url: &str) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        Self {
+            url: url.to_owned(),
+            prefix: format!(
+                "auth-compare:test:jwt:{}-{}-{}:",
+                std::process::id(),
+                now(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ),
+        }
+    }
+
+    /// jwt-app arguments for both Redis stores under this prefix, plus `extra`.
+    pub fn args<'a>(&'a self, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec![
+            "--denylist",
+            "redis",
+            "--refresh-store",
+            "redis",
+            "--redis-url",
+            &self.url,
+            "--redis-prefix",
+            &self.prefix,
+            "--refresh-ttl",
+            REFRESH_TTL,
+        ];
+        args.extend_from_slice(extra);
+        args
+    }
+
+    pub fn key(&self, kind: &str, id: &str) -> String {
+        format!("{}{kind}:{id}", self.prefix)
+    }
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        let (url, pattern) = (self.url.clone(), format!("{}*", self.prefix));
+        // `Drop` cannot await, and blocking the test's runtime could deadlock
+        // it: clean up from a thread with a runtime of its own (bounded).
+        let cleaner = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let work = async {
+                    let client = inspector(&url).await?;
+                    let mut cursor = "0".to_owned();
+                    loop {
+                        let (next, keys): (String, Vec<String>) = client
+                            .scan_page(cursor, pattern.as_str(), Some(1_000), None)
+                            .await?;
+                        if !keys.is_empty() {
+                            let _: i64 = client.del(keys).await?;
+                        }
+                        if next == "0" {
+                            break;
+                        }
+                        cursor = next;
+                    }
+                    client.quit().await
+                };
+                match tokio::time::timeout(Duration::from_secs(5), work).await {
+                    Ok(result) => result.map_err(|e| e.to_string()),
+                    Err(_) => Err("no answer within 5 s".to_owned()),
+                }
+            })
+        });
+        match cleaner.join() {
+            Ok(Ok(())) => {}
+            // Killed with the test's own redis-server, or already gone: the
+            // keys carry TTLs anyway.
+            Ok(Err(e)) => eprintln!("note: could not delete the test keys {}: {e}", self.prefix),
+            Err(_) => eprintln!("note: the thread deleting test keys panicked"),
+        }
+    }
+}
+
+/// A client of our own to look at keys as an operator would, apart from the
+/// pool of the server under test.
+pub async fn inspector(url: &str) -> Result<Client, auth_core::redis::fred::error::Error> {
+    let client = Client::new(FredConfig::from_url(url)?, None, None, None);
+    client.init().await?;
+    Ok(client)
 }

@@ -1,152 +1,265 @@
+//! The refresh-token rules, written once and run on every store: the
+//! database store on SQLite, PostgreSQL and MariaDB (the placeholders differ,
+//! and so does how each database serialises the two UPDATEs of a refresh
+//! race), and the Redis store. The test names say which
+//! (`refresh::postgres::a_replay_revokes_the_whole_family`).
+
 use reqwest::StatusCode;
 use serde_json::json;
-use test_support::{expect_error, json};
+use test_support::{
+    databases::{Kind, TestDatabase},
+    expect_error, json,
+    redis::shared_redis_url,
+};
 
-use crate::helpers::{TestApp, claims, spawn_app, token_pair};
+use crate::helpers::{
+    Prefix, REFRESH_TTL, REFRESH_TTL_SECS, TestApp, TokenPair, claims, expect_invalid_grant,
+    spawn_app, spawn_app_on, token_pair,
+};
 
-#[tokio::test]
-async fn refresh_rotates_both_tokens_and_spends_the_old_one() {
-    let app = spawn_app(&[]).await;
-    let (_, first) = app.user("rotate").await;
+/// `rules` on one store: `$start()` gives the app and what must outlive it
+/// (a throwaway database, a Redis prefix), or `None` when the store's
+/// server is missing outside CI (it has said so already).
+macro_rules! refresh_store_suite {
+    ($backend:ident) => {
+        mod $backend {
+            use super::rules;
 
-    let res = app.refresh(&first.refresh).await;
-    let (status, body) = json(res).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["token_type"], "Bearer");
-    assert_eq!(body["expires_in"], 900);
-    assert!(body["refresh_expires_in"].is_u64());
-    let second = crate::helpers::TokenPair {
-        access: body["access_token"].as_str().unwrap().to_owned(),
-        refresh: body["refresh_token"].as_str().unwrap().to_owned(),
+            #[tokio::test]
+            async fn a_refresh_rotates_both_tokens_and_spends_the_old_one() {
+                if let Some((_keep, app)) = super::$backend().await {
+                    rules::rotation(&app).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn a_replay_revokes_the_whole_family() {
+                if let Some((_keep, app)) = super::$backend().await {
+                    rules::replay_revokes_the_family(&app).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn a_replay_leaves_other_logins_alone() {
+                if let Some((_keep, app)) = super::$backend().await {
+                    rules::replay_leaves_other_logins_alone(&app).await;
+                }
+            }
+
+            // Several worker threads, so that the requests really run side by side.
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn two_concurrent_refreshes_with_one_token_make_exactly_one_winner() {
+                if let Some((_keep, app)) = super::$backend().await {
+                    rules::one_winner_of_concurrent_refreshes(&app, &app, 8).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn what_is_no_refresh_token_is_refused() {
+                if let Some((_keep, app)) = super::$backend().await {
+                    rules::what_is_no_refresh_token_is_refused(&app).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn logout_revokes_the_family() {
+                if let Some((_keep, app)) = super::$backend().await {
+                    rules::logout_revokes_the_family(&app).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn logout_leaves_another_users_refresh_token_alone() {
+                if let Some((_keep, app)) = super::$backend().await {
+                    rules::logout_leaves_another_users_refresh_token_alone(&app).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn logout_with_another_login_of_ones_own_revokes_that_family_too() {
+                if let Some((_keep, app)) = super::$backend().await {
+                    rules::logout_revokes_the_family_of_the_refresh_token_sent(&app).await;
+                }
+            }
+        }
     };
-    assert_ne!(second.refresh, first.refresh);
-    assert_ne!(second.access, first.access);
-    assert_eq!(
-        claims(&second.access)["sid"],
-        claims(&first.access)["sid"],
-        "a rotation stays in the same family"
-    );
-    assert_eq!(
-        app.get("/protected", Some(&second.access)).await.status(),
-        StatusCode::OK
-    );
-
-    // The next rotation works from the new token.
-    let third = token_pair(app.refresh(&second.refresh).await).await;
-    assert_ne!(third.refresh, second.refresh);
 }
 
-#[tokio::test]
-async fn a_replayed_refresh_token_revokes_its_whole_family() {
-    replay_revokes_the_family(&spawn_app(&[]).await).await;
+async fn sqlite() -> Option<((), TestApp)> {
+    Some(((), spawn_app(&["--refresh-ttl", REFRESH_TTL]).await))
 }
 
-/// A spent refresh token presented again answers `invalid_grant` and kills
-/// the newest token of its family too. Run on every database (databases.rs).
-pub async fn replay_revokes_the_family(app: &TestApp) {
-    let (_, first) = app.user("replay").await;
-    let second = token_pair(app.refresh(&first.refresh).await).await;
-
-    // An attacker (or a confused client) presents the spent token again.
-    expect_error(
-        app.refresh(&first.refresh).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_grant",
-    )
-    .await;
-    // The newest token of the family dies with it: whoever holds it must log in again.
-    expect_error(
-        app.refresh(&second.refresh).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_grant",
-    )
-    .await;
+async fn postgres() -> Option<(TestDatabase, TestApp)> {
+    spawn_app_on(Kind::Postgres, &["--refresh-ttl", REFRESH_TTL]).await
 }
 
-#[tokio::test]
-async fn a_replay_does_not_touch_other_logins_of_the_same_user() {
-    let app = spawn_app(&[]).await;
-    let (email, first) = app.user("families").await;
-    let other = app.login(&email).await;
-    let _ = token_pair(app.refresh(&first.refresh).await).await;
-    let _ = app.refresh(&first.refresh).await;
-
-    assert_eq!(app.refresh(&other.refresh).await.status(), StatusCode::OK);
+async fn mariadb() -> Option<(TestDatabase, TestApp)> {
+    spawn_app_on(Kind::MySql, &["--refresh-ttl", REFRESH_TTL]).await
 }
 
-// Several worker threads, so that the two requests really run side by side.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_concurrent_refreshes_with_one_token_make_exactly_one_winner() {
-    one_winner_of_concurrent_refreshes(&spawn_app(&[]).await, 8).await;
+async fn redis() -> Option<(Prefix, TestApp)> {
+    let keys = Prefix::new(&shared_redis_url().await?);
+    let app = spawn_app(&keys.args(&[])).await;
+    Some((keys, app))
 }
 
-/// Two refreshes racing with one token: exactly one 200, and the loser,
-/// indistinguishable from a replay, revokes the family. Run on every database.
-pub async fn one_winner_of_concurrent_refreshes(app: &TestApp, rounds: u32) {
-    let (email, _) = app.user("race").await;
-    for round in 0..rounds {
-        let tokens = app.login(&email).await;
-        let (a, b) = tokio::join!(app.refresh(&tokens.refresh), app.refresh(&tokens.refresh));
-        let mut statuses = [a.status(), b.status()];
-        statuses.sort();
-        assert_eq!(
-            statuses,
-            [StatusCode::OK, StatusCode::UNAUTHORIZED],
-            "round {round}"
-        );
-        let (winner, loser) = if a.status() == StatusCode::OK {
-            (a, b)
-        } else {
-            (b, a)
+refresh_store_suite!(sqlite);
+refresh_store_suite!(postgres);
+refresh_store_suite!(mariadb);
+refresh_store_suite!(redis);
+
+/// The rules themselves; the Redis tests run some across two instances.
+pub mod rules {
+    use super::*;
+
+    pub async fn rotation(app: &TestApp) {
+        let (_, first) = app.user("rotate").await;
+
+        let res = app.refresh(&first.refresh).await;
+        let (status, body) = json(res).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["expires_in"], 900);
+        assert_eq!(body["refresh_expires_in"], REFRESH_TTL_SECS);
+        let second = TokenPair {
+            access: body["access_token"].as_str().unwrap().to_owned(),
+            refresh: body["refresh_token"].as_str().unwrap().to_owned(),
         };
-        expect_error(loser, StatusCode::UNAUTHORIZED, "invalid_grant").await;
-        // The loser looks exactly like a replay of a spent token, so it revokes
-        // the family: the winner's new refresh token is dead too.
-        let winner = token_pair(winner).await;
-        expect_error(
-            app.refresh(&winner.refresh).await,
-            StatusCode::UNAUTHORIZED,
-            "invalid_grant",
-        )
-        .await;
-    }
-}
+        assert_ne!(second.refresh, first.refresh);
+        assert_ne!(second.access, first.access);
+        assert_eq!(
+            claims(&second.access)["sid"],
+            claims(&first.access)["sid"],
+            "a rotation stays in the same family"
+        );
+        assert_eq!(
+            app.get("/protected", Some(&second.access)).await.status(),
+            StatusCode::OK
+        );
 
-#[tokio::test]
-async fn unknown_or_malformed_refresh_requests_are_refused() {
-    let app = spawn_app(&[]).await;
-    expect_error(
-        app.refresh("not-a-refresh-token").await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_grant",
-    )
-    .await;
-    expect_error(
-        app.refresh(&"x".repeat(4000)).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_grant",
-    )
-    .await;
-    for body in [json!({}), json!({"refresh_token": 42})] {
+        // The next rotation works from the new token.
+        let third = token_pair(app.refresh(&second.refresh).await).await;
+        assert_ne!(third.refresh, second.refresh);
+    }
+
+    /// A spent refresh token presented again answers `invalid_grant` and
+    /// kills the newest token of its family too.
+    pub async fn replay_revokes_the_family(app: &TestApp) {
+        let (_, first) = app.user("replay").await;
+        let second = token_pair(app.refresh(&first.refresh).await).await;
+
+        // An attacker (or a confused client) presents the spent token again.
+        let body = expect_invalid_grant(app.refresh(&first.refresh).await).await;
+        assert!(
+            body["message"].as_str().unwrap().contains("already used"),
+            "{body}"
+        );
+        // The newest token of the family dies with it: whoever holds it must
+        // log in again.
+        expect_invalid_grant(app.refresh(&second.refresh).await).await;
+    }
+
+    pub async fn replay_leaves_other_logins_alone(app: &TestApp) {
+        let (email, first) = app.user("families").await;
+        let other = app.login(&email).await;
+        let _ = token_pair(app.refresh(&first.refresh).await).await;
+        expect_invalid_grant(app.refresh(&first.refresh).await).await;
+
+        assert_eq!(app.refresh(&other.refresh).await.status(), StatusCode::OK);
+    }
+
+    /// Two refreshes racing with one token: exactly one 200, and the loser,
+    /// indistinguishable from a replay, revokes the family. Odd rounds race
+    /// `a` against `b` (pass `a` twice for one instance), so that with two
+    /// instances the race is between two pools, as between two hosts.
+    pub async fn one_winner_of_concurrent_refreshes(a: &TestApp, b: &TestApp, rounds: u32) {
+        let (email, _) = a.user("race").await;
+        for round in 0..rounds {
+            let tokens = a.login(&email).await;
+            let second = if round % 2 == 0 { a } else { b };
+            let (x, y) = tokio::join!(a.refresh(&tokens.refresh), second.refresh(&tokens.refresh));
+            let mut statuses = [x.status(), y.status()];
+            statuses.sort();
+            assert_eq!(
+                statuses,
+                [StatusCode::OK, StatusCode::UNAUTHORIZED],
+                "round {round}"
+            );
+            let (winner, loser) = if x.status() == StatusCode::OK {
+                (x, y)
+            } else {
+                (y, x)
+            };
+            expect_invalid_grant(loser).await;
+            // The loser looks exactly like a replay of a spent token, so it
+            // revokes the family: the winner's new refresh token is dead too.
+            let winner = token_pair(winner).await;
+            expect_invalid_grant(b.refresh(&winner.refresh).await).await;
+        }
+    }
+
+    pub async fn what_is_no_refresh_token_is_refused(app: &TestApp) {
+        let (_, tokens) = app.user("confused").await;
+        // Unknown, malformed, an access token: refused alike.
+        for bad in ["not-a-refresh-token", &"x".repeat(4000), &tokens.access] {
+            expect_invalid_grant(app.refresh(bad).await).await;
+        }
+        for body in [json!({}), json!({"refresh_token": 42})] {
+            let res = app
+                .client
+                .post(app.url("/refresh"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            expect_error(res, StatusCode::BAD_REQUEST, "invalid_input").await;
+        }
+        // None of that touched the real token.
+        assert_eq!(app.refresh(&tokens.refresh).await.status(), StatusCode::OK);
+    }
+
+    /// Logout without a body still revokes the family of its access token.
+    pub async fn logout_revokes_the_family(app: &TestApp) {
+        let (_, tokens) = app.user("logout").await;
+        assert_eq!(
+            app.logout(&tokens.access, None).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        expect_invalid_grant(app.refresh(&tokens.refresh).await).await;
+    }
+
+    /// Someone else's refresh token in the body is not the caller's to
+    /// revoke; the caller's own family goes as always.
+    pub async fn logout_leaves_another_users_refresh_token_alone(app: &TestApp) {
+        let (_, mallory) = app.user("mallory").await;
+        let (_, alice) = app.user("alice").await;
         let res = app
-            .client
-            .post(app.url("/refresh"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        expect_error(res, StatusCode::BAD_REQUEST, "invalid_input").await;
+            .logout(
+                &mallory.access,
+                Some(json!({"refresh_token": alice.refresh})),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        assert_eq!(app.refresh(&alice.refresh).await.status(), StatusCode::OK);
+        expect_invalid_grant(app.refresh(&mallory.refresh).await).await;
     }
-}
 
-#[tokio::test]
-async fn an_access_token_is_no_refresh_token() {
-    let app = spawn_app(&[]).await;
-    let (_, tokens) = app.user("confused").await;
-    expect_error(
-        app.refresh(&tokens.access).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_grant",
-    )
-    .await;
+    /// The refresh token of another login of one's own, sent with a logout,
+    /// revokes that family as well.
+    pub async fn logout_revokes_the_family_of_the_refresh_token_sent(app: &TestApp) {
+        let (email, first) = app.user("two-logins").await;
+        let second = app.login(&email).await;
+        assert_eq!(
+            app.logout(
+                &second.access,
+                Some(json!({"refresh_token": first.refresh}))
+            )
+            .await
+            .status(),
+            StatusCode::NO_CONTENT
+        );
+        for gone in [&first.refresh, &second.refresh] {
+            expect_invalid_grant(app.refresh(gone).await).await;
+        }
+    }
 }

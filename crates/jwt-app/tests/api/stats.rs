@@ -1,23 +1,16 @@
 //! What the server keeps per logged-in user, asked of its stores.
 
 use reqwest::StatusCode;
-use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app, token_pair};
-
-async fn stats(app: &TestApp) -> Value {
-    let res = app.get("/debug/store", None).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    res.json().await.unwrap()
-}
+use crate::helpers::{spawn_app, token_pair};
 
 #[tokio::test]
 async fn refresh_rows_and_denylist_entries_are_counted() {
     let app = spawn_app(&["--store-stats", "--denylist", "memory"]).await;
-    assert_eq!(stats(&app).await["entries"], 0);
+    assert_eq!(app.store_stats().await["entries"], 0);
     let (_, first) = app.user("stats").await;
     app.user("stats").await;
-    let s = stats(&app).await;
+    let s = app.store_stats().await;
     assert_eq!(
         s["parts"]["refresh_tokens"]["entries"], 2,
         "one refresh row per login: {s}"
@@ -26,13 +19,16 @@ async fn refresh_rows_and_denylist_entries_are_counted() {
 
     // Rotation keeps the spent row (replay detection needs it) and adds one.
     let rotated = token_pair(app.refresh(&first.refresh).await).await;
-    assert_eq!(stats(&app).await["parts"]["refresh_tokens"]["entries"], 3);
+    assert_eq!(
+        app.store_stats().await["parts"]["refresh_tokens"]["entries"],
+        3
+    );
 
     assert_eq!(
         app.logout(&rotated.access, None).await.status(),
         StatusCode::NO_CONTENT
     );
-    let s = stats(&app).await;
+    let s = app.store_stats().await;
     assert_eq!(
         s["parts"]["denylist"]["entries"], 1,
         "the logged-out jti is held: {s}"
@@ -57,7 +53,7 @@ async fn expired_refresh_tokens_are_deleted() {
     app.user("sweep").await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let rows = stats(&app).await["parts"]["refresh_tokens"]["entries"]
+        let rows = app.store_stats().await["parts"]["refresh_tokens"]["entries"]
             .as_i64()
             .unwrap();
         if rows == 0 {

@@ -16,7 +16,7 @@ use test_support::{
     unique_email,
 };
 
-use crate::helpers::{spawn_app, token_pair};
+use crate::helpers::{expect_token_routes_unavailable, spawn_app, token_pair};
 
 /// 503 JSON, as [`outage::expect_unavailable`] checks it, naming the database.
 async fn expect_unavailable(what: &str, res: reqwest::Response) -> serde_json::Value {
@@ -55,21 +55,7 @@ async fn a_database_outage_fails_closed_and_service_resumes_without_restart() {
         let res = timed("/profile", app.get("/profile", Some(&tokens.access))).await;
         expect_unavailable("/profile", res).await;
     }
-    // Rotation needs the refresh record: no new pair without it.
-    expect_unavailable(
-        "/refresh",
-        timed("/refresh", app.refresh(&tokens.refresh)).await,
-    )
-    .await;
-    // Logout revokes the refresh family in the database: it must not answer
-    // 204 for a revocation that did not happen.
-    expect_unavailable(
-        "/logout",
-        timed("/logout", app.logout(&tokens.access, None)).await,
-    )
-    .await;
-    let login = test_support::login(&app.client, &app.server, &email, PASSWORD);
-    expect_unavailable("/login", timed("/login", login).await).await;
+    expect_token_routes_unavailable(&app, &email, &tokens, "database").await;
     let other = unique_email("pg-down");
     let register = test_support::register(&app.client, &app.server, &other, PASSWORD);
     expect_unavailable("/register", timed("/register", register).await).await;

@@ -22,13 +22,17 @@
 //! expires at most `REFRESH_TTL` after it was issued, and none is issued
 //! after the flag, since rotation checks the flag in the same atomic step).
 //!
-//! Rotation is one Lua script (`EVAL`), which Redis runs atomically: read the
-//! token, check spent and revoked, mark it spent and write its successor, or
-//! on a spent token revoke the family. Of two requests presenting one token,
-//! one runs first and wins; the other finds it spent. The script derives the
-//! `fam:` key from the record, which a standalone Redis allows; on a Redis
-//! Cluster put a hash tag in the prefix (`{auth}:jwt:`) so that all of the
-//! app's keys live in one slot.
+//! Rotation is one Lua script (`refresh_tokens/rotate.lua`), which Redis runs
+//! atomically: read the token, check spent and revoked, mark it spent and
+//! write its successor, or on a spent token revoke the family. Of two requests
+//! presenting one token, one runs first and wins; the other finds it spent.
+//! The script derives the `fam:` key from the record, which a standalone Redis
+//! allows; on a Redis Cluster put a hash tag in the prefix (`{auth}:jwt:`) so
+//! that all of the app's keys live in one slot.
+//!
+//! Scripts are sent as `EVALSHA` (their SHA-1 only). A Redis that has not seen
+//! one yet (new, restarted, or after `SCRIPT FLUSH`) answers `NOSCRIPT`, and
+//! [`Redis::run`] loads the script and tries once more.
 //!
 //! # When Redis is down
 //!
@@ -42,33 +46,29 @@
 //! and every refresh token is gone (everyone logs in again). Run Redis with
 //! AOF or RDB persistence if that matters.
 
-pub mod denylist;
-pub mod refresh;
-
 use auth_core::{
     redis::{
         RedisCheck,
         fred::{
             self,
             clients::Pool,
-            interfaces::{ClientLike, KeysInterface},
-            types::{ClusterHash, CustomCommand, FromValue},
+            interfaces::KeysInterface,
+            types::{FromValue, MultipleKeys, MultipleValues, scripts::Script},
         },
     },
     stats::StoreStats,
 };
 
-pub use denylist::RedisDenylist;
-pub use refresh::RedisRefreshStore;
-
 /// Keys asked for per `SCAN` step.
 const SCAN_COUNT: u32 = 1_000;
 
-/// The shared pool and the key prefix. Cheap to clone: the pool is a handle.
+/// The shared pool, the key prefix and the count script. Cheap to clone: the
+/// pool is a handle and the script text is shared.
 #[derive(Clone)]
 pub struct Redis {
     pool: Pool,
     prefix: String,
+    measure: Script,
 }
 
 impl Redis {
@@ -79,6 +79,7 @@ impl Redis {
         Ok(Self {
             pool,
             prefix: prefix.to_owned(),
+            measure: Script::from_lua(include_str!("redis/measure.lua")),
         })
     }
 
@@ -99,27 +100,23 @@ impl Redis {
         }
     }
 
-    /// Runs `script` with `EVAL`. fred's own `eval` sits behind its
-    /// `i-scripts` feature, which the re-export we build on does not enable;
-    /// EVAL as a custom command is the same bytes on the wire. Redis caches
-    /// the compiled script by its hash, so resending the text costs little.
-    pub async fn eval<R: FromValue>(
+    /// Runs `script` atomically on Redis, by `EVALSHA`, loading it first
+    /// where Redis answers `NOSCRIPT`.
+    pub async fn run<R, K, V>(
         &self,
-        script: &str,
-        keys: &[&str],
-        args: &[&str],
-    ) -> Result<R, fred::error::Error> {
-        // Routed by the first key, as fred's `eval` would on a cluster.
-        let slot = keys
-            .first()
-            .map(|k| fred::util::redis_keyslot(k.as_bytes()));
-        let command = CustomCommand::new_static("EVAL", ClusterHash::from(slot), false);
-        let mut argv = Vec::with_capacity(2 + keys.len() + args.len());
-        argv.push(script.to_owned());
-        argv.push(keys.len().to_string());
-        argv.extend(keys.iter().map(|k| (*k).to_owned()));
-        argv.extend(args.iter().map(|a| (*a).to_owned()));
-        self.pool.custom(command, argv).await
+        script: &Script,
+        keys: K,
+        args: V,
+    ) -> Result<R, fred::error::Error>
+    where
+        R: FromValue,
+        K: Into<MultipleKeys> + Send,
+        V: TryInto<MultipleValues> + Send,
+        V::Error: Into<fred::error::Error> + Send,
+    {
+        script
+            .evalsha_with_reload(self.pool.next(), keys, args)
+            .await
     }
 
     /// Keys under `<prefix><kind>:` and their bytes, walked with `SCAN` (never
@@ -139,10 +136,10 @@ impl Redis {
                     .scan_page(cursor, pattern.as_str(), Some(SCAN_COUNT), None)
                     .await?;
                 if !keys.is_empty() {
-                    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
                     // One round trip per page; a key that expired since SCAN
                     // saw it is skipped by the script.
-                    let (entries, bytes): (i64, i64) = self.eval(MEASURE, &keys, &[]).await?;
+                    let (entries, bytes): (i64, i64) =
+                        self.run(&self.measure, keys, Vec::<String>::new()).await?;
                     stats.entries += entries;
                     stats.bytes += bytes;
                 }
@@ -155,25 +152,6 @@ impl Redis {
         Ok(stats)
     }
 }
-
-/// Counts the keys given and the bytes of their names and contents.
-const MEASURE: &str = r"
-local entries, bytes = 0, 0
-for _, key in ipairs(KEYS) do
-  local kind = redis.call('TYPE', key)['ok']
-  if kind == 'string' then
-    entries = entries + 1
-    bytes = bytes + #key + redis.call('STRLEN', key)
-  elseif kind == 'hash' then
-    entries = entries + 1
-    bytes = bytes + #key
-    for _, part in ipairs(redis.call('HGETALL', key)) do
-      bytes = bytes + #part
-    end
-  end
-end
-return {entries, bytes}
-";
 
 /// `s` with the glob characters of `SCAN MATCH` escaped, so that a prefix
 /// such as `{auth}:jwt:` or `a*b:` matches only itself.

@@ -6,14 +6,13 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use test_support::{
-    expect_error, json,
+    json,
     outage::{self, timed, wait_for_ok},
     redis::RedisServer,
 };
 
-use crate::{
-    helpers::{config, spawn_app},
-    redis::Prefix,
+use crate::helpers::{
+    Prefix, config, expect_invalid_grant, expect_token_routes_unavailable, spawn_app,
 };
 
 /// 503 JSON, as [`outage::expect_unavailable`] checks it (any store named).
@@ -42,20 +41,9 @@ async fn a_redis_outage_fails_closed_and_service_resumes_without_restart() {
         let res = timed("/protected", app.get("/protected", Some(&tokens.access))).await;
         expect_unavailable("/protected", res).await;
     }
-    expect_unavailable(
-        "/refresh",
-        timed("/refresh", app.refresh(&tokens.refresh)).await,
-    )
-    .await;
-    expect_unavailable(
-        "/logout",
-        timed("/logout", app.logout(&tokens.access, None)).await,
-    )
-    .await;
     // Login checks the password in the database, then needs Redis for the
-    // refresh token: 503 too, not a login without one.
-    let login = test_support::login(&app.client, &app.server, &email, test_support::PASSWORD);
-    expect_unavailable("/login", timed("/login", login).await).await;
+    // refresh token.
+    expect_token_routes_unavailable(&app, &email, &tokens, "").await;
 
     let res = timed("/health", app.get("/health", None)).await;
     let body = outage::expect_health_down(res, "redis").await;
@@ -81,12 +69,7 @@ async fn a_redis_outage_fails_closed_and_service_resumes_without_restart() {
     );
     // The restarted Redis kept nothing (no persistence): the old refresh
     // token is unknown now, an ordinary 401, no longer a 503.
-    expect_error(
-        app.refresh(&tokens.refresh).await,
-        StatusCode::UNAUTHORIZED,
-        "invalid_grant",
-    )
-    .await;
+    expect_invalid_grant(app.refresh(&tokens.refresh).await).await;
     drop(keys);
 }
 

@@ -1,0 +1,166 @@
+//! `REFRESH_STORE=redis`: the refresh-token rules of the db store
+//! ([`super::DbRefreshStore`]) on Redis, so that a replay noticed by one
+//! instance revokes the family on all of them. The key layout is in
+//! [`crate::redis`].
+
+use std::time::Duration;
+
+use auth_core::redis::fred::{
+    self,
+    interfaces::{HashesInterface, KeysInterface},
+    types::{Expiration, scripts::Script},
+};
+use auth_core::{
+    ApiError,
+    stats::{MeasuredStore, StoreStats},
+};
+
+use super::{
+    IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, invalid_grant, replayed,
+};
+use crate::redis::Redis;
+
+const TOKEN: &str = "rt";
+const FAMILY: &str = "fam";
+
+/// Refresh tokens in Redis: `<prefix>rt:<sha256>` records and
+/// `<prefix>fam:<family>` revocation flags.
+#[derive(Clone)]
+pub struct RedisRefreshStore {
+    redis: Redis,
+    ttl_secs: u64,
+    /// The TTL of every key this store writes, in milliseconds as `PX` takes it.
+    ttl_ms: i64,
+    issue: Script,
+    rotate: Script,
+}
+
+impl RedisRefreshStore {
+    pub fn new(redis: Redis, ttl: Duration) -> Self {
+        Self {
+            redis,
+            ttl_secs: ttl.as_secs(),
+            ttl_ms: i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX),
+            issue: Script::from_lua(include_str!("issue.lua")),
+            rotate: Script::from_lua(include_str!("rotate.lua")),
+        }
+    }
+
+    fn token_key(&self, token: &RefreshToken) -> String {
+        self.redis.key(TOKEN, &token.hash())
+    }
+}
+
+#[async_trait::async_trait]
+impl RefreshStore for RedisRefreshStore {
+    async fn issue(&self, user_id: i64) -> Result<IssuedRefresh, ApiError> {
+        let family_id = uuid::Uuid::new_v4().to_string();
+        let token = RefreshToken::generate();
+        let _: i64 = self
+            .redis
+            .run(
+                &self.issue,
+                self.token_key(&token),
+                vec![
+                    family_id.clone(),
+                    user_id.to_string(),
+                    self.ttl_ms.to_string(),
+                ],
+            )
+            .await
+            .map_err(down)?;
+        Ok(IssuedRefresh {
+            token,
+            family_id,
+            expires_in: self.ttl_secs,
+        })
+    }
+
+    async fn rotate(&self, token: &RefreshToken) -> Result<Rotated, ApiError> {
+        let successor = RefreshToken::generate();
+        let reply: Vec<String> = self
+            .redis
+            .run(
+                &self.rotate,
+                vec![self.token_key(token), self.token_key(&successor)],
+                vec![self.redis.key(FAMILY, ""), self.ttl_ms.to_string()],
+            )
+            .await
+            .map_err(down)?;
+        match reply.as_slice() {
+            [outcome, family, user] if outcome == "rotated" => Ok(Rotated {
+                user_id: parse_user(user)?,
+                issued: IssuedRefresh {
+                    token: successor,
+                    family_id: family.clone(),
+                    expires_in: self.ttl_secs,
+                },
+            }),
+            [outcome, family, user] if outcome == "replayed" => {
+                tracing::warn!(
+                    user_id = %user,
+                    family = %family,
+                    "refresh token replayed: family revoked"
+                );
+                Err(replayed())
+            }
+            [outcome] if outcome == "invalid" => Err(invalid_grant()),
+            other => Err(ApiError::Internal(anyhow::anyhow!(
+                "unexpected answer from the rotation script: {other:?}"
+            ))),
+        }
+    }
+
+    async fn find(&self, token: &RefreshToken) -> Result<Option<RefreshRecord>, ApiError> {
+        let fields: Vec<Option<String>> = self
+            .redis
+            .pool()
+            .hmget(self.token_key(token), vec!["family", "user"])
+            .await
+            .map_err(down)?;
+        match fields.as_slice() {
+            [Some(family_id), Some(user)] => Ok(Some(RefreshRecord {
+                family_id: family_id.clone(),
+                user_id: parse_user(user)?,
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    async fn revoke_family(&self, family_id: &str) -> Result<(), ApiError> {
+        let () = self
+            .redis
+            .pool()
+            .set(
+                self.redis.key(FAMILY, family_id),
+                "revoked",
+                Some(Expiration::PX(self.ttl_ms)),
+                None,
+                false,
+            )
+            .await
+            .map_err(down)?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl MeasuredStore for RedisRefreshStore {
+    /// Token records, spent ones too (replay detection needs them, as in the
+    /// db store), and revoked-family flags.
+    async fn stats(&self) -> Result<StoreStats, ApiError> {
+        self.redis.measure(&[TOKEN, FAMILY]).await.map_err(down)
+    }
+}
+
+fn down(e: fred::error::Error) -> ApiError {
+    ApiError::store_down("refresh token store", e)
+}
+
+fn parse_user(user: &str) -> Result<i64, ApiError> {
+    user.parse().map_err(|_| {
+        ApiError::Internal(anyhow::anyhow!(
+            "a refresh token record in Redis names the user {user:?}"
+        ))
+    })
+}
