@@ -101,6 +101,25 @@ impl Lab {
         Ok(server)
     }
 
+    /// Runs `command` with the settings `server` was started with (its data
+    /// folder, so its database), and notes the line it printed.
+    pub async fn operator(
+        &self,
+        config: &'static Configuration,
+        server: &Server,
+        command: &[&str],
+    ) -> anyhow::Result<()> {
+        let line = self
+            .launcher
+            .operator(config, &server.data_dir, command)
+            .await?;
+        self.note(
+            config.name,
+            &format!("ran `{} {}`: {line}", config.app.name(), command.join(" ")),
+        );
+        Ok(())
+    }
+
     /// Stops a server process, and says so when explaining.
     pub async fn stop(&self, server: Server) -> anyhow::Result<()> {
         let name = server.name;

@@ -59,15 +59,9 @@ impl Launcher {
         })
     }
 
-    /// Starts `config` on a free port with `data_dir` as its data folder, and
-    /// waits until it listens.
-    pub async fn start(
-        &self,
-        config: &'static Configuration,
-        data_dir: &Path,
-        extra: &[&str],
-    ) -> anyhow::Result<Server> {
-        let app = config.app;
+    /// The flags of `config` in `data_dir`: the ones every server gets, the
+    /// configuration's own, then `extra`.
+    fn args(&self, config: &Configuration, data_dir: &Path, extra: &[&str]) -> Vec<String> {
         let mut args: Vec<String> = vec![
             "--bind".into(),
             "127.0.0.1".into(),
@@ -78,19 +72,65 @@ impl Launcher {
             "--bcrypt-cost".into(),
             self.bcrypt_cost.to_string(),
         ];
-        if app.has_flag("store-stats") {
+        if config.app.has_flag("store-stats") {
             args.push("--store-stats".into());
         }
         args.extend(config.flags.iter().map(|s| (*s).to_owned()));
         args.extend(extra.iter().map(|s| (*s).to_owned()));
+        args
+    }
 
+    /// This executable as `config`'s app with `args`, in a clean environment.
+    fn command(&self, config: &Configuration, args: &[String]) -> Command {
         let mut cmd = Command::new(&self.exe);
-        cmd.arg("serve").arg(app.name()).arg("--").args(&args);
-        for var in app.env_vars() {
+        cmd.arg("serve").arg(config.app.name()).arg("--").args(args);
+        for var in config.app.env_vars() {
             cmd.env_remove(var);
         }
-        cmd.env("RUST_LOG", &self.server_log)
-            .stdin(Stdio::piped())
+        cmd.env("RUST_LOG", &self.server_log);
+        cmd
+    }
+
+    /// Runs an operator's command (`set-role EMAIL admin`) of `config`'s app
+    /// with the same settings as its server in `data_dir`, as a teacher
+    /// would beside the running server; its one line of output.
+    pub async fn operator(
+        &self,
+        config: &'static Configuration,
+        data_dir: &Path,
+        command: &[&str],
+    ) -> anyhow::Result<String> {
+        let mut args = self.args(config, data_dir, &[]);
+        args.extend(command.iter().map(|s| (*s).to_owned()));
+        let out = tokio::time::timeout(STARTUP_TIMEOUT, self.command(config, &args).output())
+            .await
+            .with_context(|| format!("{} {} took too long", config.app.name(), command.join(" ")))?
+            .with_context(|| format!("cannot run {} {}", config.app.name(), command.join(" ")))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if !out.status.success() {
+            bail!(
+                "{} {} failed ({}): {}",
+                config.app.name(),
+                command.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(stdout)
+    }
+
+    /// Starts `config` on a free port with `data_dir` as its data folder, and
+    /// waits until it listens.
+    pub async fn start(
+        &self,
+        config: &'static Configuration,
+        data_dir: &Path,
+        extra: &[&str],
+    ) -> anyhow::Result<Server> {
+        let app = config.app;
+        let args = self.args(config, data_dir, extra);
+        let mut cmd = self.command(config, &args);
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -241,18 +281,8 @@ pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
     let argv = std::iter::once(app.name().to_owned()).chain(args);
     let server = async move {
         match app {
-            App::Session => {
-                let config = session_app::Config::try_parse_from(argv)?;
-                let addr = SocketAddr::new(config.common.bind, config.port);
-                let router = session_app::app(config).await?;
-                auth_core::serve::run("session-app", addr, router).await
-            }
-            App::Jwt => {
-                let config = jwt_app::Config::try_parse_from(argv)?;
-                let addr = SocketAddr::new(config.common.bind, config.port);
-                let router = jwt_app::app(config).await?;
-                auth_core::serve::run("jwt-app", addr, router).await
-            }
+            App::Session => session_app::main(session_app::Config::try_parse_from(argv)?).await,
+            App::Jwt => jwt_app::main(jwt_app::Config::try_parse_from(argv)?).await,
         }
     };
     tokio::select! {

@@ -1,7 +1,7 @@
 //! The account rules both servers share: who may register, who a login
 //! belongs to, and what role a request acts with.
 
-use std::{collections::HashSet, net::IpAddr, sync::Arc};
+use std::{net::IpAddr, sync::Arc};
 
 use crate::{
     ApiError, CommonConfig, Database, Hasher, Principal, Role, User, UserStore,
@@ -15,7 +15,6 @@ use crate::{
 pub struct Accounts {
     pub users: UserStore,
     pub hasher: Hasher,
-    admins: Arc<HashSet<String>>,
     throttle: Throttle,
     config: Arc<CommonConfig>,
 }
@@ -30,17 +29,10 @@ impl Accounts {
             config.hash_queue_timeout,
         )
         .await?;
-        let admins = config
-            .admin_emails
-            .iter()
-            .filter_map(|e| Email::parse(e).ok())
-            .map(|e| e.as_str().to_owned())
-            .collect();
         let throttle = Throttle::new(config, MemoryCounters::swept(config.login_window));
         Ok(Self {
             users: UserStore::new(db),
             hasher,
-            admins: Arc::new(admins),
             throttle,
             config: Arc::new(config.clone()),
         })
@@ -66,13 +58,9 @@ impl Accounts {
 
     pub async fn register(&self, account: NewAccount, from: ClientAddr) -> Result<User, ApiError> {
         self.throttle.begin_registration(from).await?;
-        let role = if self.admins.contains(account.email.as_str()) {
-            Role::Admin
-        } else {
-            Role::User
-        };
         let hash = self.hasher.hash(account.password.into_inner()).await?;
-        self.users.create(&account.email, &hash, role).await
+        // Always `user`: an operator grants `admin` (`set-role`).
+        self.users.create(&account.email, &hash, Role::User).await
     }
 
     /// The user these credentials belong to. An unknown email and a wrong

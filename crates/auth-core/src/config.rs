@@ -20,10 +20,6 @@ pub struct CommonConfig {
           value_parser = clap::value_parser!(u32).range(4..=31))]
     pub bcrypt_cost: u32,
 
-    /// Emails that register with the `admin` role (comma-separated).
-    #[arg(long, env = "ADMIN_EMAILS", value_delimiter = ',')]
-    pub admin_emails: Vec<String>,
-
     /// Failed logins for one email from one client address before further
     /// attempts of that pair get 429 (0 = no limit).
     #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod client_addr;
+pub mod command;
 pub mod config;
 pub mod db;
 pub mod error;

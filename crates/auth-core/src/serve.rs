@@ -5,6 +5,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+use crate::{CommonConfig, command::Command};
+
 /// Logs to stderr; `RUST_LOG` overrides the default level.
 pub fn init_tracing() {
     let filter =
@@ -13,6 +15,23 @@ pub fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+/// What a server binary does with its settings: run the operator's
+/// `command` if one was given, else build the router (`app`) and serve it on
+/// `bind:port` until Ctrl-C or SIGTERM.
+pub async fn command_or_serve(
+    app_name: &str,
+    common: &CommonConfig,
+    port: u16,
+    command: Option<Command>,
+    app: impl Future<Output = anyhow::Result<Router>>,
+) -> anyhow::Result<()> {
+    if let Some(command) = command {
+        println!("{}", crate::command::run(command, common).await?);
+        return Ok(());
+    }
+    run(app_name, SocketAddr::new(common.bind, port), app.await?).await
 }
 
 /// Serves `app` on `addr` until Ctrl-C or SIGTERM, then lets requests in flight finish.

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use crate::{ApiError, Database, db::Backend, unix_now, validation::Email};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     User,

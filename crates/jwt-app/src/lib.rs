@@ -49,6 +49,10 @@ pub struct Config {
     #[command(flatten)]
     pub common: auth_core::CommonConfig,
 
+    /// Instead of serving, run an operator's command with these settings.
+    #[command(subcommand)]
+    pub command: Option<auth_core::command::Command>,
+
     /// Port to listen on.
     #[arg(long, env = "PORT", default_value_t = 3000)]
     pub port: u16,
@@ -131,6 +135,13 @@ pub struct AppState {
     pub denylist: Option<Arc<dyn Denylist>>,
     pub health: Health,
     pub measured: Measured,
+}
+
+/// What the `jwt-app` binary runs: an operator's command (`jwt-app set-role
+/// EMAIL admin`) with these settings, or the server.
+pub async fn main(config: Config) -> anyhow::Result<()> {
+    let (common, port, command) = (config.common.clone(), config.port, config.command.clone());
+    auth_core::serve::command_or_serve("jwt-app", &common, port, command, app(config)).await
 }
 
 /// Builds the whole server: checks the settings, loads or creates the signing

@@ -37,6 +37,10 @@ pub struct Config {
     #[command(flatten)]
     pub common: auth_core::CommonConfig,
 
+    /// Instead of serving, run an operator's command with these settings.
+    #[command(subcommand)]
+    pub command: Option<auth_core::command::Command>,
+
     /// Port to listen on.
     #[arg(long, env = "PORT", default_value_t = 3001)]
     pub port: u16,
@@ -71,6 +75,13 @@ struct AppState {
     accounts: Accounts,
     health: Health,
     measured: Measured,
+}
+
+/// What the `session-app` binary runs: an operator's command (`session-app set-role
+/// EMAIL admin`) with these settings, or the server.
+pub async fn main(config: Config) -> anyhow::Result<()> {
+    let (common, port, command) = (config.common.clone(), config.port, config.command.clone());
+    auth_core::serve::command_or_serve("session-app", &common, port, command, app(config)).await
 }
 
 /// Builds the whole server: every route it serves, the session layer and the

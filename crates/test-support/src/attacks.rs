@@ -8,7 +8,7 @@ use reqwest::{StatusCode, header};
 use serde_json::json;
 
 use crate::{
-    PASSWORD, TestServer, client, contract::new_user, expect_error, json, login, register,
+    PASSWORD, client, contract::new_user, expect_error, json, login, register, suite::Served,
     unique_email,
 };
 
@@ -18,7 +18,8 @@ pub const BEHIND_PROXY: &[&str] = &["--trust-proxy", "127.0.0.1"];
 
 /// 40 wrong passwords for one email at once: the throttle counts each before
 /// bcrypt runs, so no more than LOGIN_MAX_FAILURES (5) reach the password check.
-pub async fn parallel_guesses_cannot_pass_the_throttle(server: &TestServer) {
+pub async fn parallel_guesses_cannot_pass_the_throttle(app: &impl Served) {
+    let server = app.server();
     let c = client();
     let email = unique_email("parallel");
     assert_eq!(
@@ -52,7 +53,8 @@ pub async fn parallel_guesses_cannot_pass_the_throttle(server: &TestServer) {
 
 /// A guesser's failures lock its own (email, address) pair, not the owner:
 /// the owner logs in from another address with the right password.
-pub async fn strangers_cannot_lock_the_owner_out(server: &TestServer) {
+pub async fn strangers_cannot_lock_the_owner_out(app: &impl Served) {
+    let server = app.server();
     let c = client();
     let email = unique_email("lockout");
     assert_eq!(
@@ -89,7 +91,8 @@ pub async fn strangers_cannot_lock_the_owner_out(server: &TestServer) {
 
 /// Without TRUST_PROXY, `X-Forwarded-For` is the client's own claim and
 /// changes nothing: a guesser cannot escape its lockout by writing it.
-pub async fn forwarded_for_is_not_believed(server: &TestServer) {
+pub async fn forwarded_for_is_not_believed(app: &impl Served) {
+    let server = app.server();
     let c = client();
     let email = unique_email("spoof");
     for n in 0..5 {
@@ -114,7 +117,8 @@ pub async fn forwarded_for_is_not_believed(server: &TestServer) {
 
 /// `é` typed composed or decomposed, in any case, is one account: the second
 /// registration is taken, and either spelling logs in.
-pub async fn one_address_is_one_account(server: &TestServer) {
+pub async fn one_address_is_one_account(app: &impl Served) {
+    let server = app.server();
     let c = client();
     let tag = unique_email("x");
     let composed = format!("ren\u{e9}-{tag}");
@@ -146,7 +150,8 @@ pub async fn one_address_is_one_account(server: &TestServer) {
 pub const FEW_REGISTRATIONS: &[&str] = &["--register-max-per-address", "3"];
 
 /// Each registration costs a hash: one address gets a few, then 429.
-pub async fn registration_is_limited_per_address(server: &TestServer) {
+pub async fn registration_is_limited_per_address(app: &impl Served) {
+    let server = app.server();
     let c = client();
     for _ in 0..3 {
         let res = register(&c, server, &unique_email("flood"), PASSWORD).await;
@@ -171,7 +176,8 @@ pub const ONE_SLOW_HASH: &[&str] = &[
 /// Logins arriving faster than bcrypt can serve them: the ones that would
 /// wait past the queue timeout get 503 `busy` with `Retry-After` instead of
 /// queuing without bound, and a signed-in user is still served.
-pub async fn a_login_flood_is_answered_busy(server: &TestServer) {
+pub async fn a_login_flood_is_answered_busy(app: &impl Served) {
+    let server = app.server();
     let (_, cred) = new_user(server, "flood-victim").await;
     let c = client();
     let flood = (0..12).map(|_| {
@@ -214,7 +220,8 @@ pub async fn a_login_flood_is_answered_busy(server: &TestServer) {
 
 /// Every response says `nosniff` and `no-referrer`; every response that
 /// sets or answers a credential says `no-store`.
-pub async fn security_headers_on_every_response(server: &TestServer) {
+pub async fn security_headers_on_every_response(app: &impl Served) {
+    let server = app.server();
     let c = client();
     let anonymous = c.get(server.url("/nope")).send().await.expect("send");
     let email = unique_email("headers");
@@ -258,17 +265,11 @@ pub async fn security_headers_on_every_response(server: &TestServer) {
     );
 }
 
-/// Two admins, for [`demoted_admin_cannot_restore_itself`] (each test's
-/// server has a database of its own).
-pub const TWO_ADMINS: &[&str] = &[
-    "--admin-emails",
-    "first-admin@example.com,second-admin@example.com",
-];
-
 /// Admin A demotes B. B's credential may still claim `admin` (a JWT until its
 /// refresh: the lesson, for reads), but a privileged write reads the role
 /// from the database: B can neither restore itself nor demote A.
-pub async fn demoted_admin_cannot_restore_itself(server: &TestServer) {
+pub async fn demoted_admin_cannot_restore_itself(app: &impl Served) {
+    let server = app.server();
     let c = client();
     let mut creds = Vec::new();
     for email in ["first-admin@example.com", "second-admin@example.com"] {
@@ -276,6 +277,7 @@ pub async fn demoted_admin_cannot_restore_itself(server: &TestServer) {
             register(&c, server, email, PASSWORD).await.status(),
             StatusCode::CREATED
         );
+        crate::operator::set_role(app, email, "admin").await;
         creds.push(crate::contract::login_credential(server, email, PASSWORD).await);
     }
     let set_role = |cred: &crate::contract::Credential, email: &str, role: &str| {

@@ -262,17 +262,17 @@ pub async fn protected_rules(server: &TestServer) {
 }
 
 /// `/admin` and the role route: 403 for a user, 200 for an admin, 400 and 404.
-/// The server must list `admin_email` in ADMIN_EMAILS.
-pub async fn admin_rules(server: &TestServer, admin_email: &str) {
+/// A registered account is a `user`; an operator grants `admin` with `set-role`.
+pub async fn admin_rules(app: &impl crate::suite::Served) {
+    let server = app.server();
     let c = client();
-    let res = register(&c, server, admin_email, PASSWORD).await;
+    let admin_email = unique_email("contract-admin");
+    let res = register(&c, server, &admin_email, PASSWORD).await;
     let (status, body) = json(res).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(
-        body["role"], "admin",
-        "emails in ADMIN_EMAILS register as admin"
-    );
-    let admin = login_credential(server, admin_email, PASSWORD).await;
+    assert_eq!(body["role"], "user", "registration never grants admin");
+    crate::operator::set_role(app, &admin_email, "admin").await;
+    let admin = login_credential(server, &admin_email, PASSWORD).await;
     let (user_email, user) = new_user(server, "plain").await;
 
     let res = user

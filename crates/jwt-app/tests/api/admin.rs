@@ -3,11 +3,12 @@ use test_support::{expect_error, json, unique_email};
 
 use crate::helpers::{TestApp, challenge, claims, spawn_app, token_pair};
 
-/// An app whose `admin-...` email registers as admin, and that admin's tokens.
+/// An app with an admin (granted by the operator's command), and that admin's tokens.
 async fn app_with_admin() -> (TestApp, String) {
     let admin = unique_email("admin");
-    let app = spawn_app(&["--admin-emails", &admin]).await;
+    let app = spawn_app(&[]).await;
     app.register(&admin).await;
+    test_support::operator::set_role(&app, &admin, "admin").await;
     let tokens = app.login(&admin).await;
     assert_eq!(claims(&tokens.access)["role"], "admin");
     (app, tokens.access)

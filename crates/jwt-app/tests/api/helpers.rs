@@ -80,15 +80,20 @@ pub async fn spawn_app_on(kind: Kind, extra: &[&str]) -> Option<(TestDatabase, T
 }
 
 pub fn config(data_dir: &Path, extra: &[String]) -> Result<Config, clap::Error> {
-    let mut argv = vec![
+    let mut argv = base_args(data_dir);
+    argv.extend(extra.iter().cloned());
+    Config::try_parse_from(argv)
+}
+
+/// The program name and a fast, private setup: the data folder, cheap bcrypt.
+fn base_args(data_dir: &Path) -> Vec<String> {
+    vec![
         "jwt-app".to_owned(),
         "--data-dir".to_owned(),
         data_dir.display().to_string(),
         "--bcrypt-cost".to_owned(),
         "4".to_owned(),
-    ];
-    argv.extend(extra.iter().cloned());
-    Config::try_parse_from(argv)
+    ]
 }
 
 async fn start(data_dir: Arc<TempDir>, args: Vec<String>) -> TestApp {
@@ -105,6 +110,13 @@ async fn start(data_dir: Arc<TempDir>, args: Vec<String>) -> TestApp {
 impl test_support::suite::Served for TestApp {
     fn server(&self) -> &TestServer {
         &self.server
+    }
+
+    fn operator(&self) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_jwt-app"));
+        let argv = base_args(self.data_dir.path());
+        cmd.args(&argv[1..]).args(&self.args);
+        cmd
     }
 }
 

@@ -9,19 +9,20 @@ use test_support::{
     redis::shared_redis_url,
 };
 
-pub const ADMIN: &str = "teacher@example.com";
-
 pub struct TestApp {
     pub server: TestServer,
     /// Kept so that a restart can reopen the same data; removed on drop.
     pub dir: TempDir,
+    /// What it was started with, for the operator's command.
+    args: Vec<String>,
 }
 
 /// Starts session-app with `args` on top of a fast, private test setup.
 pub async fn spawn_app(args: &[&str]) -> TestApp {
     let dir = test_support::data_dir();
     let server = start_in(dir.path(), args).await;
-    TestApp { server, dir }
+    let args = args.iter().map(|s| (*s).to_owned()).collect();
+    TestApp { server, dir, args }
 }
 
 /// Leftover sessions of a test run expire from the shared Redis within minutes.
@@ -79,22 +80,34 @@ pub async fn start_in(dir: &Path, args: &[&str]) -> TestServer {
 
 /// As [`start_in`], but a server that refuses to start is an `Err`, not a panic.
 pub async fn try_start_in(dir: &Path, args: &[&str]) -> anyhow::Result<TestServer> {
-    let dir = dir.to_str().unwrap();
-    let base = [
-        "session-app",
-        "--data-dir",
-        dir,
-        "--bcrypt-cost",
-        "4",
-        "--admin-emails",
-        ADMIN,
-    ];
-    let config = Config::try_parse_from(base.iter().chain(args))?;
+    let config = Config::try_parse_from(
+        base_args(dir)
+            .iter()
+            .map(String::as_str)
+            .chain(args.iter().copied()),
+    )?;
     Ok(TestServer::start(app(config).await?).await)
+}
+
+/// A fast, private setup: the data folder `dir`, cheap bcrypt.
+fn base_args(dir: &Path) -> [String; 5] {
+    [
+        "session-app".into(),
+        "--data-dir".into(),
+        dir.display().to_string(),
+        "--bcrypt-cost".into(),
+        "4".into(),
+    ]
 }
 
 impl test_support::suite::Served for TestApp {
     fn server(&self) -> &TestServer {
         &self.server
+    }
+
+    fn operator(&self) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_session-app"));
+        cmd.args(&base_args(self.dir.path())[1..]).args(&self.args);
+        cmd
     }
 }

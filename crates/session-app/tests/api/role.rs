@@ -5,7 +5,9 @@ use test_support::{
     register,
 };
 
-use crate::helpers::{ADMIN, spawn_app};
+use crate::helpers::spawn_app;
+
+const ADMIN: &str = "teacher@example.com";
 
 /// The database decides the role: a change applies at the next request.
 #[tokio::test]
@@ -13,6 +15,7 @@ async fn a_role_change_applies_at_once() {
     let app = spawn_app(&[]).await;
     let c = client();
     register(&c, &app.server, ADMIN, PASSWORD).await;
+    test_support::operator::set_role(&app, ADMIN, "admin").await;
     let admin = login_credential(&app.server, ADMIN, PASSWORD).await;
     let (email, user) = new_user(&app.server, "promoted").await;
     let admin_page = || async {
