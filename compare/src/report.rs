@@ -10,6 +10,7 @@
 //! have no `skipped` field. `machine.redis` says which Redis the Redis columns
 //! used (`null` when none of them ran).
 
+use comfy_table::{ContentArrangement, Table, presets};
 use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::Value;
 
@@ -210,84 +211,59 @@ impl Report {
             .map(|(_, cell)| cell)
     }
 
-    /// Plain-text columns that fit `width` characters; each row is the
-    /// scenario, its cells (wrapped), then its lesson on a line of its own.
-    pub fn table(&self, width: usize) -> String {
-        const FIRST: usize = 18;
-        const GAP: &str = " │ ";
-        let n = self.configurations.len().max(1);
-        let col = ((width.saturating_sub(FIRST + GAP.chars().count() * n)) / n).max(12);
-        let mut rule = "─".repeat(FIRST);
-        for _ in 0..n {
-            rule.push_str(&format!("─┼─{}", "─".repeat(col)));
-        }
-        let mut out = String::new();
-        out.push_str(&format!(
-            "compare: server-side sessions vs JWTs, measured\n{}\n\n",
-            wrap(&self.machine.summary(), width).join("\n")
-        ));
-        // A name wider than its column breaks after a `/` (`jwt+denylist/`, `redis`).
-        let names: Vec<Vec<String>> = self
-            .configurations
+    /// One row per scenario: its numbered title, then its cells in column
+    /// order, each through `text`; `mark` goes before a cell the contract
+    /// rules out.
+    fn rows(&self, mark: &str, text: impl Fn(&str) -> String) -> Vec<Vec<String>> {
+        self.scenarios
             .iter()
-            .map(|c| {
-                if c.chars().count() <= col {
-                    vec![c.clone()]
-                } else {
-                    wrap(&c.replace('/', "/ "), col)
-                }
+            .enumerate()
+            .map(|(i, s)| {
+                let mut row = vec![format!("{}. {}", i + 1, text(&s.title))];
+                row.extend(
+                    self.configurations
+                        .iter()
+                        .map(|config| match self.cell(s, config) {
+                            Some(cell) if cell.expected => text(&cell.outcome),
+                            Some(cell) => format!("{mark}{}", text(&cell.outcome)),
+                            None => "not run".to_owned(),
+                        }),
+                );
+                row
             })
-            .collect();
-        let head_height = names.iter().map(Vec::len).max().unwrap_or(1);
-        for line in 0..head_height {
-            let label = if line == 0 { "scenario" } else { "" };
-            let mut head = vec![pad(label, FIRST)];
-            head.extend(
-                names
-                    .iter()
-                    .map(|n| pad(n.get(line).map_or("", String::as_str), col)),
-            );
-            out.push_str(head.join(GAP).trim_end());
-            out.push('\n');
+            .collect()
+    }
+
+    /// Plain text that fits `width` characters: the cells in a grid, then
+    /// each scenario's lesson in a second one (comfy-table spans no column, so
+    /// a lesson cannot take a whole line under its row).
+    pub fn table(&self, width: usize) -> String {
+        let width = u16::try_from(width).unwrap_or(u16::MAX);
+        let mut cells = grid(width);
+        // The store goes on a line of its own (`jwt+denylist/`, `redis`), so
+        // that six columns fit and no name is cut inside a word.
+        cells.set_header(
+            std::iter::once("scenario".to_owned())
+                .chain(self.configurations.iter().map(|c| c.replace('/', "/\n"))),
+        );
+        for row in self.rows("✗ ", str::to_owned) {
+            cells.add_row(row);
         }
-        out.push_str(&rule);
-        out.push('\n');
+        let mut lessons = grid(width);
+        lessons.set_header(["scenario", "what it shows"]);
         for (i, s) in self.scenarios.iter().enumerate() {
-            let mut columns = vec![wrap(&format!("{}. {}", i + 1, s.title), FIRST)];
-            for config in &self.configurations {
-                let text = match self.cell(s, config) {
-                    Some(cell) if cell.expected => cell.outcome.clone(),
-                    Some(cell) => format!("✗ {}", cell.outcome),
-                    None => "not run".to_owned(),
-                };
-                columns.push(wrap(&text, col));
-            }
-            let height = columns.iter().map(Vec::len).max().unwrap_or(1);
-            for line in 0..height {
-                let mut row = Vec::new();
-                for (j, column) in columns.iter().enumerate() {
-                    let w = if j == 0 { FIRST } else { col };
-                    row.push(pad(column.get(line).map_or("", String::as_str), w));
-                }
-                out.push_str(row.join(GAP).trim_end());
-                out.push('\n');
-            }
-            for line in wrap(&format!("→ {}", s.lesson), width.saturating_sub(2)) {
-                out.push_str(&format!("  {line}\n"));
-            }
-            out.push_str(&rule);
-            out.push('\n');
+            lessons.add_row([format!("{}. {}", i + 1, s.title), format!("→ {}", s.lesson)]);
         }
+        let mut out = format!(
+            "compare: server-side sessions vs JWTs, measured\n{}\n\n{cells}\n{lessons}\n",
+            paragraph(&self.machine.summary(), width)
+        );
         let unexpected = self.unexpected();
         let skipped = self.skipped();
         if let Some(first) = skipped.first() {
-            for line in wrap(
-                &format!("{} cell(s) not measured ({})", skipped.len(), first.outcome),
-                width,
-            ) {
-                out.push_str(&line);
-                out.push('\n');
-            }
+            let line = format!("{} cell(s) not measured ({})", skipped.len(), first.outcome);
+            out.push_str(&paragraph(&line, width));
+            out.push('\n');
         }
         if unexpected.is_empty() {
             out.push_str(if skipped.is_empty() {
@@ -307,30 +283,18 @@ impl Report {
 
     /// A GitHub table of the cells, then each scenario's claim and lesson.
     pub fn markdown(&self) -> String {
+        let mut cells = Table::new();
+        cells.load_preset(presets::ASCII_MARKDOWN).set_header(
+            std::iter::once("scenario".to_owned())
+                .chain(self.configurations.iter().map(|c| md_escape(c))),
+        );
+        for row in self.rows("**✗** ", md_escape) {
+            cells.add_row(row);
+        }
         let mut out = format!(
-            "Measured by `cargo compare` on {}.\n\n",
+            "Measured by `cargo compare` on {}.\n\n{cells}\n\n",
             self.machine.summary()
         );
-        out.push_str("| scenario |");
-        for c in &self.configurations {
-            out.push_str(&format!(" {} |", md_escape(c)));
-        }
-        out.push_str("\n|---|");
-        out.push_str(&"---|".repeat(self.configurations.len()));
-        out.push('\n');
-        for (i, s) in self.scenarios.iter().enumerate() {
-            out.push_str(&format!("| {}. {} |", i + 1, md_escape(&s.title)));
-            for config in &self.configurations {
-                let text = match self.cell(s, config) {
-                    Some(cell) if cell.expected => md_escape(&cell.outcome),
-                    Some(cell) => format!("**✗** {}", md_escape(&cell.outcome)),
-                    None => "not run".to_owned(),
-                };
-                out.push_str(&format!(" {text} |"));
-            }
-            out.push('\n');
-        }
-        out.push('\n');
         for (i, s) in self.scenarios.iter().enumerate() {
             out.push_str(&format!(
                 "{}. **{}**. Claimed: {} Measured: {}\n",
@@ -346,40 +310,27 @@ impl Report {
 
 const TABLE_WIDTH: usize = 120;
 
-fn pad(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    format!("{s}{}", " ".repeat(width.saturating_sub(n)))
+/// A bordered table whose columns wrap their words to fit `width`.
+fn grid(width: u16) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width);
+    table
 }
 
-/// Words into lines of at most `width` characters; a longer word is cut.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
-        while word.len() > width {
-            if !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-            }
-            lines.push(word.drain(..width).collect());
-        }
-        let word: String = word.into_iter().collect();
-        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
-        if needed > width && !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(&word);
+/// `text` in lines of at most `width` characters, broken between words.
+fn paragraph(text: &str, width: u16) -> String {
+    let mut table = grid(width);
+    table.load_preset(presets::NOTHING).add_row([text]);
+    if let Some(column) = table.column_mut(0) {
+        column.set_padding((0, 0));
     }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
+    table.trim_fmt()
 }
 
+/// A cell's text kept on one line of one Markdown cell.
 fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
@@ -463,8 +414,14 @@ mod tests {
         let md = sample().markdown();
         let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
         assert_eq!(rows.len(), 2 + 2, "header, separator and two scenarios");
-        assert_eq!(rows[0], "| scenario | session/memory | jwt |");
-        assert_eq!(rows[1], "|---|---|---|");
+        assert_eq!(
+            rows[0],
+            "| scenario               | session/memory   | jwt                      |"
+        );
+        assert_eq!(
+            rows[1],
+            "|------------------------|------------------|--------------------------|"
+        );
         assert!(rows[2].starts_with("| 1. Logout, then replay | 401 after logout |"));
         assert!(
             rows[3].contains("**✗** 200 \\| still works"),
@@ -528,19 +485,21 @@ mod tests {
         for line in table.lines() {
             assert!(line.chars().count() <= 120, "too wide: {line}");
         }
-        let head: Vec<&str> = table
+        // The header's cells, line by line, without the borders.
+        let head: Vec<Vec<&str>> = table
             .lines()
-            .skip_while(|l| !l.starts_with("scenario"))
+            .skip_while(|l| !l.starts_with("│ scenario"))
             .take(2)
+            .map(|l| l.split(['│', '┆']).map(str::trim).collect())
             .collect();
-        assert!(head[0].ends_with("│ jwt+denylist/"), "{head:?}");
-        assert!(head[1].trim_end().ends_with("│ redis"), "{head:?}");
+        assert_eq!(head[0][head[0].len() - 2], "jwt+denylist/", "{head:?}");
+        assert_eq!(head[1][head[1].len() - 2], "redis", "{head:?}");
     }
 
     #[test]
-    fn wrap_keeps_words_and_cuts_only_long_ones() {
-        assert_eq!(wrap("a bb ccc", 4), vec!["a bb", "ccc"]);
-        assert_eq!(wrap("abcdefgh", 3), vec!["abc", "def", "gh"]);
-        assert_eq!(wrap("", 5), vec![""]);
+    fn paragraph_keeps_words_and_cuts_only_long_ones() {
+        assert_eq!(paragraph("a bb ccc", 4), "a bb\nccc");
+        assert_eq!(paragraph("abcdefgh", 3), "abc\ndef\ngh");
+        assert_eq!(paragraph("", 5), "");
     }
 }

@@ -8,12 +8,13 @@
 //! `CI=true` they must be measured.
 
 use std::{
-    io::{Read, Write},
-    process::{Child, Command, ExitStatus, Stdio},
+    io::Write,
+    process::{Child, Stdio},
     thread,
     time::{Duration, Instant},
 };
 
+use assert_cmd::{Command, assert::Assert};
 use serde_json::Value;
 
 const CONFIGS: [&str; 6] = [
@@ -54,33 +55,10 @@ fn loud_skip(test: &str, what: &str) {
     );
 }
 
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-/// Kills the child if the test panics before it ends.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn reader(mut stream: impl Read + Send + 'static) -> thread::JoinHandle<String> {
-    thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stream.read_to_string(&mut text);
-        text
-    })
-}
-
-/// Runs `compare ARGS` with a time limit; `marker` tags its environment (and
-/// so its servers') so that leftover processes can be found afterwards.
-fn compare(args: &[&str], marker: &str, limit: Duration) -> Run {
+/// Runs `compare ARGS` to the end, within a time limit; `marker` tags its
+/// environment (and so its servers') so that leftover processes can be found
+/// afterwards.
+fn compare(args: &[&str], marker: &str, limit: Duration) -> Assert {
     compare_with(args, marker, limit, |_| {})
 }
 
@@ -90,37 +68,39 @@ fn compare_with(
     marker: &str,
     limit: Duration,
     env: impl FnOnce(&mut Command),
-) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_compare"));
+) -> Assert {
+    let mut cmd = Command::cargo_bin("compare").expect("the compare binary");
     env(&mut cmd);
-    let mut child = cmd
+    let run = cmd
         .args(args)
         .env("COMPARE_TEST_MARKER", marker)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start compare");
-    let out = reader(child.stdout.take().expect("stdout"));
-    let err = reader(child.stderr.take().expect("stderr"));
-    let mut guard = Guard(child);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = guard.0.try_wait().expect("wait for compare") {
-            break status;
-        }
-        if started.elapsed() > limit {
-            let _ = guard.0.kill();
-            let _ = guard.0.wait();
-            let stderr = err.join().unwrap_or_default();
-            panic!("compare {args:?} did not finish within {limit:?}; stderr:\n{stderr}");
-        }
-        thread::sleep(Duration::from_millis(50));
-    };
-    Run {
-        status,
-        stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
+        .timeout(limit)
+        .assert();
+    // assert_cmd kills a run that outlives `limit`, which leaves no exit code.
+    assert!(
+        run.get_output().status.code().is_some(),
+        "compare {args:?} did not finish within {limit:?} ({}); stderr:\n{}",
+        run.get_output().status,
+        stderr(&run)
+    );
+    run
+}
+
+fn stdout(run: &Assert) -> String {
+    String::from_utf8_lossy(&run.get_output().stdout).into_owned()
+}
+
+fn stderr(run: &Assert) -> String {
+    String::from_utf8_lossy(&run.get_output().stderr).into_owned()
+}
+
+/// Kills the child if the test panics before it ends.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -238,12 +218,9 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         &marker,
         Duration::from_secs(180),
     );
-    let report: Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
-            run.stdout, run.stderr
-        )
-    });
+    let (out, err) = (stdout(&run), stderr(&run));
+    let report: Value = serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{out}\nstderr:\n{err}"));
 
     assert_eq!(report["version"], 1);
     assert_eq!(report["configurations"], serde_json::json!(CONFIGS));
@@ -318,10 +295,9 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
     } else {
         assert!(
             !in_ci(),
-            "CI=true: the Redis columns must be measured, not skipped; stderr:\n{}",
-            run.stderr
+            "CI=true: the Redis columns must be measured, not skipped; stderr:\n{err}"
         );
-        assert!(run.stderr.contains("SKIPPED"), "stderr:\n{}", run.stderr);
+        assert!(err.contains("SKIPPED"), "stderr:\n{err}");
         loud_skip(
             "quick_run_measures_every_cell_as_the_contract_says",
             &format!(
@@ -342,8 +318,7 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         .collect();
     assert!(
         unexpected.is_empty(),
-        "cells the contract rules out: {unexpected:#?}\nstderr:\n{}",
-        run.stderr
+        "cells the contract rules out: {unexpected:#?}\nstderr:\n{err}"
     );
 
     // The statuses the lessons rest on, column by column:
@@ -413,12 +388,7 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         }
     }
 
-    assert!(
-        run.status.success(),
-        "exit status {:?}; stderr:\n{}",
-        run.status,
-        run.stderr
-    );
+    run.success();
     assert_no_server_left(&marker);
     if let Some(port) = redis_port {
         assert_redis_gone(port);
@@ -450,11 +420,13 @@ fn one_scenario_in_markdown_to_a_file() {
         &marker,
         Duration::from_secs(60),
     );
-    assert!(run.status.success(), "stderr:\n{}", run.stderr);
-    assert!(run.stdout.is_empty(), "the report went to the file");
+    let run = run.success();
+    assert!(stdout(&run).is_empty(), "the report went to the file");
     let md = std::fs::read_to_string(&out).expect("the report file");
     let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
-    assert_eq!(rows[0], "| scenario | session/memory | jwt |", "{md}");
+    // The header's cells, without the padding that lines the columns up.
+    let head: Vec<&str> = rows[0].split('|').map(str::trim).collect();
+    assert_eq!(head, ["", "scenario", "session/memory", "jwt", ""], "{md}");
     assert_eq!(rows.len(), 3, "{md}");
     assert!(rows[2].contains("401") && rows[2].contains("200"), "{md}");
     assert_no_server_left(&marker);
@@ -489,14 +461,13 @@ fn without_redis_the_redis_columns_are_skipped_and_say_how_to_get_it() {
         without_redis(cmd, empty.path());
         cmd.env_remove("CI");
     });
-    assert!(run.status.success(), "stderr:\n{}", run.stderr);
+    let (out, err) = (stdout(&run), stderr(&run));
+    run.success();
     assert!(
-        run.stderr
-            .contains("SKIPPED session/redis, jwt+denylist/redis"),
-        "a skip is said on stderr: {}",
-        run.stderr
+        err.contains("SKIPPED session/redis, jwt+denylist/redis"),
+        "a skip is said on stderr: {err}"
     );
-    let report: Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let report: Value = serde_json::from_str(&out).expect("JSON report");
     let results = &report["scenarios"][0]["results"];
     assert_eq!(results["jwt"]["value"], 200, "the other columns still run");
     assert!(results["jwt"].get("skipped").is_none());
@@ -522,13 +493,13 @@ fn without_redis_the_redis_columns_are_skipped_and_say_how_to_get_it() {
         without_redis(cmd, empty.path());
         cmd.env("CI", "true");
     });
-    assert!(!run.status.success(), "CI=true without Redis must fail");
-    assert!(run.stdout.is_empty(), "no report: {}", run.stdout);
+    let (out, err) = (stdout(&run), stderr(&run));
+    // CI=true without Redis must fail.
+    run.failure();
+    assert!(out.is_empty(), "no report: {out}");
     assert!(
-        run.stderr
-            .contains("no Redis for session/redis, jwt+denylist/redis under CI=true"),
-        "{}",
-        run.stderr
+        err.contains("no Redis for session/redis, jwt+denylist/redis under CI=true"),
+        "{err}"
     );
     assert_no_server_left(&marker);
 }
@@ -541,12 +512,16 @@ fn without_redis_the_redis_columns_are_skipped_and_say_how_to_get_it() {
 /// aside when redis-server is on the PATH. Without it, a SIGKILL would leave
 /// the keys of the run in the REDIS_URL Redis (nothing can clean up after a
 /// SIGKILL), so that run leaves the Redis columns out.
+///
+/// Not assert_cmd: it runs a command to its end, and this test must read the
+/// stderr of a harness that is still running and signal it midway, so it
+/// holds the `std::process::Child` itself.
 fn stopped_midway(test: &str, signal: Option<&str>) {
     let marker = format!("{test}-{}", std::process::id());
     let has_redis_server = std::env::var_os("PATH").is_some_and(|path| {
         std::env::split_paths(&path).any(|dir| dir.join("redis-server").is_file())
     });
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_compare"));
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_compare"));
     cmd.args(["--bcrypt-cost", "4", "--scenario", "throughput"]);
     if has_redis_server {
         cmd.env_remove("REDIS_URL");
@@ -623,7 +598,7 @@ fn stopped_midway(test: &str, signal: Option<&str>) {
     let pid = guard.0.id().to_string();
     match signal {
         Some(signal) => {
-            let sent = Command::new("kill")
+            let sent = std::process::Command::new("kill")
                 .args([signal, &pid])
                 .status()
                 .expect("run kill");
@@ -695,6 +670,7 @@ fn an_unknown_scenario_is_refused_before_anything_starts() {
         "unknown",
         Duration::from_secs(20),
     );
-    assert_eq!(run.status.code(), Some(2), "stderr:\n{}", run.stderr);
-    assert!(run.stderr.contains("logout-replay"), "{}", run.stderr);
+    let err = stderr(&run);
+    run.code(2);
+    assert!(err.contains("logout-replay"), "{err}");
 }
