@@ -12,6 +12,10 @@ run-session *ARGS:
 run-jwt *ARGS:
     cargo run -p jwt-app -- {{ARGS}}
 
+# give an account a role with the servers' own binary (same settings, same database): just set-role ada@example.com admin
+set-role EMAIL ROLE *ARGS:
+    cargo run -q -p session-app -- {{ARGS}} set-role {{EMAIL}} {{ROLE}}
+
 # the measured side-by-side table (builds both servers in release mode)
 compare *ARGS:
     cargo compare {{ARGS}}

@@ -277,14 +277,29 @@ impl Drop for Server {
 /// SIGKILL, which no handler sees) still takes its servers with it.
 pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
     auth_core::serve::init_tracing();
-    let orphaned = stdin_closed();
     let argv = std::iter::once(app.name().to_owned()).chain(args);
-    let server = async move {
-        match app {
-            App::Session => session_app::main(session_app::Config::try_parse_from(argv)?).await,
-            App::Jwt => jwt_app::main(jwt_app::Config::try_parse_from(argv)?).await,
+    let (is_command, server): (
+        bool,
+        std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>>,
+    ) = match app {
+        App::Session => {
+            let config = session_app::Config::try_parse_from(argv)?;
+            (
+                config.command.is_some(),
+                Box::pin(session_app::main(config)),
+            )
+        }
+        App::Jwt => {
+            let config = jwt_app::Config::try_parse_from(argv)?;
+            (config.command.is_some(), Box::pin(jwt_app::main(config)))
         }
     };
+    // An operator's command runs to its end (its stdin is not held open by
+    // anyone); only a server watches its stdin.
+    if is_command {
+        return server.await;
+    }
+    let orphaned = stdin_closed();
     tokio::select! {
         result = server => result,
         _ = orphaned => Ok(()),

@@ -14,6 +14,7 @@ pub mod middleware;
 pub mod password;
 pub mod principal;
 pub mod redis;
+pub mod redis_counters;
 pub mod routes;
 pub mod serve;
 pub mod stats;

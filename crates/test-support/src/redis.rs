@@ -1,7 +1,42 @@
 //! Redis for tests, as [`testbed::redis`] provides it, with the tests' rule
 //! for what is missing: skipped, or a failure under `CI=true`.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 pub use testbed::redis::{exists, set, shared_url as shared_redis_url, ttl};
+
+/// A key prefix no other test uses, in the Redis at `url`; its keys are
+/// deleted when it is dropped (also when the test fails), so the machine's
+/// Redis is left clean.
+pub struct Prefix {
+    pub url: String,
+    pub prefix: String,
+}
+
+impl Prefix {
+    pub fn new(url: &str, what: &str) -> Self {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Self {
+            url: url.to_owned(),
+            prefix: format!(
+                "auth-compare:test:{what}:{}-{nanos}-{}:",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ),
+        }
+    }
+}
+
+impl Drop for Prefix {
+    fn drop(&mut self) {
+        if let Err(e) = testbed::redis::delete_prefix(&self.url, &self.prefix) {
+            eprintln!("could not delete the test keys {}*: {e:#}", self.prefix);
+        }
+    }
+}
 
 /// A `redis-server` of this test's own that a test may kill and restart.
 pub struct RedisServer(testbed::redis::RedisServer);
