@@ -11,6 +11,9 @@ pub trait Served {
     /// The app's own binary with the settings its server was started with
     /// (so the same database), as an operator runs it beside the server.
     fn operator(&self) -> tokio::process::Command;
+
+    /// Its data folder (the SQLite file, unless another database is set).
+    fn data_dir(&self) -> &std::path::Path;
 }
 
 /// An app together with what must live as long as it (a throwaway database).
@@ -21,6 +24,10 @@ impl<G, T: Served> Served for (G, T) {
 
     fn operator(&self) -> tokio::process::Command {
         self.1.operator()
+    }
+
+    fn data_dir(&self) -> &std::path::Path {
+        self.1.data_dir()
     }
 }
 
@@ -116,6 +123,25 @@ macro_rules! attack {
         async fn $name() {
             if let Some(app) = super::$start($args).await {
                 $crate::attacks::$name(&app).await;
+            }
+        }
+    };
+}
+
+/// `fuzz_suite!(memory, start)`: the arbitrary-request property of
+/// [`crate::fuzz`] against the app `start(&extra_args)` starts, whose users
+/// are in the SQLite file of its data folder.
+#[macro_export]
+macro_rules! fuzz_suite {
+    ($backend:ident, $start:ident) => {
+        mod $backend {
+            use $crate::suite::Served;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn arbitrary_requests_break_nothing() {
+                if let Some(app) = super::$start($crate::fuzz::WITH_STATS).await {
+                    $crate::fuzz::arbitrary_requests_break_nothing(&app).await;
+                }
             }
         }
     };

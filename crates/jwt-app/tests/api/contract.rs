@@ -27,6 +27,11 @@ async fn mariadb(extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
 }
 
 contract_suite!(denylist_off, "jwt-app", denylist_off);
+
 contract_suite!(denylist_memory, "jwt-app", denylist_memory);
 contract_suite!(postgres, "jwt-app", postgres);
 contract_suite!(mariadb, "jwt-app", mariadb);
+
+// Arbitrary requests (test_support::fuzz), on setups whose users are in the SQLite file.
+test_support::fuzz_suite!(fuzz_denylist_off, denylist_off);
+test_support::fuzz_suite!(fuzz_denylist_memory, denylist_memory);

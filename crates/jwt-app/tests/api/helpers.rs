@@ -118,6 +118,10 @@ impl test_support::suite::Served for TestApp {
         cmd.args(&argv[1..]).args(&self.args);
         cmd
     }
+
+    fn data_dir(&self) -> &Path {
+        self.data_dir.path()
+    }
 }
 
 impl TestApp {

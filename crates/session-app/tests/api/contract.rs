@@ -6,7 +6,12 @@ use test_support::contract_suite;
 use crate::helpers::{memory, mysql_db, postgres_db, shared_redis, sqlite_db};
 
 contract_suite!(memory, "session-app", memory);
+
 contract_suite!(sqlite_db, "session-app", sqlite_db);
 contract_suite!(postgres_db, "session-app", postgres_db);
 contract_suite!(mysql_db, "session-app", mysql_db);
 contract_suite!(redis, "session-app", shared_redis);
+
+// Arbitrary requests (test_support::fuzz), on setups whose users are in the SQLite file.
+test_support::fuzz_suite!(fuzz_memory, memory);
+test_support::fuzz_suite!(fuzz_sqlite_db, sqlite_db);

@@ -110,4 +110,8 @@ impl test_support::suite::Served for TestApp {
         cmd.args(&base_args(self.dir.path())[1..]).args(&self.args);
         cmd
     }
+
+    fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
 }
