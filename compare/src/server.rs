@@ -285,13 +285,16 @@ pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
         App::Session => {
             let config = session_app::Config::try_parse_from(argv)?;
             (
-                config.command.is_some(),
+                config.common.command.is_some(),
                 Box::pin(session_app::main(config)),
             )
         }
         App::Jwt => {
             let config = jwt_app::Config::try_parse_from(argv)?;
-            (config.command.is_some(), Box::pin(jwt_app::main(config)))
+            (
+                config.common.command.is_some(),
+                Box::pin(jwt_app::main(config)),
+            )
         }
     };
     // An operator's command runs to its end (its stdin is not held open by

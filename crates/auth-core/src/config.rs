@@ -3,6 +3,10 @@ use std::{net::IpAddr, path::PathBuf, time::Duration};
 /// Settings both servers read, from flags or the environment.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonConfig {
+    /// Instead of serving, run an operator's command with these settings.
+    #[command(subcommand)]
+    pub command: Option<crate::command::Command>,
+
     /// Address to listen on; loopback unless you mean to expose the server.
     #[arg(long, env = "BIND", default_value = "127.0.0.1")]
     pub bind: IpAddr,

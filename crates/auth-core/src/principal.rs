@@ -17,10 +17,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<Self>()
-            .cloned()
-            .ok_or_else(ApiError::unauthorized)
+        left_by_the_check(parts)
     }
+}
+
+/// What an app's credential check left in the request's extensions; 401
+/// when the route was reached without the check having passed.
+pub fn left_by_the_check<T: Clone + Send + Sync + 'static>(parts: &Parts) -> Result<T, ApiError> {
+    parts
+        .extensions
+        .get::<T>()
+        .cloned()
+        .ok_or_else(ApiError::unauthorized)
 }

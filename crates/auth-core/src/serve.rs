@@ -5,7 +5,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use crate::{CommonConfig, command::Command};
+use crate::CommonConfig;
 
 /// Logs to stderr; `RUST_LOG` overrides the default level.
 pub fn init_tracing() {
@@ -24,10 +24,9 @@ pub async fn command_or_serve(
     app_name: &str,
     common: &CommonConfig,
     port: u16,
-    command: Option<Command>,
     app: impl Future<Output = anyhow::Result<Router>>,
 ) -> anyhow::Result<()> {
-    if let Some(command) = command {
+    if let Some(command) = common.command.clone() {
         println!("{}", crate::command::run(command, common).await?);
         return Ok(());
     }

@@ -25,11 +25,7 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<Self>()
-            .cloned()
-            .ok_or_else(ApiError::unauthorized)
+        auth_core::principal::left_by_the_check(parts)
     }
 }
 

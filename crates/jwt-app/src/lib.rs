@@ -36,22 +36,14 @@ pub use refresh_tokens::{
 };
 pub use tokens::{Claims, Tokens};
 
-/// jwt-app's settings, from flags or the environment.
+/// Stateless JWT access tokens with rotating refresh tokens.
+///
+/// A flag given twice takes the last value, so that a wrapper's defaults can be overridden.
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "jwt-app",
-    version,
-    // A flag given twice takes the last value: a wrapper's defaults can be overridden.
-    args_override_self = true,
-    about = "Stateless JWT access tokens with rotating refresh tokens"
-)]
+#[command(name = "jwt-app", version, args_override_self = true)]
 pub struct Config {
     #[command(flatten)]
     pub common: auth_core::CommonConfig,
-
-    /// Instead of serving, run an operator's command with these settings.
-    #[command(subcommand)]
-    pub command: Option<auth_core::command::Command>,
 
     /// Port to listen on.
     #[arg(long, env = "PORT", default_value_t = 3000)]
@@ -140,8 +132,8 @@ pub struct AppState {
 /// What the `jwt-app` binary runs: an operator's command (`jwt-app set-role
 /// EMAIL admin`) with these settings, or the server.
 pub async fn main(config: Config) -> anyhow::Result<()> {
-    let (common, port, command) = (config.common.clone(), config.port, config.command.clone());
-    auth_core::serve::command_or_serve("jwt-app", &common, port, command, app(config)).await
+    let (common, port) = (config.common.clone(), config.port);
+    auth_core::serve::command_or_serve("jwt-app", &common, port, app(config)).await
 }
 
 /// Builds the whole server: checks the settings, loads or creates the signing

@@ -24,22 +24,14 @@ use clap::Parser;
 
 pub use store::{SessionBackend, SessionStoreKind};
 
-/// session-app's settings, from flags or the environment.
+/// Login remembered in a server-side session (cookie `sid`).
+///
+/// A flag given twice takes the last value, so that a wrapper's defaults can be overridden.
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "session-app",
-    version,
-    // A flag given twice takes the last value: a wrapper's defaults can be overridden.
-    args_override_self = true,
-    about = "Login remembered in a server-side session (cookie `sid`)"
-)]
+#[command(name = "session-app", version, args_override_self = true)]
 pub struct Config {
     #[command(flatten)]
     pub common: auth_core::CommonConfig,
-
-    /// Instead of serving, run an operator's command with these settings.
-    #[command(subcommand)]
-    pub command: Option<auth_core::command::Command>,
 
     /// Port to listen on.
     #[arg(long, env = "PORT", default_value_t = 3001)]
@@ -80,8 +72,8 @@ struct AppState {
 /// What the `session-app` binary runs: an operator's command (`session-app set-role
 /// EMAIL admin`) with these settings, or the server.
 pub async fn main(config: Config) -> anyhow::Result<()> {
-    let (common, port, command) = (config.common.clone(), config.port, config.command.clone());
-    auth_core::serve::command_or_serve("session-app", &common, port, command, app(config)).await
+    let (common, port) = (config.common.clone(), config.port);
+    auth_core::serve::command_or_serve("session-app", &common, port, app(config)).await
 }
 
 /// Builds the whole server: every route it serves, the session layer and the

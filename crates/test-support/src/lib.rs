@@ -137,3 +137,11 @@ async fn send(client: &reqwest::Client, server: &TestServer, req: Request) -> Re
         .await
         .unwrap_or_else(|e| panic!("{} {}: {e}", req.method, req.path))
 }
+
+/// `GET path` with `cred` attached, as its holder sends it.
+pub async fn get_with(server: &TestServer, cred: &contract::Credential, path: &str) -> Response {
+    cred.attach(client().get(server.url(path)))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}

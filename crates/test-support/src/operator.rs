@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::{
-    PASSWORD, client, contract::login_credential, expect_error, register, suite::Served,
+    PASSWORD, client, contract::login_credential, expect_error, get_with, register, suite::Served,
     unique_email,
 };
 
@@ -41,13 +41,12 @@ pub async fn set_role_command_rules(app: &impl Served) {
     let res = register(&c, server, &email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let user = login_credential(server, &email, PASSWORD).await;
-    let admin_page = || async {
-        user.attach(c.get(server.url("/admin")))
-            .send()
-            .await
-            .expect("send")
-    };
-    expect_error(admin_page().await, StatusCode::FORBIDDEN, "forbidden").await;
+    expect_error(
+        get_with(server, &user, "/admin").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
 
     let (ok, stdout, stderr) = run_set_role(app, &email, "admin").await;
     assert!(ok, "{stdout} {stderr}");
@@ -57,13 +56,8 @@ pub async fn set_role_command_rules(app: &impl Served) {
         "one line saying what changed"
     );
     let admin = login_credential(server, &email, PASSWORD).await;
-    let res = admin
-        .attach(c.get(server.url("/admin")))
-        .send()
-        .await
-        .expect("send");
     assert_eq!(
-        res.status(),
+        get_with(server, &admin, "/admin").await.status(),
         StatusCode::OK,
         "the running server sees the grant"
     );
@@ -85,13 +79,8 @@ pub async fn set_role_command_rules(app: &impl Served) {
     let (ok, _, stderr) = run_set_role(app, &email, "user").await;
     assert!(!ok, "demoting the last admin fails");
     assert!(stderr.contains("last admin"), "{stderr}");
-    let res = admin
-        .attach(c.get(server.url("/admin")))
-        .send()
-        .await
-        .expect("send");
     assert_eq!(
-        res.status(),
+        get_with(server, &admin, "/admin").await.status(),
         StatusCode::OK,
         "a refused command changed nothing"
     );

@@ -94,3 +94,32 @@ pub async fn expect_health_down(res: Response, check: &str) -> Value {
     );
     body
 }
+
+/// A request held inside a query (it waits for a lock the test holds) when
+/// PostgreSQL goes down: the waiting session is ended first (57P01, as the
+/// shutdown that follows would), then the whole server. Returns the answer,
+/// which must come within [`ANSWER_WITHIN`].
+pub async fn cut_off_by_a_shutdown(
+    pg: &mut crate::postgres_server::PostgresServer,
+    what: &str,
+    request: tokio::task::JoinHandle<Response>,
+) -> Response {
+    pg.wait_for_lock_waiters(1, Duration::from_secs(5))
+        .await
+        .expect("the request waits for the lock");
+    pg.terminate_lock_waiters()
+        .await
+        .expect("end the waiting session");
+    pg.shut_down().await;
+    let started = Instant::now();
+    let res = tokio::time::timeout(ANSWER_WITHIN, request)
+        .await
+        .unwrap_or_else(|_| panic!("{what} answered after the shutdown"))
+        .expect("the request task");
+    eprintln!(
+        "observed: {what} cut off by a fast shutdown: {} {:?} after pg_ctl returned",
+        res.status(),
+        started.elapsed()
+    );
+    res
+}

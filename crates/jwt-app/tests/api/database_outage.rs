@@ -6,8 +6,6 @@
 //! without restarting jwt-app. What needs no database keeps working: with the
 //! denylist off, an access token is checked by its signature alone.
 
-use std::time::{Duration, Instant};
-
 use reqwest::StatusCode;
 use test_support::{
     PASSWORD, json,
@@ -118,24 +116,7 @@ async fn a_query_cut_off_by_a_database_shutdown_answers_503() {
                 .unwrap()
         })
     };
-    pg.wait_for_lock_waiters(1, Duration::from_secs(5))
-        .await
-        .unwrap();
-
-    // The waiting query's session is ended first (57P01, as by the shutdown
-    // that follows); then the whole server goes down.
-    pg.terminate_lock_waiters().await.unwrap();
-    pg.shut_down().await;
-    let started = Instant::now();
-    let res = tokio::time::timeout(outage::ANSWER_WITHIN, refresh)
-        .await
-        .expect("/refresh answered after the shutdown")
-        .unwrap();
-    eprintln!(
-        "observed: /refresh cut off by a fast shutdown: {} {:?} after pg_ctl returned",
-        res.status(),
-        started.elapsed()
-    );
+    let res = outage::cut_off_by_a_shutdown(&mut pg, "/refresh", refresh).await;
     expect_unavailable("/refresh cut off by a shutdown", res).await;
     drop(lock);
 

@@ -4,7 +4,7 @@
 mod contract;
 mod cookie;
 mod csrf;
-mod database_fault;
+mod database_outage;
 mod helpers;
 mod redis;
 mod restart;

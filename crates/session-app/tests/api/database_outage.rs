@@ -6,8 +6,6 @@
 //! which would say "logged out", never 200), and once it is back the same
 //! cookie works again without restarting the server.
 
-use std::time::{Duration, Instant};
-
 use reqwest::{Response, StatusCode};
 use test_support::{
     PASSWORD, client,
@@ -138,24 +136,7 @@ async fn a_query_cut_off_by_a_database_shutdown_answers_503() {
         let req = cred.attach(client().get(app.server.url("/profile")));
         tokio::spawn(async move { req.send().await.unwrap() })
     };
-    pg.wait_for_lock_waiters(1, Duration::from_secs(5))
-        .await
-        .unwrap();
-
-    // The waiting query's session is ended first (57P01, as by the shutdown
-    // that follows); then the whole server goes down.
-    pg.terminate_lock_waiters().await.unwrap();
-    pg.shut_down().await;
-    let started = Instant::now();
-    let res = tokio::time::timeout(outage::ANSWER_WITHIN, profile)
-        .await
-        .expect("/profile answered after the shutdown")
-        .unwrap();
-    eprintln!(
-        "observed: /profile cut off by a fast shutdown: {} {:?} after pg_ctl returned",
-        res.status(),
-        started.elapsed()
-    );
+    let res = outage::cut_off_by_a_shutdown(&mut pg, "/profile", profile).await;
     let body = expect_unavailable("/profile cut off by a shutdown", res).await;
     assert!(
         body["message"].as_str().unwrap().contains("database"),
