@@ -108,7 +108,10 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             config.session_ttl,
             config.cookie_secure,
         )
-        .layer(middleware::from_fn(csrf::refuse_cross_origin));
+        .layer(middleware::from_fn_with_state(
+            csrf::Scheme::served(config.cookie_secure),
+            csrf::refuse_cross_origin,
+        ));
     Ok(auth_core::middleware::finish(
         router,
         config.common.request_timeout,

@@ -63,3 +63,88 @@ async fn a_cross_origin_post_is_refused() {
         "same-origin requests pass"
     );
 }
+
+/// An `https://` page is another origin than this plain-HTTP server on the
+/// same host and port (RFC 6454: scheme, host and port): a page served over
+/// HTTPS by something else on that port, or a downgrade, must not ride the cookie.
+#[tokio::test]
+async fn cross_scheme_origin_is_refused() {
+    let app = spawn_app(&[]).await;
+    let c = client();
+    let (_, cred) = new_user(&app.server, "scheme").await;
+    let https = format!("https://{}", app.server.addr);
+    let res = cred
+        .attach(c.post(app.server.url("/logout")))
+        .header(header::ORIGIN, &https)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::FORBIDDEN, "csrf").await;
+    let still = cred
+        .attach(c.get(app.server.url("/protected")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        still.status(),
+        StatusCode::OK,
+        "the refused logout changed nothing"
+    );
+
+    // With COOKIE_SECURE the server is reached over HTTPS (directly or behind a
+    // TLS proxy): its own origin is https://, and http:// is the foreign one.
+    let secure = spawn_app(&["--cookie-secure"]).await;
+    let register = |origin: String| {
+        c.post(secure.server.url("/register"))
+            .header(header::ORIGIN, origin)
+            .json(&serde_json::json!({"email": unique_email("scheme"), "password": PASSWORD}))
+            .send()
+    };
+    let plain = register(format!("http://{}", secure.server.addr))
+        .await
+        .unwrap();
+    expect_error(plain, StatusCode::FORBIDDEN, "csrf").await;
+    let own = register(format!("https://{}", secure.server.addr))
+        .await
+        .unwrap();
+    assert_eq!(
+        own.status(),
+        StatusCode::CREATED,
+        "its own https origin passes"
+    );
+}
+
+/// Without `Origin`, `Sec-Fetch-Site: same-site` is a sibling subdomain's page
+/// (another origin, which SameSite=Lax lets the cookie ride with): refused
+/// like `cross-site`. `same-origin` and `none` (the user typed it) pass.
+#[tokio::test]
+async fn same_site_fetch_without_origin_is_refused() {
+    let app = spawn_app(&[]).await;
+    let c = client();
+    let (_, cred) = new_user(&app.server, "samesite").await;
+    let res = cred
+        .attach(c.post(app.server.url("/logout")))
+        .header("sec-fetch-site", "same-site")
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::FORBIDDEN, "csrf").await;
+    let still = cred
+        .attach(c.get(app.server.url("/protected")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        still.status(),
+        StatusCode::OK,
+        "the refused logout changed nothing"
+    );
+
+    let own = cred
+        .attach(c.post(app.server.url("/logout")))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::NO_CONTENT);
+}
