@@ -76,9 +76,7 @@ impl SessionBackend {
     pub fn layer(&self, router: Router, ttl: Duration, secure: bool) -> Router {
         match self {
             Self::Memory(s) => with_sessions(router, swept(s), ttl, secure),
-            Self::Db(DbSessions::Sqlite(s)) => with_sessions(router, swept(s), ttl, secure),
-            Self::Db(DbSessions::Postgres(s)) => with_sessions(router, swept(s), ttl, secure),
-            Self::Db(DbSessions::MySql(s, _)) => with_sessions(router, swept(s), ttl, secure),
+            Self::Db(s) => with_sessions(router, swept(s), ttl, secure),
             Self::Redis(s) => with_sessions(router, s.store(), ttl, secure),
         }
     }
@@ -150,7 +148,7 @@ impl MeasuredStore for MeasuredSessions {
             SessionBackend::Db(store) => store.table(),
         };
         self.db
-            .measure(&table, &self.db.backend().byte_length("data"))
+            .measure(table, &self.db.backend().byte_length("data"))
             .await
     }
 }
