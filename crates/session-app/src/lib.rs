@@ -8,7 +8,7 @@ mod logout;
 mod session_user;
 pub mod store;
 
-use std::time::Duration;
+use std::{net::IpAddr, time::Duration};
 
 use auth_core::{
     Accounts, Health, health, routes,
@@ -76,6 +76,14 @@ struct AppState {
 /// Builds the whole server: every route it serves, the session layer and the
 /// CSRF check around them, and the middleware shared with jwt-app.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
+    let bind = config.common.bind;
+    if cookie_in_clear(bind, config.cookie_secure) {
+        tracing::warn!(
+            "BIND {bind} lets other machines reach session-app, and without COOKIE_SECURE=true \
+             its session cookie may travel over plain HTTP, readable on the way: serve it over \
+             HTTPS and set COOKIE_SECURE=true"
+        );
+    }
     let accounts = Accounts::open(&config.common).await?;
     let sessions =
         SessionBackend::open(config.session_store, &config.redis_url, accounts.db()).await?;
@@ -116,4 +124,25 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         router,
         config.common.request_timeout,
     ))
+}
+
+/// Reachable from other machines, with a cookie that is not kept to HTTPS.
+fn cookie_in_clear(bind: IpAddr, cookie_secure: bool) -> bool {
+    !bind.is_loopback() && !cookie_secure
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use super::cookie_in_clear;
+
+    #[test]
+    fn only_a_public_bind_without_cookie_secure_is_in_clear() {
+        let public = IpAddr::from(Ipv4Addr::UNSPECIFIED);
+        let loopback = IpAddr::from(Ipv6Addr::LOCALHOST);
+        assert!(cookie_in_clear(public, false));
+        assert!(!cookie_in_clear(public, true));
+        assert!(!cookie_in_clear(loopback, false));
+    }
 }
