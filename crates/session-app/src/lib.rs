@@ -77,6 +77,13 @@ struct AppState {
 /// CSRF check around them, and the middleware shared with jwt-app.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     let bind = config.common.bind;
+    if config.store_stats && !bind.is_loopback() {
+        anyhow::bail!(
+            "--store-stats (STORE_STATS) serves GET /debug/store, which tells anyone who asks \
+             how many sessions this server holds: it is allowed on a loopback BIND only, and \
+             BIND is {bind}"
+        );
+    }
     if cookie_in_clear(bind, config.cookie_secure) {
         tracing::warn!(
             "BIND {bind} lets other machines reach session-app, and without COOKIE_SECURE=true \
