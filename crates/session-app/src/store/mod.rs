@@ -153,10 +153,11 @@ async fn secure_removal(mut res: Response) -> Response {
         let secure = cookie
             .split(';')
             .any(|a| a.trim().eq_ignore_ascii_case("secure"));
-        if cookie.starts_with(&prefix) && !secure {
-            if let Ok(with_secure) = HeaderValue::from_str(&format!("{cookie}; Secure")) {
-                *value = with_secure;
-            }
+        if cookie.starts_with(&prefix)
+            && !secure
+            && let Ok(with_secure) = HeaderValue::from_str(&format!("{cookie}; Secure"))
+        {
+            *value = with_secure;
         }
     }
     res
