@@ -1,5 +1,7 @@
 use reqwest::{StatusCode, header};
-use test_support::{PASSWORD, client, contract::sid_cookie, login, register, unique_email};
+use test_support::{
+    PASSWORD, TestServer, client, contract::sid_cookie, login, register, unique_email,
+};
 
 use crate::helpers::spawn_app;
 
@@ -43,10 +45,7 @@ async fn login_sets_a_hardened_sid_cookie() {
 #[tokio::test]
 async fn cookie_secure_adds_secure() {
     let app = spawn_app(&["--cookie-secure"]).await;
-    let c = client();
-    let email = unique_email("secure");
-    register(&c, &app.server, &email, PASSWORD).await;
-    let cookie = set_cookie(&login(&c, &app.server, &email, PASSWORD).await);
+    let cookie = set_cookie(&login_fresh(&app.server, "secure").await);
     assert!(cookie.split(';').any(|a| a.trim() == "Secure"), "{cookie}");
 }
 
@@ -110,6 +109,14 @@ fn set_cookie_named(res: &reqwest::Response, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Registers a fresh user and logs in: the login's response.
+async fn login_fresh(server: &TestServer, prefix: &str) -> reqwest::Response {
+    let c = client();
+    let email = unique_email(prefix);
+    register(&c, server, &email, PASSWORD).await;
+    login(&c, server, &email, PASSWORD).await
+}
+
 /// With COOKIE_SECURE the cookie is `__Host-sid`: the browser keeps it only
 /// with `Secure`, `Path=/` and no `Domain`, so neither a sibling subdomain
 /// nor a man in the middle on plain HTTP can set or overwrite it.
@@ -117,9 +124,7 @@ fn set_cookie_named(res: &reqwest::Response, name: &str) -> Option<String> {
 async fn secure_cookie_is_host_prefixed() {
     let app = spawn_app(&["--cookie-secure"]).await;
     let c = client();
-    let email = unique_email("host");
-    register(&c, &app.server, &email, PASSWORD).await;
-    let res = login(&c, &app.server, &email, PASSWORD).await;
+    let res = login_fresh(&app.server, "host").await;
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = set_cookie_named(&res, "__Host-sid").expect("a __Host-sid cookie");
     let attrs: Vec<&str> = cookie.split(';').map(str::trim).collect();
@@ -165,10 +170,7 @@ async fn secure_cookie_is_host_prefixed() {
 #[tokio::test]
 async fn planted_unprefixed_cookie_does_not_authenticate() {
     let app = spawn_app(&["--cookie-secure"]).await;
-    let c = client();
-    let email = unique_email("planted");
-    register(&c, &app.server, &email, PASSWORD).await;
-    let res = login(&c, &app.server, &email, PASSWORD).await;
+    let res = login_fresh(&app.server, "planted").await;
     let cookie = set_cookie_named(&res, "__Host-sid")
         .or_else(|| set_cookie_named(&res, "sid"))
         .expect("a session cookie");
@@ -178,7 +180,7 @@ async fn planted_unprefixed_cookie_does_not_authenticate() {
         .and_then(|p| p.split_once('='))
         .map(|(_, v)| v.to_owned())
         .unwrap();
-    let planted = c
+    let planted = client()
         .get(app.server.url("/protected"))
         .header(header::COOKIE, format!("sid={value}"))
         .send()

@@ -45,7 +45,8 @@ async fn backend(kind: SessionStoreKind, db: Kind) -> Option<(TestDatabase, Sess
 
 /// At the store: `save` of a record whose row was deleted re-creates nothing,
 /// and is not an error (the late request must not turn into a 500).
-async fn late_save_does_not_recreate(store: &impl SessionStore) {
+/// Returns the id of the deleted session, for store-specific checks.
+pub async fn late_save_does_not_recreate(store: &impl SessionStore) -> Id {
     let mut record = Record {
         id: Id::default(),
         data: HashMap::from([("user".to_owned(), serde_json::json!({"id": 1}))]),
@@ -67,6 +68,7 @@ async fn late_save_does_not_recreate(store: &impl SessionStore) {
         store.load(&record.id).await.unwrap().is_none(),
         "a save after the delete brought the session back"
     );
+    record.id
 }
 
 async fn late_save_on(backend: &SessionBackend) {
@@ -74,7 +76,7 @@ async fn late_save_on(backend: &SessionBackend) {
         SessionBackend::Memory(s) => late_save_does_not_recreate(s).await,
         SessionBackend::Db(s) => late_save_does_not_recreate(s).await,
         SessionBackend::Redis(s) => late_save_does_not_recreate(&s.store()).await,
-    }
+    };
 }
 
 /// Loads the session, lets the test log it out, then writes to it: what any
