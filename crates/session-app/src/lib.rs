@@ -56,11 +56,14 @@ pub struct Config {
     #[arg(long, env = "SESSION_TTL", default_value = "24h", value_parser = auth_core::config::parse_duration)]
     pub session_ttl: Duration,
 
-    /// Serve `GET /debug/store` (sessions held, bytes): for the compare harness, not for production.
+    /// Serve `GET /debug/store` (sessions held, bytes): for the compare harness,
+    /// not for production. Refused on a BIND other than loopback.
     #[arg(long, env = "STORE_STATS", default_value_t = false)]
     pub store_stats: bool,
 
-    /// Mark the cookie `Secure` (send it over HTTPS only): set it behind TLS.
+    /// The server is reached over HTTPS (itself or behind a TLS proxy that
+    /// passes `Host` on): the cookie becomes `__Host-sid` with `Secure`, and
+    /// the CSRF check takes `https://` as this server's scheme.
     #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
 }
