@@ -1,39 +1,97 @@
+//! The CSRF check. It needs nothing of session-app but the scheme it is
+//! served over, so that jwt-app's cookie mode can take [`check`] as it is
+//! (the contract says the same check guards both).
+
 use axum::{
-    extract::Request,
-    http::{Method, header},
+    extract::{Request, State},
+    http::{HeaderMap, Method, header},
     middleware::Next,
     response::Response,
 };
 
 use auth_core::ApiError;
 
-/// A browser attaches the `sid` cookie to every request to this server, also
-/// one that another site's page makes: refuse state-changing requests that a
-/// browser says come from another origin. Clients that send no `Origin`
-/// (curl, scripts) are not browsers acting for another site, and pass.
-pub async fn refuse_cross_origin(req: Request, next: Next) -> Result<Response, ApiError> {
-    if is_safe(req.method()) {
-        return Ok(next.run(req).await);
+/// The scheme browsers reach this server over, as they write it in `Origin`.
+/// The server cannot see it on the request: behind a TLS proxy the socket is
+/// plain HTTP while the page is `https://`, so configuration says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    /// `COOKIE_SECURE=true` means the cookie only travels over HTTPS, so the
+    /// pages that may use it are `https://` ones.
+    pub fn served(cookie_secure: bool) -> Self {
+        if cookie_secure {
+            Self::Https
+        } else {
+            Self::Http
+        }
     }
-    let headers = req.headers();
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Http, Self::Https]
+            .into_iter()
+            .find(|scheme| s.eq_ignore_ascii_case(scheme.name()))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Https => "https",
+        }
+    }
+
+    fn default_port(self) -> u16 {
+        match self {
+            Self::Http => 80,
+            Self::Https => 443,
+        }
+    }
+}
+
+/// A browser attaches the session cookie to every request to this server,
+/// also one that another site's page makes: refuse state-changing requests
+/// that the browser says come from another origin.
+pub async fn refuse_cross_origin(
+    State(scheme): State<Scheme>,
+    req: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    check(scheme, req.method(), req.headers())?;
+    Ok(next.run(req).await)
+}
+
+/// `Ok` unless a browser says this state-changing request comes from
+/// another origin: an `Origin` that differs in scheme, host or port from
+/// `scheme://Host`, or without `Origin`, `Sec-Fetch-Site: same-site` (a sibling
+/// subdomain, which SameSite=Lax does not stop) or `cross-site`. Clients that
+/// send neither header (curl, scripts) are not a browser acting for another
+/// site, and pass.
+pub fn check(scheme: Scheme, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+    if is_safe(method) {
+        return Ok(());
+    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("null");
-        if !same_origin(origin, host) {
+        if !same_origin(origin, scheme, host) {
             return Err(ApiError::Csrf(format!(
-                "cross-origin request refused: Origin {origin} is not this server ({})",
+                "cross-origin request refused: Origin {origin} is not this server ({}://{})",
+                scheme.name(),
                 host.unwrap_or("no Host header")
             )));
         }
-    } else if headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v == "cross-site")
-    {
-        return Err(ApiError::Csrf(
-            "cross-site request refused (Sec-Fetch-Site: cross-site)".into(),
-        ));
+        return Ok(());
     }
-    Ok(next.run(req).await)
+    match headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        Some(site @ ("cross-site" | "same-site")) => Err(ApiError::Csrf(format!(
+            "request from another origin refused (Sec-Fetch-Site: {site})"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn is_safe(method: &Method) -> bool {
@@ -43,28 +101,99 @@ fn is_safe(method: &Method) -> bool {
     )
 }
 
-/// `Origin` is `scheme://host[:port]`; it is ours when its authority is the `Host` we were asked as.
-fn same_origin(origin: &str, host: Option<&str>) -> bool {
-    let Some(host) = host else { return false };
-    let authority = origin
-        .split_once("://")
-        .map(|(_, rest)| rest.trim_end_matches('/'));
-    authority.is_some_and(|a| a.eq_ignore_ascii_case(host))
+/// RFC 6454: same origin is same scheme, host and port. `Origin` is
+/// `scheme://host[:port]`; ours is `scheme://Host`, a port left out being the
+/// scheme's default on either side.
+fn same_origin(origin: &str, ours: Scheme, host: Option<&str>) -> bool {
+    let Some((scheme, authority)) = origin.split_once("://") else {
+        return false;
+    };
+    if Scheme::parse(scheme) != Some(ours) {
+        return false;
+    }
+    let theirs = authority_of(authority, ours.default_port());
+    let ours = host.and_then(|h| authority_of(h, ours.default_port()));
+    theirs.is_some() && theirs == ours
+}
+
+/// `host[:port]` as (lower-cased host, port); `None` when it is not one
+/// (a path, user info or an empty host has no place in `Origin` or `Host`).
+fn authority_of(s: &str, default_port: u16) -> Option<(String, u16)> {
+    if s.contains(['/', '?', '#', '@']) {
+        return None;
+    }
+    // An IPv6 literal keeps its colons inside brackets.
+    let split_at = match s.rfind(']') {
+        Some(end) => s[end..].find(':').map(|i| end + i),
+        None => s.rfind(':'),
+    };
+    let (host, port) = match split_at {
+        Some(i) => (&s[..i], s[i + 1..].parse().ok()?),
+        None => (s, default_port),
+    };
+    (!host.is_empty()).then(|| (host.to_ascii_lowercase(), port))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::same_origin;
+    use super::{Scheme, same_origin};
+
+    const HTTP: Scheme = Scheme::Http;
+    const HTTPS: Scheme = Scheme::Https;
 
     #[test]
-    fn origin_must_name_the_host() {
-        assert!(same_origin("http://127.0.0.1:3001", Some("127.0.0.1:3001")));
-        assert!(!same_origin(
-            "http://127.0.0.1:3002",
-            Some("127.0.0.1:3001")
+    fn origin_must_name_scheme_host_and_port() {
+        let host = Some("127.0.0.1:3001");
+        assert!(same_origin("http://127.0.0.1:3001", HTTP, host));
+        assert!(!same_origin("http://127.0.0.1:3002", HTTP, host));
+        assert!(!same_origin("https://127.0.0.1:3001", HTTP, host));
+        assert!(!same_origin("http://127.0.0.1:3001", HTTPS, host));
+        assert!(same_origin("https://127.0.0.1:3001", HTTPS, host));
+        assert!(!same_origin("https://evil.example", HTTP, host));
+        assert!(!same_origin("null", HTTP, host));
+        assert!(!same_origin("http://127.0.0.1:3001", HTTP, None));
+        assert!(!same_origin("ftp://127.0.0.1:3001", HTTP, host));
+        assert!(!same_origin("http://user@127.0.0.1:3001", HTTP, host));
+    }
+
+    #[test]
+    fn a_missing_port_is_the_schemes_default() {
+        assert!(same_origin(
+            "https://App.example",
+            HTTPS,
+            Some("app.example")
         ));
-        assert!(!same_origin("https://evil.example", Some("127.0.0.1:3001")));
-        assert!(!same_origin("null", Some("127.0.0.1:3001")));
-        assert!(!same_origin("http://127.0.0.1:3001", None));
+        assert!(same_origin(
+            "https://app.example",
+            HTTPS,
+            Some("app.example:443")
+        ));
+        assert!(same_origin(
+            "https://app.example:443",
+            HTTPS,
+            Some("app.example")
+        ));
+        assert!(!same_origin(
+            "https://app.example",
+            HTTPS,
+            Some("app.example:80")
+        ));
+        assert!(same_origin(
+            "http://app.example",
+            HTTP,
+            Some("app.example:80")
+        ));
+        assert!(!same_origin(
+            "http://app.example",
+            HTTP,
+            Some("app.example.evil")
+        ));
+    }
+
+    #[test]
+    fn ipv6_literals_keep_their_colons() {
+        assert!(same_origin("http://[::1]:3001", HTTP, Some("[::1]:3001")));
+        assert!(!same_origin("http://[::1]:3002", HTTP, Some("[::1]:3001")));
+        assert!(same_origin("http://[::1]", HTTP, Some("[::1]:80")));
     }
 }

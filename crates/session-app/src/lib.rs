@@ -8,7 +8,7 @@ mod logout;
 mod session_user;
 pub mod store;
 
-use std::time::Duration;
+use std::{net::IpAddr, time::Duration};
 
 use auth_core::{
     Accounts, Health, health, routes,
@@ -52,11 +52,14 @@ pub struct Config {
     #[arg(long, env = "SESSION_TTL", default_value = "24h", value_parser = auth_core::config::parse_duration)]
     pub session_ttl: Duration,
 
-    /// Serve `GET /debug/store` (sessions held, bytes): for the compare harness, not for production.
+    /// Serve `GET /debug/store` (sessions held, bytes): for the compare harness,
+    /// not for production. Refused on a BIND other than loopback.
     #[arg(long, env = "STORE_STATS", default_value_t = false)]
     pub store_stats: bool,
 
-    /// Mark the cookie `Secure` (send it over HTTPS only): set it behind TLS.
+    /// The server is reached over HTTPS (itself or behind a TLS proxy that
+    /// passes `Host` on): the cookie becomes `__Host-sid` with `Secure`, and
+    /// the CSRF check takes `https://` as this server's scheme.
     #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
 }
@@ -79,6 +82,21 @@ pub async fn main(config: Config) -> anyhow::Result<()> {
 /// Builds the whole server: every route it serves, the session layer and the
 /// CSRF check around them, and the middleware shared with jwt-app.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
+    let bind = config.common.bind;
+    if config.store_stats && !bind.is_loopback() {
+        anyhow::bail!(
+            "--store-stats (STORE_STATS) serves GET /debug/store, which tells anyone who asks \
+             how many sessions this server holds: it is allowed on a loopback BIND only, and \
+             BIND is {bind}"
+        );
+    }
+    if cookie_in_clear(bind, config.cookie_secure) {
+        tracing::warn!(
+            "BIND {bind} lets other machines reach session-app, and without COOKIE_SECURE=true \
+             its session cookie may travel over plain HTTP, readable on the way: serve it over \
+             HTTPS and set COOKIE_SECURE=true"
+        );
+    }
     let accounts = Accounts::open(&config.common).await?;
     let sessions =
         SessionBackend::open(config.session_store, &config.redis_url, accounts.db()).await?;
@@ -111,9 +129,33 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             config.session_ttl,
             config.cookie_secure,
         )
-        .layer(middleware::from_fn(csrf::refuse_cross_origin));
+        .layer(middleware::from_fn_with_state(
+            csrf::Scheme::served(config.cookie_secure),
+            csrf::refuse_cross_origin,
+        ));
     Ok(auth_core::middleware::finish(
         router,
         config.common.request_timeout,
     ))
+}
+
+/// Reachable from other machines, with a cookie that is not kept to HTTPS.
+fn cookie_in_clear(bind: IpAddr, cookie_secure: bool) -> bool {
+    !bind.is_loopback() && !cookie_secure
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use super::cookie_in_clear;
+
+    #[test]
+    fn only_a_public_bind_without_cookie_secure_is_in_clear() {
+        let public = IpAddr::from(Ipv4Addr::UNSPECIFIED);
+        let loopback = IpAddr::from(Ipv6Addr::LOCALHOST);
+        assert!(cookie_in_clear(public, false));
+        assert!(!cookie_in_clear(public, true));
+        assert!(!cookie_in_clear(loopback, false));
+    }
 }

@@ -2,15 +2,28 @@
 //! table beside the users, in whichever dialect `DATABASE_URL` names. The
 //! store has a pool of its own (it takes a typed sqlx pool, auth-core's
 //! queries an `AnyPool`), pointed at the same database.
+//!
+//! The crate's `save` is an upsert: a request that loaded a session before
+//! its logout and wrote to it afterwards would re-create the deleted row (the
+//! express-session + connect-redis bug). [`DbSessions`] keeps the crate's
+//! `create`, `load`, `delete` and sweep, and saves with an `UPDATE` of its
+//! own, which touches only a row that still exists, as the memory and Redis
+//! stores do.
 
 use std::{str::FromStr, time::Duration};
 
 use anyhow::Context;
-use sqlx::{mysql::MySqlConnectOptions, pool::PoolOptions};
+use async_trait::async_trait;
+use sqlx::{MySqlPool, PgPool, Pool, SqlitePool, mysql::MySqlConnectOptions, pool::PoolOptions};
+use tower_sessions::{
+    SessionStore,
+    cookie::time::OffsetDateTime,
+    session::{Id, Record},
+    session_store::{self, ExpiredDeletion},
+};
 use tower_sessions_sqlx_store::{MySqlStore, PostgresStore, SqliteStore};
 
 use auth_core::{Database, db::Backend};
-
 /// Connections of the store's own pool, and the longest a request waits for
 /// one: sqlx's default is 30 s, far too long to learn that the database is down.
 const POOL_SIZE: u32 = 8;
@@ -20,11 +33,32 @@ const MYSQL_TABLE: &str = "tower_sessions";
 
 /// The `db` session store, opened on the users' database.
 #[derive(Clone, Debug)]
-pub enum DbSessions {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
-    /// With the name of the database that holds its table.
-    MySql(MySqlStore, String),
+pub struct DbSessions {
+    store: SqlxStore,
+    /// The session table, named as a query in the users' database names it.
+    table: String,
+    /// `UPDATE` of a session's row, in the dialect's placeholders.
+    update: String,
+}
+
+/// The crate's store, with the pool it was given (the store keeps it private).
+#[derive(Clone, Debug)]
+enum SqlxStore {
+    Sqlite(SqliteStore, SqlitePool),
+    Postgres(PostgresStore, PgPool),
+    MySql(MySqlStore, MySqlPool),
+}
+
+/// `each_store!(self, s => expr)`: `expr` with `s` bound to whichever crate
+/// store `self` holds.
+macro_rules! each_store {
+    ($self:expr, $store:ident => $body:expr) => {
+        match &$self.store {
+            SqlxStore::Sqlite($store, _) => $body,
+            SqlxStore::Postgres($store, _) => $body,
+            SqlxStore::MySql($store, _) => $body,
+        }
+    };
 }
 
 impl DbSessions {
@@ -37,19 +71,20 @@ impl DbSessions {
                 auth_core::db::redact(url)
             )
         };
-        let store = match db.backend() {
+        let (store, table) = match db.backend() {
             Backend::Sqlite => {
-                let pool = pool_options().connect(url).await.with_context(context)?;
-                let store = SqliteStore::new(pool);
+                let pool: SqlitePool = pool_options().connect(url).await.with_context(context)?;
+                let store = SqliteStore::new(pool.clone());
                 store.migrate().await.with_context(context)?;
-                Self::Sqlite(store)
+                (SqlxStore::Sqlite(store, pool), "tower_sessions".to_owned())
             }
             Backend::Postgres => {
                 // Its own schema `tower_sessions` inside the users' database.
-                let pool = pool_options().connect(url).await.with_context(context)?;
-                let store = PostgresStore::new(pool);
+                let pool: PgPool = pool_options().connect(url).await.with_context(context)?;
+                let store = PostgresStore::new(pool.clone());
                 store.migrate().await.with_context(context)?;
-                Self::Postgres(store)
+                let table = "tower_sessions.session".to_owned();
+                (SqlxStore::Postgres(store, pool), table)
             }
             Backend::MySql => {
                 // MySqlStore's default schema `tower_sessions` is, on MySQL,
@@ -63,31 +98,99 @@ impl DbSessions {
                         auth_core::db::redact(url)
                     )
                 })?;
-                let pool = pool_options()
+                let pool: MySqlPool = pool_options()
                     .connect_with(options)
                     .await
                     .with_context(context)?;
-                let store = MySqlStore::new(pool)
+                let store = MySqlStore::new(pool.clone())
                     .with_schema_name(&schema)
                     .and_then(|s| s.with_table_name(MYSQL_TABLE))
                     .map_err(anyhow::Error::msg)
                     .with_context(context)?;
                 store.migrate().await.with_context(context)?;
-                Self::MySql(store, schema)
+                let table = format!("`{schema}`.`{MYSQL_TABLE}`");
+                (SqlxStore::MySql(store, pool), table)
             }
         };
-        Ok(store)
+        let update = db
+            .sql(&format!(
+                "UPDATE {table} SET data = ?, expiry_date = ? WHERE id = ?"
+            ))
+            .into_owned();
+        Ok(Self {
+            store,
+            table,
+            update,
+        })
     }
 
     /// The session table, named as a query in the users' database must name
     /// it (for `Database::measure`).
-    pub fn table(&self) -> String {
-        match self {
-            Self::Sqlite(_) => "tower_sessions".to_owned(),
-            Self::Postgres(_) => "tower_sessions.session".to_owned(),
-            Self::MySql(_, schema) => format!("`{schema}`.`{MYSQL_TABLE}`"),
-        }
+    pub fn table(&self) -> &str {
+        &self.table
     }
+}
+
+#[async_trait]
+impl SessionStore for DbSessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        each_store!(self, s => s.create(record).await)
+    }
+
+    /// Updates the session's row if it still exists; a session deleted (by a
+    /// logout, or expired and swept) while the request ran stays deleted, and
+    /// that is no error for the request.
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        // The encoding the crate's `load` decodes.
+        let data =
+            rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let updated = match &self.store {
+            SqlxStore::Sqlite(_, pool) => update(pool, &self.update, data, record).await,
+            SqlxStore::Postgres(_, pool) => update(pool, &self.update, data, record).await,
+            SqlxStore::MySql(_, pool) => update(pool, &self.update, data, record).await,
+        };
+        updated.map_err(|e| session_store::Error::Backend(e.to_string()))
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        each_store!(self, s => s.load(id).await)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        each_store!(self, s => s.delete(id).await)
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for DbSessions {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        each_store!(self, s => s.delete_expired().await)
+    }
+}
+
+/// Runs `sql` (the `UPDATE` of [`DbSessions`]) with the record's data, expiry
+/// and id, bound as the crate binds them.
+async fn update<DB>(
+    pool: &Pool<DB>,
+    sql: &str,
+    data: Vec<u8>,
+    record: &Record,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'c> &'c mut <DB as sqlx::Database>::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> OffsetDateTime: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(sql)
+        .bind(data)
+        .bind(record.expiry_date)
+        .bind(record.id.to_string())
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 fn pool_options<DB: sqlx::Database>() -> PoolOptions<DB> {

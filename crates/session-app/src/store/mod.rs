@@ -7,7 +7,12 @@ mod redis;
 
 use std::{sync::Arc, time::Duration};
 
-use axum::Router;
+use axum::{
+    Router,
+    http::{HeaderValue, header},
+    middleware,
+    response::Response,
+};
 use tower_sessions::{
     Expiry, SessionManagerLayer, SessionStore,
     cookie::{SameSite, time},
@@ -76,9 +81,7 @@ impl SessionBackend {
     pub fn layer(&self, router: Router, ttl: Duration, secure: bool) -> Router {
         match self {
             Self::Memory(s) => with_sessions(router, swept(s), ttl, secure),
-            Self::Db(DbSessions::Sqlite(s)) => with_sessions(router, swept(s), ttl, secure),
-            Self::Db(DbSessions::Postgres(s)) => with_sessions(router, swept(s), ttl, secure),
-            Self::Db(DbSessions::MySql(s, _)) => with_sessions(router, swept(s), ttl, secure),
+            Self::Db(s) => with_sessions(router, swept(s), ttl, secure),
             Self::Redis(s) => with_sessions(router, s.store(), ttl, secure),
         }
     }
@@ -108,7 +111,7 @@ where
 {
     let ttl = time::Duration::seconds(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
     let layer = SessionManagerLayer::new(store)
-        .with_name("sid")
+        .with_name(cookie_name(secure))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
@@ -119,7 +122,45 @@ where
         // request (`with_always_save`), and a write is what could bring back a
         // session deleted by a concurrent logout.
         .with_expiry(Expiry::OnInactivity(ttl));
-    router.layer(layer)
+    let router = router.layer(layer);
+    if secure {
+        router.layer(middleware::map_response(secure_removal))
+    } else {
+        router
+    }
+}
+
+/// The session cookie's name: with `Secure` it takes the `__Host-` prefix, so
+/// that a browser keeps it only as set by this host over HTTPS (`Secure`,
+/// `Path=/`, no `Domain`): a sibling subdomain or a plain-HTTP man in the
+/// middle can neither plant nor overwrite it.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure { HOST_SID } else { "sid" }
+}
+
+const HOST_SID: &str = "__Host-sid";
+
+/// tower-sessions builds the logout's removal cookie from the request's
+/// cookie, which carries no attributes, and a browser ignores a `__Host-`
+/// cookie set without `Secure`: the logged-out cookie would stay in its jar.
+async fn secure_removal(mut res: Response) -> Response {
+    let prefix = format!("{HOST_SID}=");
+    for (name, value) in res.headers_mut().iter_mut() {
+        if name != header::SET_COOKIE {
+            continue;
+        }
+        let Ok(cookie) = value.to_str() else { continue };
+        let secure = cookie
+            .split(';')
+            .any(|a| a.trim().eq_ignore_ascii_case("secure"));
+        if cookie.starts_with(&prefix)
+            && !secure
+            && let Ok(with_secure) = HeaderValue::from_str(&format!("{cookie}; Secure"))
+        {
+            *value = with_secure;
+        }
+    }
+    res
 }
 
 /// The session store with the database it may live in, measurable for `/debug/store`.
@@ -150,7 +191,7 @@ impl MeasuredStore for MeasuredSessions {
             SessionBackend::Db(store) => store.table(),
         };
         self.db
-            .measure(&table, &self.db.backend().byte_length("data"))
+            .measure(table, &self.db.backend().byte_length("data"))
             .await
     }
 }

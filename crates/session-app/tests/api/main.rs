@@ -8,5 +8,6 @@ mod database_outage;
 mod helpers;
 mod redis;
 mod restart;
+mod revival;
 mod role;
 mod store_suite;

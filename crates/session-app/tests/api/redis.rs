@@ -2,11 +2,14 @@
 //! use the machine's Redis (`REDIS_URL`), and a private `redis-server` where a
 //! test must count keys exactly or kill the server.
 
-use std::{
-    collections::HashMap,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
+use crate::{
+    helpers::{
+        SHARED_REDIS_TTL as TTL, redis_app, shared_redis, spawn_app, start_in, try_start_in,
+    },
+    revival, store_suite,
+};
 use reqwest::StatusCode;
 use serde_json::Value;
 use session_app::store::RedisSessions;
@@ -16,18 +19,6 @@ use test_support::{
     expect_error, json, login, outage,
     redis::{RedisServer, exists, set, shared_redis_url, ttl},
     register, unique_email,
-};
-use tower_sessions::{
-    SessionStore,
-    cookie::time::OffsetDateTime,
-    session::{Id, Record},
-};
-
-use crate::{
-    helpers::{
-        SHARED_REDIS_TTL as TTL, redis_app, shared_redis, spawn_app, start_in, try_start_in,
-    },
-    store_suite,
 };
 
 /// The Redis key of a session: its id, the value of the `sid` cookie.
@@ -172,28 +163,8 @@ async fn a_late_save_does_not_recreate_a_deleted_session() {
         return;
     };
     let store = RedisSessions::connect(&url).await.unwrap().store();
-    let mut record = Record {
-        id: Id::default(),
-        data: HashMap::from([("user".to_owned(), serde_json::json!({"id": 1}))]),
-        expiry_date: OffsetDateTime::now_utc() + tower_sessions::cookie::time::Duration::minutes(5),
-    };
-    store.create(&mut record).await.unwrap();
-    // A save of a live session updates it.
-    record
-        .data
-        .insert("seen".to_owned(), serde_json::json!(true));
-    store.save(&record).await.unwrap();
-    let loaded = store.load(&record.id).await.unwrap().unwrap();
-    assert_eq!(loaded.data["seen"], true);
-    store.delete(&record.id).await.unwrap();
-    // The request that loaded the session before the logout now saves it:
-    // nothing happens, and that is not an error (no 500/503 for that request).
-    store.save(&record).await.unwrap();
-    assert!(
-        store.load(&record.id).await.unwrap().is_none(),
-        "the deleted session was revived"
-    );
-    assert!(!exists(&url, &record.id.to_string()).await.unwrap());
+    let id = revival::late_save_does_not_recreate(&store).await;
+    assert!(!exists(&url, &id.to_string()).await.unwrap());
 }
 
 /// `/debug/store` counts the session keys with SCAN, on a Redis of the test's

@@ -12,7 +12,7 @@ use test_support::{
     expect_error,
 };
 
-use crate::helpers::{memory, mysql_db, postgres_db, spawn_app, sqlite_db};
+use crate::helpers::{memory, mysql_db, postgres_db, spawn_app, sqlite_db, try_start_in};
 
 /// Sessions the store holds now, asked of the store.
 async fn stats(server: &TestServer) -> serde_json::Value {
@@ -171,4 +171,26 @@ async fn store_stats_are_off_by_default() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+/// `/debug/store` tells anyone who asks how many sessions the server holds:
+/// a server that others can reach refuses to start with it.
+#[tokio::test]
+async fn store_stats_refuse_a_public_bind() {
+    let dir = test_support::data_dir();
+    for bind in ["0.0.0.0", "::"] {
+        let started = try_start_in(dir.path(), &["--store-stats", "--bind", bind]).await;
+        let Err(e) = started else {
+            panic!("--store-stats started on BIND {bind}");
+        };
+        let message = format!("{e:#}");
+        assert!(
+            message.contains("/debug/store") && message.contains("loopback"),
+            "the refusal says why: {message}"
+        );
+    }
+    // Loopback is where the compare harness runs it.
+    try_start_in(dir.path(), &["--store-stats", "--bind", "127.0.0.1"])
+        .await
+        .unwrap();
 }
