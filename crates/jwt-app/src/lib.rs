@@ -138,6 +138,14 @@ pub struct AppState {
 /// it (an unreachable Redis stops the start with a message naming
 /// `REDIS_URL`; see [`redis`]), and lists every route it serves.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
+    if config.store_stats && !config.common.bind.is_loopback() {
+        // /debug/store answers without a credential: only the local harness may ask.
+        anyhow::bail!(
+            "STORE_STATS serves /debug/store to anyone who can connect, so it needs a \
+             loopback BIND; BIND is {}",
+            config.common.bind
+        );
+    }
     if config.refresh_ttl.as_secs() == 0 {
         anyhow::bail!("REFRESH_TTL must be at least 1 second");
     }

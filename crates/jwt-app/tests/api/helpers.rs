@@ -266,10 +266,18 @@ pub fn now() -> i64 {
     jsonwebtoken::get_current_timestamp() as i64
 }
 
-/// Signs `claims` with HS256 and `secret`.
+/// Signs `claims` with HS256 and `secret`, typed as an access token
+/// (`typ: at+jwt`) as the server's own are.
 pub fn sign(claims: &Value, secret: &str) -> String {
+    sign_typed(claims, secret, Some("at+jwt"))
+}
+
+/// Signs `claims` with HS256 and `secret`, with the header's `typ` as given.
+pub fn sign_typed(claims: &Value, secret: &str, typ: Option<&str>) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = typ.map(str::to_owned);
     jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
+        &header,
         claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )

@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{spawn_app, token_pair};
+use crate::helpers::{SECRET, spawn_app, token_pair};
 
 #[tokio::test]
 async fn refresh_rows_and_denylist_entries_are_counted() {
@@ -64,5 +64,31 @@ async fn expired_refresh_tokens_are_deleted() {
             "{rows} expired rows still held"
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// `/debug/store` answers anyone who can reach it: it must not be reachable
+/// from other hosts, so a non-loopback bind with it is refused at start.
+#[tokio::test]
+async fn store_stats_refuse_a_non_loopback_bind() {
+    let data_dir = test_support::data_dir();
+    for bind in ["0.0.0.0", "192.0.2.1", "::"] {
+        let args = ["--jwt-secret", SECRET, "--store-stats", "--bind", bind].map(String::from);
+        let config = crate::helpers::config(data_dir.path(), &args).unwrap();
+        let Err(e) = jwt_app::app(config).await else {
+            panic!("/debug/store started on {bind}");
+        };
+        let message = format!("{e:#}");
+        assert!(message.contains("loopback"), "{bind}: {message}");
+    }
+    // Loopback is fine, and so is a public bind without the stats.
+    for args in [
+        ["--store-stats", "--bind", "127.0.0.1"],
+        ["--bind", "0.0.0.0", "--port=0"],
+    ] {
+        let mut args = args.map(String::from).to_vec();
+        args.extend(["--jwt-secret", SECRET].map(String::from));
+        let config = crate::helpers::config(data_dir.path(), &args).unwrap();
+        assert!(jwt_app::app(config).await.is_ok(), "{args:?}");
     }
 }
