@@ -83,7 +83,7 @@ pub async fn require_bearer(State(app): State<AppState>, mut req: Request, next:
         Err(why) => return invalid(why),
     };
     if let Some(denylist) = &app.denylist {
-        match denylist.is_denied(&claims.jti).await {
+        match denylist.is_denied(&claims.jti, &claims.sid).await {
             Ok(false) => {}
             Ok(true) => return invalid(InvalidToken("the token was revoked by a logout")),
             // Fail closed: a token we cannot check is not let through.

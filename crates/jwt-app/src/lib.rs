@@ -170,7 +170,12 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             config.refresh_ttl,
         )),
     };
-    let denylist = denylist::build(config.denylist, redis.as_ref())?;
+    // Entries live an access TTL at most: sweeping more often than that,
+    // or than once a minute, buys nothing.
+    let sweep = config
+        .access_ttl
+        .clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let denylist = denylist::build(config.denylist, redis.as_ref(), sweep)?;
     tracing::info!(
         denylist = config.denylist.label(),
         refresh_store = config.refresh_store.label(),

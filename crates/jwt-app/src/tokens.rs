@@ -138,6 +138,12 @@ impl Tokens {
         self.leeway_secs
     }
 
+    /// When an access token issued now stops being accepted, leeway
+    /// included: a denied login must stay denied that long.
+    pub fn last_expiry_from_now(&self) -> i64 {
+        unix_now().saturating_add_unsigned(self.ttl_secs + self.leeway_secs)
+    }
+
     pub fn issue(&self, user: &User, family_id: &str) -> Result<AccessToken, ApiError> {
         let now = unix_now();
         let claims = Claims {

@@ -11,7 +11,7 @@ use auth_core::{
 use sqlx::{AnyConnection, Row};
 
 use super::{
-    IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, invalid_grant, replayed,
+    IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, Rotation, invalid_grant,
 };
 
 /// Refresh tokens in the `refresh_tokens` table of the users' database.
@@ -106,7 +106,7 @@ impl RefreshStore for DbRefreshStore {
         self.insert(&mut conn, user_id, family_id).await
     }
 
-    async fn rotate(&self, token: &RefreshToken) -> Result<Rotated, ApiError> {
+    async fn rotate(&self, token: &RefreshToken) -> Result<Rotation, ApiError> {
         let hash = token.hash();
         let mut tx = self.db.pool().begin().await?;
         // The conditional UPDATE is the lock: of two requests presenting the
@@ -134,10 +134,10 @@ impl RefreshStore for DbRefreshStore {
                 .insert(&mut tx, record.user_id, record.family_id)
                 .await?;
             tx.commit().await?;
-            return Ok(Rotated {
+            return Ok(Rotation::Rotated(Rotated {
                 user_id: record.user_id,
                 issued,
-            });
+            }));
         }
         tx.rollback().await?;
 
@@ -154,7 +154,7 @@ impl RefreshStore for DbRefreshStore {
                 family = %record.family_id,
                 "refresh token replayed: family revoked"
             );
-            return Err(replayed());
+            return Ok(Rotation::Replayed(record));
         }
         Err(invalid_grant())
     }

@@ -46,6 +46,16 @@ pub struct Rotated {
     pub issued: IssuedRefresh,
 }
 
+/// What presenting a refresh token did.
+#[derive(Debug, Clone)]
+pub enum Rotation {
+    /// Spent, and its successor issued.
+    Rotated(Rotated),
+    /// Spent already: a replay. The store has revoked the family; the caller
+    /// denies the login too.
+    Replayed(RefreshRecord),
+}
+
 /// Whose a stored refresh token is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshRecord {
@@ -63,8 +73,9 @@ pub trait RefreshStore: MeasuredStore {
     async fn issue(&self, user_id: i64) -> Result<IssuedRefresh, ApiError>;
 
     /// Spends `token` and issues its successor in the same family. A token that
-    /// was already spent is a replay: its whole family is revoked.
-    async fn rotate(&self, token: &RefreshToken) -> Result<Rotated, ApiError>;
+    /// was already spent is a replay: its whole family is revoked. Unknown,
+    /// expired and revoked tokens are `invalid_grant`.
+    async fn rotate(&self, token: &RefreshToken) -> Result<Rotation, ApiError>;
 
     /// Looks a token up whatever its state, for logout.
     async fn find(&self, token: &RefreshToken) -> Result<Option<RefreshRecord>, ApiError>;
@@ -78,7 +89,7 @@ pub(crate) fn invalid_grant() -> ApiError {
 }
 
 /// The answer to a replayed (spent) token, whichever store noticed it.
-fn replayed() -> ApiError {
+pub(crate) fn replayed() -> ApiError {
     ApiError::InvalidGrant(
         "this refresh token was already used; every token of its login is now revoked, \
          log in again"

@@ -16,7 +16,7 @@ use auth_core::{
 };
 
 use super::{
-    IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, invalid_grant, replayed,
+    IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, Rotation, invalid_grant,
 };
 use crate::redis::Redis;
 
@@ -76,7 +76,7 @@ impl RefreshStore for RedisRefreshStore {
         })
     }
 
-    async fn rotate(&self, token: &RefreshToken) -> Result<Rotated, ApiError> {
+    async fn rotate(&self, token: &RefreshToken) -> Result<Rotation, ApiError> {
         let successor = RefreshToken::generate();
         let reply: Vec<String> = self
             .redis
@@ -88,21 +88,24 @@ impl RefreshStore for RedisRefreshStore {
             .await
             .map_err(down)?;
         match reply.as_slice() {
-            [outcome, family, user] if outcome == "rotated" => Ok(Rotated {
+            [outcome, family, user] if outcome == "rotated" => Ok(Rotation::Rotated(Rotated {
                 user_id: parse_user(user)?,
                 issued: IssuedRefresh {
                     token: successor,
                     family_id: family.clone(),
                     expires_in: self.ttl_secs,
                 },
-            }),
+            })),
             [outcome, family, user] if outcome == "replayed" => {
                 tracing::warn!(
                     user_id = %user,
                     family = %family,
                     "refresh token replayed: family revoked"
                 );
-                Err(replayed())
+                Ok(Rotation::Replayed(RefreshRecord {
+                    family_id: family.clone(),
+                    user_id: parse_user(user)?,
+                }))
             }
             [outcome] if outcome == "invalid" => Err(invalid_grant()),
             other => Err(ApiError::Internal(anyhow::anyhow!(

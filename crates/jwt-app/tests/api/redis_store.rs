@@ -235,20 +235,21 @@ async fn store_stats_count_the_keys_under_the_prefix() {
         2
     );
 
-    // Logout: one denied jti, and the family's revocation flag.
+    // Logout: the denied jti and login (sid), and the family's revocation flag.
     assert_eq!(
         app.logout(&second.access, None).await.status(),
         StatusCode::NO_CONTENT
     );
     let s = app.store_stats().await;
-    assert_eq!(s["parts"]["denylist"]["entries"], 1, "{s}");
+    assert_eq!(s["parts"]["denylist"]["entries"], 2, "{s}");
     let jti = claims(&second.access)["jti"].as_str().unwrap().len() as i64;
+    let sid = "sid:".len() as i64 + claims(&second.access)["sid"].as_str().unwrap().len() as i64;
     let deny_key = redis.key("deny", "").len() as i64;
     assert_eq!(
         s["parts"]["denylist"]["bytes"],
-        deny_key + jti + 1,
-        "key name and the value `1`: {s}"
+        (deny_key + jti + 1) + (deny_key + sid + 1),
+        "key names and the values `1`: {s}"
     );
     assert_eq!(s["parts"]["refresh_tokens"]["entries"], 3, "{s}");
-    assert_eq!(s["entries"], 4);
+    assert_eq!(s["entries"], 5);
 }

@@ -30,10 +30,10 @@ async fn refresh_rows_and_denylist_entries_are_counted() {
     );
     let s = app.store_stats().await;
     assert_eq!(
-        s["parts"]["denylist"]["entries"], 1,
-        "the logged-out jti is held: {s}"
+        s["parts"]["denylist"]["entries"], 2,
+        "the logged-out jti and its login's sid are held: {s}"
     );
-    assert_eq!(s["entries"], 4);
+    assert_eq!(s["entries"], 5);
 }
 
 #[tokio::test]
