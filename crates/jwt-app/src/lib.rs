@@ -10,6 +10,7 @@ mod logout;
 pub mod redis;
 mod refresh;
 pub mod refresh_tokens;
+mod set_role;
 pub mod tokens;
 
 use std::{sync::Arc, time::Duration};
@@ -76,6 +77,11 @@ pub struct Config {
     /// Lifetime of a refresh token (each rotation starts a new one).
     #[arg(long, env = "REFRESH_TTL", default_value = "7d", value_parser = parse_duration)]
     pub refresh_ttl: Duration,
+
+    /// Absolute lifetime of a refresh family (a login): however often it
+    /// rotates, none of its refresh tokens works past it.
+    #[arg(long, env = "REFRESH_FAMILY_TTL", default_value = "30d", value_parser = parse_duration)]
+    pub refresh_family_ttl: Duration,
 
     /// Clock skew tolerated on `exp` and `nbf`, 5 s at most.
     #[arg(long, env = "JWT_LEEWAY", default_value = "5s", value_parser = parse_duration)]
@@ -146,8 +152,8 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             config.common.bind
         );
     }
-    if config.refresh_ttl.as_secs() == 0 {
-        anyhow::bail!("REFRESH_TTL must be at least 1 second");
+    if config.refresh_ttl.as_secs() == 0 || config.refresh_family_ttl.as_secs() == 0 {
+        anyhow::bail!("REFRESH_TTL and REFRESH_FAMILY_TTL must be at least 1 second");
     }
     // Settings and key first: a bad secret should fail before any database work.
     let tokens = Tokens::from_config(&config)?;
@@ -161,13 +167,16 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         None => None,
     };
     let refresh: Arc<dyn RefreshStore> = match (config.refresh_store, &redis) {
-        (RefreshStoreKind::Redis, Some(redis)) => {
-            Arc::new(RedisRefreshStore::new(redis.clone(), config.refresh_ttl))
-        }
+        (RefreshStoreKind::Redis, Some(redis)) => Arc::new(RedisRefreshStore::new(
+            redis.clone(),
+            config.refresh_ttl,
+            config.refresh_family_ttl,
+        )),
         (RefreshStoreKind::Redis, None) => anyhow::bail!("REFRESH_STORE=redis without a Redis"),
         (RefreshStoreKind::Db, _) => Arc::new(DbRefreshStore::swept(
             accounts.db().clone(),
             config.refresh_ttl,
+            config.refresh_family_ttl,
         )),
     };
     // Entries live an access TTL at most: sweeping more often than that,
@@ -208,7 +217,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/protected", get(routes::protected))
         .route("/profile", get(routes::profile))
         .route("/admin", get(routes::admin))
-        .route("/admin/users/{email}/role", put(routes::set_role))
+        .route("/admin/users/{email}/role", put(set_role::set_role))
         .route("/logout", post(logout::logout))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -31,7 +31,7 @@ impl RefreshStoreKind {
 }
 
 /// A refresh token handed to a client. The plaintext exists only here and in
-/// the response.
+/// the response. `expires_in` is `REFRESH_TTL`, or less near the family's end.
 #[derive(Debug, Clone)]
 pub struct IssuedRefresh {
     pub token: RefreshToken,
@@ -80,7 +80,23 @@ pub trait RefreshStore: MeasuredStore {
     /// Looks a token up whatever its state, for logout.
     async fn find(&self, token: &RefreshToken) -> Result<Option<RefreshRecord>, ApiError>;
 
+    /// Revokes the family: none of its tokens refreshes again, whatever
+    /// rotation is in flight (the store serializes the two).
     async fn revoke_family(&self, family_id: &str) -> Result<(), ApiError>;
+
+    /// The families of `user_id` that are not revoked (a store may name
+    /// some that are over).
+    async fn live_families(&self, user_id: i64) -> Result<Vec<String>, ApiError>;
+
+    /// Revokes every family of `user_id` (a demotion): their ids, so that
+    /// their logins can be denied as well.
+    async fn revoke_user(&self, user_id: i64) -> Result<Vec<String>, ApiError> {
+        let families = self.live_families(user_id).await?;
+        for family in &families {
+            self.revoke_family(family).await?;
+        }
+        Ok(families)
+    }
 }
 
 /// The answer to a token that is not (or no longer) good for a rotation.

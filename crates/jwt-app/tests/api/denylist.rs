@@ -6,8 +6,9 @@
 use reqwest::StatusCode;
 use test_support::redis::shared_redis_url;
 
-use crate::helpers::{
-    Prefix, TestApp, expect_invalid_grant, expect_invalid_token, spawn_app, token_pair,
+use crate::{
+    helpers::{Prefix, TestApp, expect_invalid_grant, expect_invalid_token, spawn_app, token_pair},
+    refresh::rules,
 };
 
 macro_rules! denylist_suite {
@@ -24,6 +25,16 @@ macro_rules! denylist_suite {
             async fn a_refresh_replay_denies_the_login() {
                 if let Some((_keep, app)) = super::$backend(&[]).await {
                     super::replay_denies_the_login(&app).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn demotion_revokes_refresh_and_denied_logins() {
+                let admin = test_support::unique_email("boss");
+                let extra = ["--admin-emails", admin.as_str()];
+                if let Some((_keep, app)) = super::$backend(&extra).await {
+                    assert!(app.denylist_on());
+                    super::rules::demotion_revokes_every_login(&app, &admin).await;
                 }
             }
         }

@@ -186,6 +186,12 @@ impl TestApp {
         req.send().await.expect("POST /logout")
     }
 
+    /// Whether the app runs with a denylist (the last `--denylist` counts).
+    pub fn denylist_on(&self) -> bool {
+        let mode = self.args.windows(2).rev().find(|w| w[0] == "--denylist");
+        mode.is_some_and(|w| w[1] != "off")
+    }
+
     /// `GET /debug/store` (the app runs with `--store-stats`).
     pub async fn store_stats(&self) -> Value {
         let res = self.get("/debug/store", None).await;

@@ -12,16 +12,17 @@ async fn refresh_rows_and_denylist_entries_are_counted() {
     app.user("stats").await;
     let s = app.store_stats().await;
     assert_eq!(
-        s["parts"]["refresh_tokens"]["entries"], 2,
-        "one refresh row per login: {s}"
+        s["parts"]["refresh_tokens"]["entries"], 4,
+        "a token row and a family row per login: {s}"
     );
     assert!(s["bytes"].as_i64().unwrap() > 64, "{s}");
 
-    // Rotation keeps the spent row (replay detection needs it) and adds one.
+    // Rotation keeps the spent row (replay detection needs it) and adds one;
+    // the family stays one row.
     let rotated = token_pair(app.refresh(&first.refresh).await).await;
     assert_eq!(
         app.store_stats().await["parts"]["refresh_tokens"]["entries"],
-        3
+        5
     );
 
     assert_eq!(
@@ -33,7 +34,7 @@ async fn refresh_rows_and_denylist_entries_are_counted() {
         s["parts"]["denylist"]["entries"], 2,
         "the logged-out jti and its login's sid are held: {s}"
     );
-    assert_eq!(s["entries"], 5);
+    assert_eq!(s["entries"], 7);
 }
 
 #[tokio::test]
