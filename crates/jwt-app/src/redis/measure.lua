@@ -3,22 +3,18 @@
 -- it has no type any more and is skipped.
 -- KEYS: the keys of one SCAN page. Returns {entries, bytes}.
 local entries, bytes = 0, 0
+-- The command that lists a container's parts.
+local parts_of = {hash = 'HGETALL', set = 'SMEMBERS'}
 for _, key in ipairs(KEYS) do
   local kind = redis.call('TYPE', key)['ok']
   if kind == 'string' then
     entries = entries + 1
     bytes = bytes + #key + redis.call('STRLEN', key)
-  elseif kind == 'hash' then
+  elseif parts_of[kind] then
     entries = entries + 1
     bytes = bytes + #key
-    for _, part in ipairs(redis.call('HGETALL', key)) do
+    for _, part in ipairs(redis.call(parts_of[kind], key)) do
       bytes = bytes + #part
-    end
-  elseif kind == 'set' then
-    entries = entries + 1
-    bytes = bytes + #key
-    for _, member in ipairs(redis.call('SMEMBERS', key)) do
-      bytes = bytes + #member
     end
   end
 end
