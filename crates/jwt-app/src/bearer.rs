@@ -29,6 +29,10 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedToken {
     }
 }
 
+/// Our tokens are well under 1 KiB; anything this big is refused on its
+/// length alone, before any base64 or signature work is spent on it.
+pub const MAX_CREDENTIAL_BYTES: usize = 8 * 1024;
+
 enum Credential {
     /// No bearer credential at all (or another scheme, RFC 6750 §3.1): the
     /// challenge carries no error code.
@@ -40,6 +44,10 @@ fn bearer_credential(headers: &HeaderMap) -> Result<Credential, InvalidToken> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Credential::Missing);
     };
+    // The scheme and a space on top of the credential itself.
+    if value.len() > MAX_CREDENTIAL_BYTES + "Bearer ".len() {
+        return Err(InvalidToken("the credential is over 8 KiB"));
+    }
     let value = value
         .to_str()
         .map_err(|_| InvalidToken("the Authorization header is not ASCII"))?;
@@ -51,6 +59,9 @@ fn bearer_credential(headers: &HeaderMap) -> Result<Credential, InvalidToken> {
     let token = rest.trim();
     if token.is_empty() {
         return Err(InvalidToken("the Bearer credential is empty"));
+    }
+    if token.len() > MAX_CREDENTIAL_BYTES {
+        return Err(InvalidToken("the credential is over 8 KiB"));
     }
     Ok(Credential::Present(token.to_owned()))
 }
@@ -68,7 +79,7 @@ pub async fn require_bearer(State(app): State<AppState>, mut req: Request, next:
         Err(why) => return invalid(why),
     };
     if let Some(denylist) = &app.denylist {
-        match denylist.is_denied(&claims.jti).await {
+        match denylist.is_denied(&claims.jti, &claims.sid).await {
             Ok(false) => {}
             Ok(true) => return invalid(InvalidToken("the token was revoked by a logout")),
             // Fail closed: a token we cannot check is not let through.
@@ -159,5 +170,18 @@ mod tests {
         assert_eq!(parse("Bearerabc"), Ok(None));
         assert!(parse("Bearer").is_err());
         assert!(parse("Bearer   ").is_err());
+    }
+
+    #[test]
+    fn a_credential_over_8_kib_is_invalid_whatever_it_holds() {
+        let limit = "a".repeat(MAX_CREDENTIAL_BYTES);
+        assert_eq!(parse(&format!("Bearer {limit}")), Ok(Some(limit.clone())));
+        let over = format!("Bearer {limit}b");
+        assert_eq!(
+            parse(&over),
+            Err(InvalidToken("the credential is over 8 KiB"))
+        );
+        let spaced = format!("Bearer {}{limit}", " ".repeat(4096));
+        assert!(parse(&spaced).is_err(), "padding does not buy room");
     }
 }

@@ -10,6 +10,7 @@ mod logout;
 pub mod redis;
 mod refresh;
 pub mod refresh_tokens;
+mod set_role;
 pub mod tokens;
 
 use std::{sync::Arc, time::Duration};
@@ -72,6 +73,11 @@ pub struct Config {
     /// Lifetime of a refresh token (each rotation starts a new one).
     #[arg(long, env = "REFRESH_TTL", default_value = "7d", value_parser = parse_duration)]
     pub refresh_ttl: Duration,
+
+    /// Absolute lifetime of a refresh family (a login): however often it
+    /// rotates, none of its refresh tokens works past it.
+    #[arg(long, env = "REFRESH_FAMILY_TTL", default_value = "30d", value_parser = parse_duration)]
+    pub refresh_family_ttl: Duration,
 
     /// Clock skew tolerated on `exp` and `nbf`, 5 s at most.
     #[arg(long, env = "JWT_LEEWAY", default_value = "5s", value_parser = parse_duration)]
@@ -141,8 +147,16 @@ pub async fn main(config: Config) -> anyhow::Result<()> {
 /// it (an unreachable Redis stops the start with a message naming
 /// `REDIS_URL`; see [`redis`]), and lists every route it serves.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
-    if config.refresh_ttl.as_secs() == 0 {
-        anyhow::bail!("REFRESH_TTL must be at least 1 second");
+    if config.store_stats && !config.common.bind.is_loopback() {
+        // /debug/store answers without a credential: only the local harness may ask.
+        anyhow::bail!(
+            "STORE_STATS serves /debug/store to anyone who can connect, so it needs a \
+             loopback BIND; BIND is {}",
+            config.common.bind
+        );
+    }
+    if config.refresh_ttl.as_secs() == 0 || config.refresh_family_ttl.as_secs() == 0 {
+        anyhow::bail!("REFRESH_TTL and REFRESH_FAMILY_TTL must be at least 1 second");
     }
     // Settings and key first: a bad secret should fail before any database work.
     let tokens = Tokens::from_config(&config)?;
@@ -156,16 +170,24 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         None => None,
     };
     let refresh: Arc<dyn RefreshStore> = match (config.refresh_store, &redis) {
-        (RefreshStoreKind::Redis, Some(redis)) => {
-            Arc::new(RedisRefreshStore::new(redis.clone(), config.refresh_ttl))
-        }
+        (RefreshStoreKind::Redis, Some(redis)) => Arc::new(RedisRefreshStore::new(
+            redis.clone(),
+            config.refresh_ttl,
+            config.refresh_family_ttl,
+        )),
         (RefreshStoreKind::Redis, None) => anyhow::bail!("REFRESH_STORE=redis without a Redis"),
         (RefreshStoreKind::Db, _) => Arc::new(DbRefreshStore::swept(
             accounts.db().clone(),
             config.refresh_ttl,
+            config.refresh_family_ttl,
         )),
     };
-    let denylist = denylist::build(config.denylist, redis.as_ref())?;
+    // Entries live an access TTL at most: sweeping more often than that,
+    // or than once a minute, buys nothing.
+    let sweep = config
+        .access_ttl
+        .clamp(Duration::from_secs(1), Duration::from_secs(60));
+    let denylist = denylist::build(config.denylist, redis.as_ref(), sweep)?;
     tracing::info!(
         denylist = config.denylist.label(),
         refresh_store = config.refresh_store.label(),
@@ -198,7 +220,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/protected", get(routes::protected))
         .route("/profile", get(routes::profile))
         .route("/admin", get(routes::admin))
-        .route("/admin/users/{email}/role", put(routes::set_role))
+        .route("/admin/users/{email}/role", put(set_role::set_role))
         .route("/logout", post(logout::logout))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -1,5 +1,5 @@
 //! `POST /logout`: revokes the login's refresh family and, with a denylist,
-//! the access token itself.
+//! the login itself: every access token it was issued.
 
 use auth_core::{ApiError, Principal};
 use axum::{
@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::{AppState, bearer::VerifiedToken, refresh_tokens::RefreshToken};
+use crate::{AppState, bearer::VerifiedToken, denylist::Denied, refresh_tokens::RefreshToken};
 
 #[derive(Deserialize)]
 pub struct LogoutBody {
@@ -17,8 +17,8 @@ pub struct LogoutBody {
 }
 
 /// Revokes the refresh family of the access token, and that of the refresh
-/// token sent in the body if it is the same user's. The access token itself
-/// is denied only when a denylist is configured: without one it keeps working
+/// token sent in the body if it is the same user's. Their access tokens are
+/// denied only when a denylist is configured: without one they keep working
 /// until `exp`, which is the logout loophole of stateless tokens.
 pub async fn logout(
     State(app): State<AppState>,
@@ -48,11 +48,12 @@ pub async fn logout(
     for family in &families {
         app.refresh.revoke_family(family).await?;
     }
+    app.deny_logins(&families).await?;
     if let Some(denylist) = &app.denylist {
         // Verification accepts a token up to `leeway` past `exp`: deny it that long.
         let until = token.exp.saturating_add_unsigned(app.tokens.leeway_secs());
         denylist
-            .deny(&token.jti, until)
+            .deny(Denied::Token(&token.jti), until)
             .await
             .map_err(|e| ApiError::store_down("denylist", e))?;
     }

@@ -12,8 +12,10 @@
 //! | key | type | value | expires |
 //! |---|---|---|---|
 //! | `<p>deny:<jti>` | string | `1` | at the access token's `exp` + leeway (`EXAT`): after that the token is refused anyway |
-//! | `<p>rt:<sha256 of the refresh token>` | hash | `family`, `user`, `spent` (`0`/`1`) | `REFRESH_TTL` after it was issued, like the `expires_at` of the db store |
+//! | `<p>deny:sid:<sid>` | string | `1` | a denied login: ACCESS_TTL + leeway after the deny, when its last access token is refused anyway |
+//! | `<p>rt:<sha256 of the refresh token>` | hash | `family`, `user`, `spent` (`0`/`1`), `ends` (the family's end, Unix ms) | `REFRESH_TTL` after it was issued, or at `ends` if sooner, like the `expires_at` of the db store |
 //! | `<p>fam:<family id>` | string | `revoked` | `REFRESH_TTL` after the revocation |
+//! | `<p>usr:<user id>` | set | the user's family ids | `REFRESH_FAMILY_TTL` after the user's latest login |
 //!
 //! A refresh token is stored as its SHA-256 only, like in the database. A
 //! spent token stays (marked `spent`) until its TTL runs out: that is what
@@ -21,6 +23,11 @@
 //! writes its `fam:` flag, which outlives every token of the family (each
 //! expires at most `REFRESH_TTL` after it was issued, and none is issued
 //! after the flag, since rotation checks the flag in the same atomic step).
+//! Its absolute end (`REFRESH_FAMILY_TTL` after the login) travels in each of
+//! its records, copied at every rotation, so no rotation extends it. The
+//! `usr:` set is what a demotion revokes (`refresh_tokens/revoke_user.lua`);
+//! a logout leaves its family in the set, flagged, until the demotion or the
+//! set's expiry.
 //!
 //! Rotation is one Lua script (`refresh_tokens/rotate.lua`), which Redis runs
 //! atomically: read the token, check spent and revoked, mark it spent and

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::{
     AppState,
     login::token_response,
-    refresh_tokens::{RefreshToken, invalid_grant},
+    refresh_tokens::{RefreshToken, Rotation, invalid_grant, replayed},
 };
 
 #[derive(Deserialize)]
@@ -20,7 +20,15 @@ pub async fn refresh(
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<Response, ApiError> {
     let token = RefreshToken::parse(&body.refresh_token).ok_or_else(invalid_grant)?;
-    let rotated = app.refresh.rotate(&token).await?;
+    let rotated = match app.refresh.rotate(&token).await? {
+        Rotation::Rotated(rotated) => rotated,
+        Rotation::Replayed(record) => {
+            // A thief may hold the login's access tokens as well as its
+            // refresh token: they go with the family.
+            app.deny_logins(&[record.family_id]).await?;
+            return Err(replayed());
+        }
+    };
     // The role is read again here, not copied from the old access token: this
     // is the moment a role change reaches the token.
     let Some(user) = app.accounts.users.by_id(rotated.user_id).await? else {

@@ -15,6 +15,10 @@ use crate::{
 /// ago"; jsonwebtoken's default of 60 s is the classic surprise.
 pub const MAX_LEEWAY_SECS: u64 = 5;
 
+/// The `typ` header of an access token (RFC 9068 §2.1): it tells our access
+/// tokens apart from any other JWT signed with the same key.
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
 /// The claims of an access token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -134,6 +138,12 @@ impl Tokens {
         self.leeway_secs
     }
 
+    /// When an access token issued now stops being accepted, leeway
+    /// included: a denied login must stay denied that long.
+    pub fn last_expiry_from_now(&self) -> i64 {
+        unix_now().saturating_add_unsigned(self.ttl_secs + self.leeway_secs)
+    }
+
     pub fn issue(&self, user: &User, family_id: &str) -> Result<AccessToken, ApiError> {
         let now = unix_now();
         let claims = Claims {
@@ -147,12 +157,11 @@ impl Tokens {
             jti: uuid::Uuid::new_v4().to_string(),
             sid: family_id.to_owned(),
         };
-        let token = jsonwebtoken::encode(
-            &Header::new(self.keys.algorithm),
-            &claims,
-            &self.keys.encoding,
-        )
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("cannot sign the access token: {e}")))?;
+        let mut header = Header::new(self.keys.algorithm);
+        header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, &self.keys.encoding).map_err(|e| {
+            ApiError::Internal(anyhow::anyhow!("cannot sign the access token: {e}"))
+        })?;
         Ok(AccessToken {
             token,
             expires_in: self.ttl_secs,
@@ -173,6 +182,12 @@ impl Tokens {
                         InvalidToken(describe(e.kind()))
                     }
                 })?;
+        // jsonwebtoken's Validation has no say on `typ`; RFC 9068 §4 lets
+        // `application/at+jwt` stand for `at+jwt`, and media types ignore case.
+        let typ = data.header.typ.unwrap_or_default().to_ascii_lowercase();
+        if typ != ACCESS_TOKEN_TYP && typ != format!("application/{ACCESS_TOKEN_TYP}") {
+            return Err(InvalidToken("the token is not typed at+jwt"));
+        }
         serde_json::from_value(data.claims)
             .map_err(|_| InvalidToken("the token's claims are not as expected"))
     }

@@ -2,7 +2,8 @@
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard},
+    time::Duration,
 };
 
 use auth_core::{
@@ -11,16 +12,40 @@ use auth_core::{
     unix_now,
 };
 
-use super::{Denylist, DenylistError};
+use super::{Denied, Denylist, DenylistError};
 
-/// Purged of expired entries as new ones arrive, so that it holds at most
-/// one access TTL's worth of logouts.
+/// Entries past their deadline are ignored at once and dropped by a timer
+/// ([`MemoryDenylist::swept`]), so that a deny costs one insert: a purge of
+/// the whole map under the lock on every logout would let a burst of
+/// logouts stall every request that checks the list.
 #[derive(Default)]
 pub struct MemoryDenylist {
     entries: Mutex<HashMap<String, i64>>,
 }
 
 impl MemoryDenylist {
+    /// A denylist whose expired entries are dropped every `period`, so that
+    /// it holds at most one access TTL's worth of logouts.
+    pub fn swept(period: Duration) -> Arc<Self> {
+        let list = Arc::new(Self::default());
+        let sweeper = Arc::downgrade(&list);
+        auth_core::sweep::every(period, "denylist entries", move || {
+            let list = sweeper.upgrade();
+            async move {
+                if let Some(list) = list {
+                    list.purge_expired();
+                }
+                Ok::<(), DenylistError>(())
+            }
+        });
+        list
+    }
+
+    fn purge_expired(&self) {
+        let now = unix_now();
+        self.entries().retain(|_, until| *until >= now);
+    }
+
     fn entries(&self) -> MutexGuard<'_, HashMap<String, i64>> {
         // The map stays consistent even if a holder panicked: every update is a
         // single insert or retain.
@@ -30,18 +55,21 @@ impl MemoryDenylist {
 
 #[async_trait::async_trait]
 impl Denylist for MemoryDenylist {
-    async fn deny(&self, jti: &str, until: i64) -> Result<(), DenylistError> {
-        let now = unix_now();
-        let mut entries = self.entries();
-        entries.retain(|_, until| *until >= now);
-        if until >= now {
-            entries.insert(jti.to_owned(), until);
+    async fn deny(&self, entry: Denied<'_>, until: i64) -> Result<(), DenylistError> {
+        if until >= unix_now() {
+            let mut entries = self.entries();
+            let deadline = entries.entry(entry.key()).or_insert(until);
+            // A later deny of the same login never shortens it.
+            *deadline = (*deadline).max(until);
         }
         Ok(())
     }
 
-    async fn is_denied(&self, jti: &str) -> Result<bool, DenylistError> {
-        Ok(self.entries().contains_key(jti))
+    async fn is_denied(&self, jti: &str, sid: &str) -> Result<bool, DenylistError> {
+        let now = unix_now();
+        let entries = self.entries();
+        let denied = |entry: Denied<'_>| entries.get(&entry.key()).is_some_and(|u| *u >= now);
+        Ok(denied(Denied::Token(jti)) || denied(Denied::Login(sid)))
     }
 }
 
@@ -49,8 +77,8 @@ impl Denylist for MemoryDenylist {
 impl MeasuredStore for MemoryDenylist {
     async fn stats(&self) -> Result<StoreStats, ApiError> {
         let entries = self.entries();
-        // Each entry is its jti and an 8-byte deadline.
-        let bytes = entries.keys().map(|jti| jti.len() + 8).sum::<usize>();
+        // Each entry is its name and an 8-byte deadline.
+        let bytes = entries.keys().map(|key| key.len() + 8).sum::<usize>();
         Ok(StoreStats {
             entries: entries.len() as i64,
             bytes: bytes as i64,
@@ -65,14 +93,30 @@ mod tests {
     #[tokio::test]
     async fn denies_until_the_deadline_and_forgets_after() -> Result<(), DenylistError> {
         let list = MemoryDenylist::default();
-        list.deny("a", unix_now() + 60).await?;
-        list.deny("old", unix_now() - 10).await?;
-        assert!(list.is_denied("a").await?);
-        assert!(!list.is_denied("b").await?);
+        list.deny(Denied::Token("a"), unix_now() + 60).await?;
+        list.deny(Denied::Login("s"), unix_now() + 60).await?;
+        list.deny(Denied::Token("old"), unix_now() - 10).await?;
+        assert!(list.is_denied("a", "-").await?);
+        assert!(list.is_denied("-", "s").await?, "a denied login");
+        assert!(!list.is_denied("s", "a").await?, "a jti is not a sid");
+        assert!(!list.is_denied("b", "-").await?);
         assert!(
-            !list.is_denied("old").await?,
+            !list.is_denied("old", "-").await?,
             "an expired entry is not kept"
         );
+        Ok(())
+    }
+
+    /// The timer, not the next deny, drops what expired.
+    #[tokio::test]
+    async fn expired_entries_are_swept_by_the_timer() -> Result<(), DenylistError> {
+        let list = MemoryDenylist::swept(Duration::from_millis(100));
+        list.deny(Denied::Login("short"), unix_now()).await?;
+        list.deny(Denied::Token("long"), unix_now() + 60).await?;
+        assert_eq!(list.entries().len(), 2);
+        tokio::time::sleep(Duration::from_millis(2_200)).await;
+        assert_eq!(list.entries().len(), 1, "the expired entry is gone");
+        assert!(list.is_denied("long", "-").await?);
         Ok(())
     }
 }

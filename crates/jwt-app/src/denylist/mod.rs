@@ -1,18 +1,22 @@
 //! Remembering logged-out access tokens until they expire: the price of
 //! closing the logout loophole is a lookup on every request. One store per
 //! backend behind one trait.
+//!
+//! An entry names either one token (its `jti`) or a whole login (its `sid`,
+//! the refresh family every access token of the login carries): a token
+//! from before a refresh must die with the login it belongs to.
 
 mod memory;
 mod redis;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
-use auth_core::stats::MeasuredStore;
+use auth_core::{ApiError, stats::MeasuredStore};
 
 pub use memory::MemoryDenylist;
 pub use redis::RedisDenylist;
 
-use crate::redis::Redis;
+use crate::{AppState, redis::Redis};
 
 /// Where denied `jti`s are kept. `Off` has no store at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -42,27 +46,71 @@ impl DenylistMode {
 #[error("{0}")]
 pub struct DenylistError(pub String);
 
-/// Denied token ids, each until a Unix time after which the token is refused
-/// anyway, behind one `Arc<dyn Denylist>` whichever backend is configured.
+/// What a denylist entry names.
+#[derive(Debug, Clone, Copy)]
+pub enum Denied<'a> {
+    /// One access token, by its `jti`.
+    Token(&'a str),
+    /// Every access token of one login, by its `sid`.
+    Login(&'a str),
+}
+
+impl Denied<'_> {
+    /// The entry's name in a store: a bare `jti`, or `sid:` and the sid, so
+    /// that the two can never be taken for each other.
+    pub fn key(self) -> String {
+        match self {
+            Self::Token(jti) => jti.to_owned(),
+            Self::Login(sid) => format!("sid:{sid}"),
+        }
+    }
+}
+
+/// Denied tokens and logins, each until a Unix time after which their tokens
+/// are refused anyway, behind one `Arc<dyn Denylist>` whichever backend is
+/// configured.
 #[async_trait::async_trait]
 pub trait Denylist: MeasuredStore {
-    /// Denies `jti` until `until` (Unix seconds).
-    async fn deny(&self, jti: &str, until: i64) -> Result<(), DenylistError>;
-    async fn is_denied(&self, jti: &str) -> Result<bool, DenylistError>;
+    /// Denies `entry` until `until` (Unix seconds).
+    async fn deny(&self, entry: Denied<'_>, until: i64) -> Result<(), DenylistError>;
+
+    /// Whether the token `jti` or its login `sid` is denied.
+    async fn is_denied(&self, jti: &str, sid: &str) -> Result<bool, DenylistError>;
 }
 
 /// The store for `mode`; `None` for `off`, so that no request makes a lookup.
-/// `redis` is the connection for `DenylistMode::Redis`.
+/// `redis` is the connection for `DenylistMode::Redis`; the memory store
+/// drops expired entries every `sweep`.
 pub fn build(
     mode: DenylistMode,
     redis: Option<&Redis>,
+    sweep: Duration,
 ) -> anyhow::Result<Option<Arc<dyn Denylist>>> {
     Ok(match mode {
         DenylistMode::Off => None,
-        DenylistMode::Memory => Some(Arc::new(MemoryDenylist::default())),
+        DenylistMode::Memory => Some(MemoryDenylist::swept(sweep)),
         DenylistMode::Redis => {
             let redis = redis.ok_or_else(|| anyhow::anyhow!("DENYLIST=redis without a Redis"))?;
             Some(Arc::new(RedisDenylist::new(redis.clone())))
         }
     })
+}
+
+impl AppState {
+    /// Denies every access token of the logins `sids` until the last one
+    /// issued so far can have expired; nothing without a denylist (the
+    /// tokens then live until `exp`: the loophole).
+    pub(crate) async fn deny_logins(&self, sids: &[String]) -> Result<(), ApiError> {
+        let Some(denylist) = &self.denylist else {
+            return Ok(());
+        };
+        let until = self.tokens.last_expiry_from_now();
+        for sid in sids {
+            denylist
+                .deny(Denied::Login(sid), until)
+                .await
+                .map_err(|e| ApiError::store_down("denylist", e))?;
+        }
+        Ok(())
+    }
 }

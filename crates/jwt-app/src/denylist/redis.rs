@@ -1,5 +1,6 @@
-//! `DENYLIST=redis`: denied `jti`s as keys that expire with their token, so
-//! that every instance sharing the Redis refuses a logged-out token at once.
+//! `DENYLIST=redis`: denied `jti`s and `sid`s as keys that expire with the
+//! last token they deny, so that every instance sharing the Redis refuses a
+//! logged-out login at once.
 
 use auth_core::redis::fred::{interfaces::KeysInterface, types::Expiration};
 use auth_core::{
@@ -8,12 +9,12 @@ use auth_core::{
     unix_now,
 };
 
-use super::{Denylist, DenylistError};
+use super::{Denied, Denylist, DenylistError};
 use crate::redis::Redis;
 
 const KIND: &str = "deny";
 
-/// `<prefix>deny:<jti>`, set with `EXAT` at the deadline.
+/// `<prefix>deny:<jti>` and `<prefix>deny:sid:<sid>`, set with `EXAT` at the deadline.
 #[derive(Clone)]
 pub struct RedisDenylist {
     redis: Redis,
@@ -31,7 +32,7 @@ fn down(e: impl std::fmt::Display) -> DenylistError {
 
 #[async_trait::async_trait]
 impl Denylist for RedisDenylist {
-    async fn deny(&self, jti: &str, until: i64) -> Result<(), DenylistError> {
+    async fn deny(&self, entry: Denied<'_>, until: i64) -> Result<(), DenylistError> {
         // A token past its deadline is refused by verification anyway:
         // nothing to remember (and EXAT in the past would be a no-op).
         if until <= unix_now() {
@@ -44,7 +45,7 @@ impl Denylist for RedisDenylist {
             .redis
             .pool()
             .set(
-                self.redis.key(KIND, jti),
+                self.redis.key(KIND, &entry.key()),
                 1,
                 Some(Expiration::EXAT(until)),
                 None,
@@ -55,11 +56,13 @@ impl Denylist for RedisDenylist {
         Ok(())
     }
 
-    async fn is_denied(&self, jti: &str) -> Result<bool, DenylistError> {
+    async fn is_denied(&self, jti: &str, sid: &str) -> Result<bool, DenylistError> {
+        // Both names in one round trip.
+        let keys = [Denied::Token(jti), Denied::Login(sid)].map(|e| self.redis.key(KIND, &e.key()));
         let n: i64 = self
             .redis
             .pool()
-            .exists(self.redis.key(KIND, jti))
+            .exists(keys.to_vec())
             .await
             .map_err(down)?;
         Ok(n > 0)

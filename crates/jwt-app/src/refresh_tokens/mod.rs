@@ -31,7 +31,7 @@ impl RefreshStoreKind {
 }
 
 /// A refresh token handed to a client. The plaintext exists only here and in
-/// the response.
+/// the response. `expires_in` is `REFRESH_TTL`, or less near the family's end.
 #[derive(Debug, Clone)]
 pub struct IssuedRefresh {
     pub token: RefreshToken,
@@ -44,6 +44,16 @@ pub struct IssuedRefresh {
 pub struct Rotated {
     pub user_id: i64,
     pub issued: IssuedRefresh,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone)]
+pub enum Rotation {
+    /// Spent, and its successor issued.
+    Rotated(Rotated),
+    /// Spent already: a replay. The store has revoked the family; the caller
+    /// denies the login too.
+    Replayed(RefreshRecord),
 }
 
 /// Whose a stored refresh token is.
@@ -63,13 +73,30 @@ pub trait RefreshStore: MeasuredStore {
     async fn issue(&self, user_id: i64) -> Result<IssuedRefresh, ApiError>;
 
     /// Spends `token` and issues its successor in the same family. A token that
-    /// was already spent is a replay: its whole family is revoked.
-    async fn rotate(&self, token: &RefreshToken) -> Result<Rotated, ApiError>;
+    /// was already spent is a replay: its whole family is revoked. Unknown,
+    /// expired and revoked tokens are `invalid_grant`.
+    async fn rotate(&self, token: &RefreshToken) -> Result<Rotation, ApiError>;
 
     /// Looks a token up whatever its state, for logout.
     async fn find(&self, token: &RefreshToken) -> Result<Option<RefreshRecord>, ApiError>;
 
+    /// Revokes the family: none of its tokens refreshes again, whatever
+    /// rotation is in flight (the store serializes the two).
     async fn revoke_family(&self, family_id: &str) -> Result<(), ApiError>;
+
+    /// The families of `user_id` that are not revoked (a store may name
+    /// some that are over).
+    async fn live_families(&self, user_id: i64) -> Result<Vec<String>, ApiError>;
+
+    /// Revokes every family of `user_id` (a demotion): their ids, so that
+    /// their logins can be denied as well.
+    async fn revoke_user(&self, user_id: i64) -> Result<Vec<String>, ApiError> {
+        let families = self.live_families(user_id).await?;
+        for family in &families {
+            self.revoke_family(family).await?;
+        }
+        Ok(families)
+    }
 }
 
 /// The answer to a token that is not (or no longer) good for a rotation.
@@ -78,7 +105,7 @@ pub(crate) fn invalid_grant() -> ApiError {
 }
 
 /// The answer to a replayed (spent) token, whichever store noticed it.
-fn replayed() -> ApiError {
+pub(crate) fn replayed() -> ApiError {
     ApiError::InvalidGrant(
         "this refresh token was already used; every token of its login is now revoked, \
          log in again"

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use auth_core::redis::fred::{
     self,
-    interfaces::{HashesInterface, KeysInterface},
+    interfaces::{HashesInterface, KeysInterface, SetsInterface},
     types::{Expiration, scripts::Script},
 };
 use auth_core::{
@@ -16,39 +16,59 @@ use auth_core::{
 };
 
 use super::{
-    IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, invalid_grant, replayed,
+    IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, Rotation, invalid_grant,
 };
 use crate::redis::Redis;
 
 const TOKEN: &str = "rt";
 const FAMILY: &str = "fam";
+const USER: &str = "usr";
 
-/// Refresh tokens in Redis: `<prefix>rt:<sha256>` records and
-/// `<prefix>fam:<family>` revocation flags.
+/// Refresh tokens in Redis: `<prefix>rt:<sha256>` records,
+/// `<prefix>fam:<family>` revocation flags and `<prefix>usr:<user id>` sets
+/// of each user's families.
 #[derive(Clone)]
 pub struct RedisRefreshStore {
     redis: Redis,
-    ttl_secs: u64,
-    /// The TTL of every key this store writes, in milliseconds as `PX` takes it.
+    /// The TTL of tokens and revocation flags, in milliseconds as `PX` takes it.
     ttl_ms: i64,
+    family_ttl_ms: i64,
     issue: Script,
     rotate: Script,
+    revoke_user: Script,
 }
 
 impl RedisRefreshStore {
-    pub fn new(redis: Redis, ttl: Duration) -> Self {
+    pub fn new(redis: Redis, ttl: Duration, family_ttl: Duration) -> Self {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         Self {
             redis,
-            ttl_secs: ttl.as_secs(),
-            ttl_ms: i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX),
+            ttl_ms: ms(ttl),
+            family_ttl_ms: ms(family_ttl),
             issue: Script::from_lua(include_str!("issue.lua")),
             rotate: Script::from_lua(include_str!("rotate.lua")),
+            revoke_user: Script::from_lua(include_str!("revoke_user.lua")),
         }
     }
 
     fn token_key(&self, token: &RefreshToken) -> String {
         self.redis.key(TOKEN, &token.hash())
     }
+
+    fn user_key(&self, user_id: i64) -> String {
+        self.redis.key(USER, &user_id.to_string())
+    }
+}
+
+/// Whole seconds of a TTL in milliseconds, for `refresh_expires_in`.
+fn secs(ms: i64) -> u64 {
+    u64::try_from(ms / 1000).unwrap_or(0)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[async_trait::async_trait]
@@ -56,15 +76,18 @@ impl RefreshStore for RedisRefreshStore {
     async fn issue(&self, user_id: i64) -> Result<IssuedRefresh, ApiError> {
         let family_id = uuid::Uuid::new_v4().to_string();
         let token = RefreshToken::generate();
+        let ttl_ms = self.ttl_ms.min(self.family_ttl_ms);
         let _: i64 = self
             .redis
             .run(
                 &self.issue,
-                self.token_key(&token),
+                vec![self.token_key(&token), self.user_key(user_id)],
                 vec![
                     family_id.clone(),
                     user_id.to_string(),
-                    self.ttl_ms.to_string(),
+                    ttl_ms.to_string(),
+                    now_ms().saturating_add(self.family_ttl_ms).to_string(),
+                    self.family_ttl_ms.to_string(),
                 ],
             )
             .await
@@ -72,37 +95,46 @@ impl RefreshStore for RedisRefreshStore {
         Ok(IssuedRefresh {
             token,
             family_id,
-            expires_in: self.ttl_secs,
+            expires_in: secs(ttl_ms),
         })
     }
 
-    async fn rotate(&self, token: &RefreshToken) -> Result<Rotated, ApiError> {
+    async fn rotate(&self, token: &RefreshToken) -> Result<Rotation, ApiError> {
         let successor = RefreshToken::generate();
         let reply: Vec<String> = self
             .redis
             .run(
                 &self.rotate,
                 vec![self.token_key(token), self.token_key(&successor)],
-                vec![self.redis.key(FAMILY, ""), self.ttl_ms.to_string()],
+                vec![
+                    self.redis.key(FAMILY, ""),
+                    self.ttl_ms.to_string(),
+                    now_ms().to_string(),
+                ],
             )
             .await
             .map_err(down)?;
         match reply.as_slice() {
-            [outcome, family, user] if outcome == "rotated" => Ok(Rotated {
-                user_id: parse_user(user)?,
-                issued: IssuedRefresh {
-                    token: successor,
-                    family_id: family.clone(),
-                    expires_in: self.ttl_secs,
-                },
-            }),
+            [outcome, family, user, ttl_ms] if outcome == "rotated" => {
+                Ok(Rotation::Rotated(Rotated {
+                    user_id: parse_user(user)?,
+                    issued: IssuedRefresh {
+                        token: successor,
+                        family_id: family.clone(),
+                        expires_in: secs(ttl_ms.parse().unwrap_or(0)),
+                    },
+                }))
+            }
             [outcome, family, user] if outcome == "replayed" => {
                 tracing::warn!(
                     user_id = %user,
                     family = %family,
                     "refresh token replayed: family revoked"
                 );
-                Err(replayed())
+                Ok(Rotation::Replayed(RefreshRecord {
+                    family_id: family.clone(),
+                    user_id: parse_user(user)?,
+                }))
             }
             [outcome] if outcome == "invalid" => Err(invalid_grant()),
             other => Err(ApiError::Internal(anyhow::anyhow!(
@@ -142,14 +174,37 @@ impl RefreshStore for RedisRefreshStore {
             .map_err(down)?;
         Ok(())
     }
+
+    async fn live_families(&self, user_id: i64) -> Result<Vec<String>, ApiError> {
+        self.redis
+            .pool()
+            .smembers(self.user_key(user_id))
+            .await
+            .map_err(down)
+    }
+
+    /// One script, so that no family is read as live and then missed.
+    async fn revoke_user(&self, user_id: i64) -> Result<Vec<String>, ApiError> {
+        self.redis
+            .run(
+                &self.revoke_user,
+                self.user_key(user_id),
+                vec![self.redis.key(FAMILY, ""), self.ttl_ms.to_string()],
+            )
+            .await
+            .map_err(down)
+    }
 }
 
 #[async_trait::async_trait]
 impl MeasuredStore for RedisRefreshStore {
     /// Token records, spent ones too (replay detection needs them, as in the
-    /// db store), and revoked-family flags.
+    /// db store), revoked-family flags and the users' family sets.
     async fn stats(&self) -> Result<StoreStats, ApiError> {
-        self.redis.measure(&[TOKEN, FAMILY]).await.map_err(down)
+        self.redis
+            .measure(&[TOKEN, FAMILY, USER])
+            .await
+            .map_err(down)
     }
 }
 

@@ -1,7 +1,9 @@
 use reqwest::StatusCode;
 use test_support::{expect_error, json};
 
-use crate::helpers::{challenge, expect_invalid_token, spawn_app};
+use crate::helpers::{
+    SECRET, challenge, claims, expect_invalid_token, sign, spawn_app, valid_claims,
+};
 
 #[tokio::test]
 async fn protected_routes_answer_with_a_token() {
@@ -54,4 +56,26 @@ async fn the_scheme_name_is_case_insensitive() {
         assert_eq!(res.status(), StatusCode::OK, "scheme {scheme}");
     }
     expect_invalid_token(app.get_with_authorization("/protected", "bearer x").await).await;
+}
+
+/// A huge credential must cost the server nothing: it is refused on its
+/// length alone, even one correctly signed (the reason names the limit, not
+/// a decoding or signature failure).
+#[tokio::test]
+async fn a_bearer_credential_over_8_kib_is_refused_before_decoding() {
+    let app = spawn_app(&[]).await;
+    let (_, tokens) = app.user("huge").await;
+    let mut c = valid_claims(&claims(&tokens.access));
+    c["padding"] = serde_json::json!("x".repeat(8 * 1024));
+    let token = sign(&c, SECRET);
+    assert!(token.len() > 8 * 1024);
+    let res = app.get("/protected", Some(&token)).await;
+    assert!(challenge(&res).contains("8 KiB"), "{}", challenge(&res));
+    expect_invalid_token(res).await;
+
+    // Just under the limit, a signed token still passes.
+    let mut c = valid_claims(&claims(&tokens.access));
+    c["padding"] = serde_json::json!("x".repeat(5 * 1024));
+    let res = app.get("/protected", Some(&sign(&c, SECRET))).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }

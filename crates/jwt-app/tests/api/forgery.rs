@@ -5,7 +5,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{
-    SECRET, TestApp, challenge, claims, expect_invalid_token, now, sign, spawn_app, valid_claims,
+    SECRET, TestApp, challenge, claims, expect_invalid_token, now, sign, sign_typed, spawn_app,
+    valid_claims,
 };
 
 /// An app and the claims of one of its real tokens.
@@ -135,4 +136,23 @@ async fn a_token_with_a_non_numeric_subject_is_refused() {
     let mut c = valid_claims(&base);
     c["sub"] = json!("not-a-number");
     expect_invalid_token(app.get("/protected", Some(&sign(&c, SECRET))).await).await;
+}
+
+/// RFC 9068 / RFC 8725 §3.11: another kind of JWT signed with the same key
+/// (an ID token, a `JWT`-typed one) must not pass as an access token.
+#[tokio::test]
+async fn a_signed_token_not_typed_at_jwt_is_refused() {
+    let (app, base) = app_and_claims().await;
+    let (_, tokens) = app.user("typed").await;
+    assert_eq!(crate::helpers::jwt_part(&tokens.access, 0)["typ"], "at+jwt");
+    for typ in [Some("JWT"), None, Some("id+jwt")] {
+        let token = sign_typed(&valid_claims(&base), SECRET, typ);
+        let res = app.get("/protected", Some(&token)).await;
+        assert!(
+            challenge(&res).contains("at+jwt"),
+            "{typ:?}: {}",
+            challenge(&res)
+        );
+        expect_invalid_token(res).await;
+    }
 }

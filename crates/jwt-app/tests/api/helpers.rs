@@ -202,6 +202,12 @@ impl TestApp {
         req.send().await.expect("POST /logout")
     }
 
+    /// Whether the app runs with a denylist (the last `--denylist` counts).
+    pub fn denylist_on(&self) -> bool {
+        let mode = self.args.windows(2).rev().find(|w| w[0] == "--denylist");
+        mode.is_some_and(|w| w[1] != "off")
+    }
+
     /// `GET /debug/store` (the app runs with `--store-stats`).
     pub async fn store_stats(&self) -> Value {
         let res = self.get("/debug/store", None).await;
@@ -282,10 +288,18 @@ pub fn now() -> i64 {
     jsonwebtoken::get_current_timestamp() as i64
 }
 
-/// Signs `claims` with HS256 and `secret`.
+/// Signs `claims` with HS256 and `secret`, typed as an access token
+/// (`typ: at+jwt`) as the server's own are.
 pub fn sign(claims: &Value, secret: &str) -> String {
+    sign_typed(claims, secret, Some("at+jwt"))
+}
+
+/// Signs `claims` with HS256 and `secret`, with the header's `typ` as given.
+pub fn sign_typed(claims: &Value, secret: &str, typ: Option<&str>) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.typ = typ.map(str::to_owned);
     jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
+        &header,
         claims,
         &EncodingKey::from_secret(secret.as_bytes()),
     )

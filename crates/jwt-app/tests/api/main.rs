@@ -6,6 +6,7 @@ mod admin;
 mod bearer;
 mod contract;
 mod database_outage;
+mod denylist;
 mod eddsa;
 mod expiry;
 mod forgery;

@@ -223,32 +223,34 @@ async fn store_stats_count_the_keys_under_the_prefix() {
     let (_, first) = app.user("redis-stats").await;
     let s = app.store_stats().await;
     assert_eq!(s["store"], "redis");
-    assert_eq!(s["parts"]["refresh_tokens"]["entries"], 1, "{s}");
-    // Key name (prefix, `rt:`, 64 hex) plus fields and values.
+    // The token's record and the user's set of families.
+    assert_eq!(s["parts"]["refresh_tokens"]["entries"], 2, "{s}");
+    // Key names (prefix, `rt:`, 64 hex) plus fields, values and the family id.
     let one = s["parts"]["refresh_tokens"]["bytes"].as_i64().unwrap();
-    assert!(one > 64 + 36, "{s}");
+    assert!(one > 64 + 36 + 36, "{s}");
 
     // Rotation keeps the spent record and adds one.
     let second = token_pair(app.refresh(&first.refresh).await).await;
     assert_eq!(
         app.store_stats().await["parts"]["refresh_tokens"]["entries"],
-        2
+        3
     );
 
-    // Logout: one denied jti, and the family's revocation flag.
+    // Logout: the denied jti and login (sid), and the family's revocation flag.
     assert_eq!(
         app.logout(&second.access, None).await.status(),
         StatusCode::NO_CONTENT
     );
     let s = app.store_stats().await;
-    assert_eq!(s["parts"]["denylist"]["entries"], 1, "{s}");
+    assert_eq!(s["parts"]["denylist"]["entries"], 2, "{s}");
     let jti = claims(&second.access)["jti"].as_str().unwrap().len() as i64;
+    let sid = "sid:".len() as i64 + claims(&second.access)["sid"].as_str().unwrap().len() as i64;
     let deny_key = redis.key("deny", "").len() as i64;
     assert_eq!(
         s["parts"]["denylist"]["bytes"],
-        deny_key + jti + 1,
-        "key name and the value `1`: {s}"
+        (deny_key + jti + 1) + (deny_key + sid + 1),
+        "key names and the values `1`: {s}"
     );
-    assert_eq!(s["parts"]["refresh_tokens"]["entries"], 3, "{s}");
-    assert_eq!(s["entries"], 4);
+    assert_eq!(s["parts"]["refresh_tokens"]["entries"], 4, "{s}");
+    assert_eq!(s["entries"], 6);
 }

@@ -2,7 +2,7 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::{spawn_app, token_pair};
+use crate::helpers::{SECRET, spawn_app, token_pair};
 
 #[tokio::test]
 async fn refresh_rows_and_denylist_entries_are_counted() {
@@ -12,16 +12,17 @@ async fn refresh_rows_and_denylist_entries_are_counted() {
     app.user("stats").await;
     let s = app.store_stats().await;
     assert_eq!(
-        s["parts"]["refresh_tokens"]["entries"], 2,
-        "one refresh row per login: {s}"
+        s["parts"]["refresh_tokens"]["entries"], 4,
+        "a token row and a family row per login: {s}"
     );
     assert!(s["bytes"].as_i64().unwrap() > 64, "{s}");
 
-    // Rotation keeps the spent row (replay detection needs it) and adds one.
+    // Rotation keeps the spent row (replay detection needs it) and adds one;
+    // the family stays one row.
     let rotated = token_pair(app.refresh(&first.refresh).await).await;
     assert_eq!(
         app.store_stats().await["parts"]["refresh_tokens"]["entries"],
-        3
+        5
     );
 
     assert_eq!(
@@ -30,10 +31,10 @@ async fn refresh_rows_and_denylist_entries_are_counted() {
     );
     let s = app.store_stats().await;
     assert_eq!(
-        s["parts"]["denylist"]["entries"], 1,
-        "the logged-out jti is held: {s}"
+        s["parts"]["denylist"]["entries"], 2,
+        "the logged-out jti and its login's sid are held: {s}"
     );
-    assert_eq!(s["entries"], 4);
+    assert_eq!(s["entries"], 7);
 }
 
 #[tokio::test]
@@ -64,5 +65,31 @@ async fn expired_refresh_tokens_are_deleted() {
             "{rows} expired rows still held"
         );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// `/debug/store` answers anyone who can reach it: it must not be reachable
+/// from other hosts, so a non-loopback bind with it is refused at start.
+#[tokio::test]
+async fn store_stats_refuse_a_non_loopback_bind() {
+    let data_dir = test_support::data_dir();
+    for bind in ["0.0.0.0", "192.0.2.1", "::"] {
+        let args = ["--jwt-secret", SECRET, "--store-stats", "--bind", bind].map(String::from);
+        let config = crate::helpers::config(data_dir.path(), &args).unwrap();
+        let Err(e) = jwt_app::app(config).await else {
+            panic!("/debug/store started on {bind}");
+        };
+        let message = format!("{e:#}");
+        assert!(message.contains("loopback"), "{bind}: {message}");
+    }
+    // Loopback is fine, and so is a public bind without the stats.
+    for args in [
+        ["--store-stats", "--bind", "127.0.0.1"],
+        ["--bind", "0.0.0.0", "--port=0"],
+    ] {
+        let mut args = args.map(String::from).to_vec();
+        args.extend(["--jwt-secret", SECRET].map(String::from));
+        let config = crate::helpers::config(data_dir.path(), &args).unwrap();
+        assert!(jwt_app::app(config).await.is_ok(), "{args:?}");
     }
 }
