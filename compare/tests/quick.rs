@@ -355,8 +355,9 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
     );
     expect(
         "role-change",
-        [&no, &no, &no, &ok, &ok, &ok],
-        "a demotion applies at once with sessions, at the next refresh with JWTs",
+        [&no, &no, &no, &ok, &gone, &gone],
+        "a demotion applies at once with sessions and with a denylist (the login is denied); \
+         a stateless JWT keeps its stale role until it expires",
     );
     if !skipped.contains(&"session/redis") {
         let cell = &scenario("server-state")["results"]["session/redis"];

@@ -19,8 +19,10 @@ pub const SCENARIO: Scenario = Scenario {
     claim: "A JWT carries the user's role, so no database lookup is needed to authorize.",
     lesson: "The session reads the role from the database on each request: a demotion applies \
              at the next one. The JWT carries a copy of the role that stays true until the \
-             token is refreshed: a demoted admin keeps admin access for up to the access TTL \
-             (15 min by default). No lookup is also no news.",
+             token expires: without a denylist a demoted admin keeps admin access for up to \
+             the access TTL (15 min by default); the demotion revokes its refresh tokens, so it \
+             cannot renew, and a new login carries the new role. With a denylist the demotion \
+             denies its logins at once: the lookup the claim was meant to save.",
     measure: &Each(one),
 };
 
@@ -81,15 +83,29 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
             stale == 403,
         ));
     };
-    lab.note(config.name, "after a refresh:");
-    let (_, renewed) = http::refresh(&http, &server, refresh_token).await?;
-    let after_refresh = match &renewed {
-        Some(c) => http::status(&http, &server, "/admin", c).await?,
-        None => 0,
-    };
-    Ok(Cell::new(
-        format!("still {stale} until refresh (≤ access TTL) · {after_refresh} after /refresh"),
-        stale,
-        stale == 200 && after_refresh == 403,
-    ))
+    lab.note(
+        config.name,
+        "the deputy's refresh token, then a new login of the deputy:",
+    );
+    let refreshed = http::refresh(&http, &server, refresh_token).await?.0.status;
+    let (relogin, _) = http::login(&http, &server, &email).await?;
+    let after_login = http::status(&http, &server, "/admin", &relogin).await?;
+    let renewed = refreshed == 401 && after_login == 403;
+    Ok(if config.logout_revokes() {
+        Cell::new(
+            format!(
+                "{stale} at the very next request (its login is denied) · refresh {refreshed} · new login {after_login}"
+            ),
+            stale,
+            stale == 401 && renewed,
+        )
+    } else {
+        Cell::new(
+            format!(
+                "still {stale} until exp (≤ access TTL) · refresh {refreshed} · new login {after_login}"
+            ),
+            stale,
+            stale == 200 && renewed,
+        )
+    })
 }

@@ -18,7 +18,9 @@ use std::{sync::Arc, time::Duration};
 use auth_core::{
     Accounts, Health,
     config::parse_duration,
-    health, routes,
+    health,
+    redis_counters::RedisCounters,
+    routes,
     stats::{self, Measured, MeasuredStore},
 };
 use axum::{
@@ -168,6 +170,14 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             Some(Redis::connect(&config.redis_url, &config.redis_prefix, needed_by).await?)
         }
         None => None,
+    };
+    // With Redis at hand, every instance counts the same login attempts.
+    let accounts = match &redis {
+        Some(redis) => accounts.with_counters(Arc::new(RedisCounters::new(
+            redis.pool().clone(),
+            &redis.key("throttle", ""),
+        ))),
+        None => accounts,
     };
     let refresh: Arc<dyn RefreshStore> = match (config.refresh_store, &redis) {
         (RefreshStoreKind::Redis, Some(redis)) => Arc::new(RedisRefreshStore::new(

@@ -8,10 +8,12 @@ mod logout;
 mod session_user;
 pub mod store;
 
-use std::{net::IpAddr, time::Duration};
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use auth_core::{
-    Accounts, Health, health, routes,
+    Accounts, Health, health,
+    redis_counters::RedisCounters,
+    routes,
     stats::{self, Measured},
 };
 use axum::{
@@ -47,6 +49,11 @@ pub struct Config {
     /// each its own logical database in the path, e.g. `redis://127.0.0.1:6379/2`.
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
+
+    /// Start of the Redis keys session-app writes besides the sessions (the
+    /// login throttle's counts, shared by every instance on that Redis).
+    #[arg(long, env = "REDIS_PREFIX", default_value = "auth-compare:session:")]
+    pub redis_prefix: String,
 
     /// Lifetime of a session and of its cookie (`Max-Age`).
     #[arg(long, env = "SESSION_TTL", default_value = "24h", value_parser = auth_core::config::parse_duration)]
@@ -100,6 +107,14 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     let accounts = Accounts::open(&config.common).await?;
     let sessions =
         SessionBackend::open(config.session_store, &config.redis_url, accounts.db()).await?;
+    // With Redis at hand, every instance counts the same login attempts.
+    let accounts = match sessions.redis_pool() {
+        Some(pool) => accounts.with_counters(Arc::new(RedisCounters::new(
+            pool.clone(),
+            &format!("{}throttle:", config.redis_prefix),
+        ))),
+        None => accounts,
+    };
     let label = config.session_store.label();
     let state = AppState {
         health: sessions

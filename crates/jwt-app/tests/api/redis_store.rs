@@ -69,6 +69,25 @@ async fn a_logout_on_one_instance_is_enforced_by_the_other_at_once() {
     );
 }
 
+/// A guesser spreading its tries over the instances behind one address gets
+/// no more than one instance's worth: the counts live in the shared Redis.
+#[tokio::test]
+async fn guesses_spread_over_instances_share_one_throttle() {
+    let Some(redis) = redis().await else { return };
+    let a = spawn_app(&redis.args(&[])).await;
+    let b = a.sibling().await;
+    let (email, _) = a.user("spread").await;
+    for n in 0..5 {
+        let app = if n % 2 == 0 { &a } else { &b };
+        let res = test_support::login(&app.client, &app.server, &email, "wrong password").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "guess {n}");
+    }
+    for app in [&a, &b] {
+        let res = test_support::login(&app.client, &app.server, &email, "wrong password").await;
+        test_support::expect_error(res, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts").await;
+    }
+}
+
 #[tokio::test]
 async fn a_refresh_replay_on_one_instance_revokes_the_family_on_the_other() {
     let Some(redis) = redis().await else { return };

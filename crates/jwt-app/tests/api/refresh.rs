@@ -77,10 +77,8 @@ macro_rules! refresh_store_suite {
 
             #[tokio::test]
             async fn demotion_revokes_refresh_and_denied_logins() {
-                let admin = test_support::unique_email("boss");
-                let extra = ["--admin-emails", admin.as_str()];
-                if let Some((_keep, app)) = super::$backend(&extra).await {
-                    rules::demotion_revokes_every_login(&app, &admin).await;
+                if let Some((_keep, app)) = super::$backend(&[]).await {
+                    rules::demotion_revokes_every_login(&app).await;
                 }
             }
 
@@ -299,9 +297,11 @@ pub mod rules {
     /// refresh family of theirs refreshes again, so the stale `admin` claim
     /// cannot be renewed. Its access tokens keep the stale claim until they
     /// expire (the lesson) unless a denylist is on, which denies their logins.
-    pub async fn demotion_revokes_every_login(app: &TestApp, admin: &str) {
-        app.register(admin).await;
-        let boss = app.login(admin).await;
+    pub async fn demotion_revokes_every_login(app: &TestApp) {
+        let admin = test_support::unique_email("boss");
+        app.register(&admin).await;
+        test_support::operator::set_role(app, &admin, "admin").await;
+        let boss = app.login(&admin).await;
         let (email, _) = app.user("deputy").await;
         let res = app.set_role(&boss.access, &email, "admin").await;
         assert_eq!(res.status(), StatusCode::OK);

@@ -60,6 +60,14 @@ pub enum SessionBackend {
 }
 
 impl SessionBackend {
+    /// The Redis connection of a `redis` store, for what else should be shared there.
+    pub fn redis_pool(&self) -> Option<&tower_sessions_redis_store::fred::clients::Pool> {
+        match self {
+            Self::Redis(redis) => Some(redis.pool()),
+            Self::Memory(_) | Self::Db(_) => None,
+        }
+    }
+
     /// Opens the store of `kind`; a `db` store gets its table in the users'
     /// database `db`, a `redis` store connects to `redis_url`.
     pub async fn open(

@@ -57,6 +57,10 @@ impl RedisSessions {
         })
     }
 
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     /// The store the session layer uses.
     pub fn store(&self) -> RedisSessionStore {
         self.store.clone()

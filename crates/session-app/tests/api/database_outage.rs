@@ -150,3 +150,26 @@ async fn a_query_cut_off_by_a_database_shutdown_answers_503() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["email"], email);
 }
+
+/// Another process holds the SQLite file's write lock past the busy timeout
+/// (5 s): the registration is answered 503, not 500, and works once the
+/// lock is gone.
+#[tokio::test]
+async fn sqlite_locked_by_another_writer_answers_503() {
+    use sqlx::{Connection, SqliteConnection};
+    let app = spawn_app(&[]).await;
+    let file = app.dir.path().join("auth.db");
+    let mut other = SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let c = client();
+    let res = register(&c, &app.server, &unique_email("locked"), PASSWORD).await;
+    expect_unavailable("/register with the file locked", res).await;
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    let res = register(&c, &app.server, &unique_email("unlocked"), PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+}

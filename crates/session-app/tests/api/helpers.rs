@@ -6,7 +6,7 @@ use tempfile::TempDir;
 use test_support::{
     TestServer,
     databases::{Kind, TestDatabase},
-    redis::shared_redis_url,
+    redis::{Prefix, shared_redis_url},
 };
 
 pub struct TestApp {
@@ -15,6 +15,8 @@ pub struct TestApp {
     pub dir: TempDir,
     /// What it was started with, for the operator's command.
     args: Vec<String>,
+    /// Its own Redis key prefix (the throttle's counts), cleaned up on drop.
+    _keys: Option<Prefix>,
 }
 
 /// Starts session-app with `args` on top of a fast, private test setup.
@@ -22,7 +24,12 @@ pub async fn spawn_app(args: &[&str]) -> TestApp {
     let dir = test_support::data_dir();
     let server = start_in(dir.path(), args).await;
     let args = args.iter().map(|s| (*s).to_owned()).collect();
-    TestApp { server, dir, args }
+    TestApp {
+        server,
+        dir,
+        args,
+        _keys: None,
+    }
 }
 
 /// Leftover sessions of a test run expire from the shared Redis within minutes.
@@ -70,8 +77,23 @@ async fn db_app(kind: Kind, extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
 }
 
 /// session-app with its sessions in the Redis at `url`.
+/// Its other keys (the throttle's counts) go under a prefix of its own, so
+/// that tests sharing the machine's Redis do not count each other's attempts.
 pub async fn redis_app(url: &str, extra: &[&str]) -> TestApp {
-    spawn_app(&[&["--session-store", "redis", "--redis-url", url], extra].concat()).await
+    let keys = Prefix::new(url, "session");
+    let base = [
+        "--session-store",
+        "redis",
+        "--redis-url",
+        url,
+        "--redis-prefix",
+        &keys.prefix,
+    ];
+    let app = spawn_app(&[&base, extra].concat()).await;
+    TestApp {
+        _keys: Some(keys),
+        ..app
+    }
 }
 
 pub async fn start_in(dir: &Path, args: &[&str]) -> TestServer {
