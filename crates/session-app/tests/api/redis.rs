@@ -267,11 +267,19 @@ async fn redis_down_fails_closed_and_recovers() {
     expect_error(out, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
     let relogin = login(&c, &app.server, &email, PASSWORD).await;
     expect_error(relogin, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
-    // What needs no session still works.
+    // Registration needs no session, but its per-address count lives in
+    // that Redis too: a throttle that cannot count does not let hashing
+    // through unbounded (fail closed).
     let other = unique_email("fault");
-    assert_eq!(
-        register(&c, &app.server, &other, PASSWORD).await.status(),
-        StatusCode::CREATED
+    let body = expect_error(
+        register(&c, &app.server, &other, PASSWORD).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+    )
+    .await;
+    assert!(
+        body["message"].as_str().unwrap().contains("throttle"),
+        "{body}"
     );
     let health = client()
         .get(app.server.url("/health"))
@@ -306,6 +314,11 @@ async fn redis_down_fails_closed_and_recovers() {
     assert_eq!(
         status(&fresh, app.server.url("/protected")).await,
         StatusCode::OK
+    );
+    assert_eq!(
+        register(&c, &app.server, &other, PASSWORD).await.status(),
+        StatusCode::CREATED,
+        "the refused registration changed nothing, and works now"
     );
 }
 
