@@ -13,10 +13,10 @@ pub mod refresh_tokens;
 mod set_role;
 pub mod tokens;
 
-use std::{sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use auth_core::{
-    Accounts, Health,
+    Accounts, ApiError, Health, Role,
     config::parse_duration,
     health,
     redis_counters::RedisCounters,
@@ -140,14 +140,113 @@ pub struct AppState {
 /// What the `jwt-app` binary runs: an operator's command (`jwt-app set-role
 /// EMAIL admin`) with these settings, or the server.
 pub async fn main(config: Config) -> anyhow::Result<()> {
-    let (common, port) = (config.common.clone(), config.port);
-    auth_core::serve::command_or_serve("jwt-app", &common, port, app(config)).await
+    let Some(command) = config.common.command.clone() else {
+        let addr = SocketAddr::new(config.common.bind, config.port);
+        return auth_core::serve::run("jwt-app", addr, app(config).await?).await;
+    };
+    let change = auth_core::command::run(command, &config.common).await?;
+    println!("{change}");
+    if change.user.role == Role::User {
+        // The server is another process: what it holds in memory (a memory
+        // denylist) cannot be reached from here; the stores can.
+        let state = AppState::open(&config).await?;
+        let logins = state.end_logins(change.user.id).await?;
+        println!("{logins} login(s) of {} revoked", change.user.email);
+        if config.denylist == DenylistMode::Memory {
+            println!(
+                "DENYLIST=memory lives inside the running server: its access tokens work until they expire"
+            );
+        }
+    }
+    Ok(())
 }
 
-/// Builds the whole server: checks the settings, loads or creates the signing
-/// key, opens and migrates the database, connects to Redis if a store needs
-/// it (an unreachable Redis stops the start with a message naming
-/// `REDIS_URL`; see [`redis`]), and lists every route it serves.
+impl AppState {
+    /// Checks the settings, loads or creates the signing key, opens and
+    /// migrates the database, and connects to Redis if a store needs it (an
+    /// unreachable Redis stops the start with a message naming `REDIS_URL`;
+    /// see [`redis`]).
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        if config.refresh_ttl.as_secs() == 0 || config.refresh_family_ttl.as_secs() == 0 {
+            anyhow::bail!("REFRESH_TTL and REFRESH_FAMILY_TTL must be at least 1 second");
+        }
+        // Settings and key first: a bad secret should fail before any database work.
+        let tokens = Tokens::from_config(&config)?;
+
+        let accounts = Accounts::open(&config.common).await?;
+        // One pool for both Redis stores.
+        let redis = match config.redis_users() {
+            Some(needed_by) => {
+                Some(Redis::connect(&config.redis_url, &config.redis_prefix, needed_by).await?)
+            }
+            None => None,
+        };
+        // With Redis at hand, every instance counts the same login attempts.
+        let accounts = match &redis {
+            Some(redis) => accounts.with_counters(Arc::new(RedisCounters::new(
+                redis.pool().clone(),
+                &redis.key("throttle", ""),
+            ))),
+            None => accounts,
+        };
+        let refresh: Arc<dyn RefreshStore> = match (config.refresh_store, &redis) {
+            (RefreshStoreKind::Redis, Some(redis)) => Arc::new(RedisRefreshStore::new(
+                redis.clone(),
+                config.refresh_ttl,
+                config.refresh_family_ttl,
+            )),
+            (RefreshStoreKind::Redis, None) => anyhow::bail!("REFRESH_STORE=redis without a Redis"),
+            (RefreshStoreKind::Db, _) => Arc::new(DbRefreshStore::swept(
+                accounts.db().clone(),
+                config.refresh_ttl,
+                config.refresh_family_ttl,
+            )),
+        };
+        // Entries live an access TTL at most: sweeping more often than that,
+        // or than once a minute, buys nothing.
+        let sweep = config
+            .access_ttl
+            .clamp(Duration::from_secs(1), Duration::from_secs(60));
+        let denylist = denylist::build(config.denylist, redis.as_ref(), sweep)?;
+        tracing::info!(
+            denylist = config.denylist.label(),
+            refresh_store = config.refresh_store.label(),
+            "stores"
+        );
+
+        // `store` stays the denylist's label (what a request pays a lookup in);
+        // the checks name Redis whenever either store lives there, so /health
+        // answers 503 when it is down.
+        let mut health =
+            Health::new("jwt-app", config.denylist.label()).with(accounts.db().clone());
+        if let Some(redis) = &redis {
+            health = health.with(redis.health_check());
+        }
+        let mut measured: Vec<(&'static str, Arc<dyn MeasuredStore>)> =
+            vec![("refresh_tokens", refresh.clone())];
+        if let Some(denylist) = &denylist {
+            measured.push(("denylist", denylist.clone()));
+        }
+        Ok(Self {
+            accounts,
+            tokens: Arc::new(tokens),
+            refresh,
+            denylist,
+            health,
+            measured: Measured::new(config.denylist.label(), measured),
+        })
+    }
+
+    /// Ends every login of `user_id`: its refresh families are revoked and,
+    /// with a denylist, its access tokens denied. How many there were.
+    pub async fn end_logins(&self, user_id: i64) -> Result<usize, ApiError> {
+        let families = self.refresh.revoke_user(user_id).await?;
+        self.deny_logins(&families).await?;
+        Ok(families.len())
+    }
+}
+
+/// The whole server: every route it serves, around the state of [`AppState::open`].
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     if config.store_stats && !config.common.bind.is_loopback() {
         // /debug/store answers without a credential: only the local harness may ask.
@@ -157,74 +256,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             config.common.bind
         );
     }
-    if config.refresh_ttl.as_secs() == 0 || config.refresh_family_ttl.as_secs() == 0 {
-        anyhow::bail!("REFRESH_TTL and REFRESH_FAMILY_TTL must be at least 1 second");
-    }
-    // Settings and key first: a bad secret should fail before any database work.
-    let tokens = Tokens::from_config(&config)?;
-
-    let accounts = Accounts::open(&config.common).await?;
-    // One pool for both Redis stores.
-    let redis = match config.redis_users() {
-        Some(needed_by) => {
-            Some(Redis::connect(&config.redis_url, &config.redis_prefix, needed_by).await?)
-        }
-        None => None,
-    };
-    // With Redis at hand, every instance counts the same login attempts.
-    let accounts = match &redis {
-        Some(redis) => accounts.with_counters(Arc::new(RedisCounters::new(
-            redis.pool().clone(),
-            &redis.key("throttle", ""),
-        ))),
-        None => accounts,
-    };
-    let refresh: Arc<dyn RefreshStore> = match (config.refresh_store, &redis) {
-        (RefreshStoreKind::Redis, Some(redis)) => Arc::new(RedisRefreshStore::new(
-            redis.clone(),
-            config.refresh_ttl,
-            config.refresh_family_ttl,
-        )),
-        (RefreshStoreKind::Redis, None) => anyhow::bail!("REFRESH_STORE=redis without a Redis"),
-        (RefreshStoreKind::Db, _) => Arc::new(DbRefreshStore::swept(
-            accounts.db().clone(),
-            config.refresh_ttl,
-            config.refresh_family_ttl,
-        )),
-    };
-    // Entries live an access TTL at most: sweeping more often than that,
-    // or than once a minute, buys nothing.
-    let sweep = config
-        .access_ttl
-        .clamp(Duration::from_secs(1), Duration::from_secs(60));
-    let denylist = denylist::build(config.denylist, redis.as_ref(), sweep)?;
-    tracing::info!(
-        denylist = config.denylist.label(),
-        refresh_store = config.refresh_store.label(),
-        "stores"
-    );
-
-    // `store` stays the denylist's label (what a request pays a lookup in);
-    // the checks name Redis whenever either store lives there, so /health
-    // answers 503 when it is down.
-    let mut health = Health::new("jwt-app", config.denylist.label()).with(accounts.db().clone());
-    if let Some(redis) = &redis {
-        health = health.with(redis.health_check());
-    }
-    let mut measured: Vec<(&'static str, Arc<dyn MeasuredStore>)> =
-        vec![("refresh_tokens", refresh.clone())];
-    if let Some(denylist) = &denylist {
-        measured.push(("denylist", denylist.clone()));
-    }
-    let state = AppState {
-        accounts,
-        tokens: Arc::new(tokens),
-        refresh,
-        denylist,
-        health,
-        measured: Measured::new(config.denylist.label(), measured),
-    };
-
+    let state = AppState::open(&config).await?;
     let mut router = Router::new()
         // Behind a valid access token:
         .route("/protected", get(routes::protected))

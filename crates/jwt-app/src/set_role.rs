@@ -31,11 +31,10 @@ pub async fn set_role(
         // Deleted since: its tokens name an account that no longer exists.
         return Ok(Json(answer));
     };
-    let families = app.refresh.revoke_user(user.id).await?;
-    app.deny_logins(&families).await?;
+    let logins = app.end_logins(user.id).await?;
     tracing::info!(
         user_id = user.id,
-        families = families.len(),
+        logins,
         "set to user: every login revoked"
     );
     Ok(Json(answer))

@@ -87,3 +87,28 @@ async fn a_role_change_reaches_the_token_only_at_the_next_refresh() {
     let res = app.get("/admin", Some(&demoted.access)).await;
     expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
 }
+
+/// The operator's command demotes like the route does: the user's refresh
+/// tokens stop at once, from another process than the server (two logins:
+/// `user` logs in once, the test once more).
+#[tokio::test]
+async fn a_demotion_by_the_operator_command_revokes_refresh_tokens() {
+    let (app, _) = app_with_admin().await;
+    let (email, _) = app.user("cli-deputy").await;
+    test_support::operator::set_role(&app, &email, "admin").await;
+    let tokens = app.login(&email).await;
+    let (ok, stdout, stderr) = test_support::operator::run_set_role(&app, &email, "user").await;
+    assert!(ok, "{stdout} {stderr}");
+    assert!(
+        stdout.contains(&format!("{email}: admin -> user")) && stdout.contains("2 login(s)"),
+        "{stdout}"
+    );
+    expect_error(
+        app.refresh(&tokens.refresh).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_grant",
+    )
+    .await;
+    let fresh = app.login(&email).await;
+    assert_eq!(claims(&fresh.access)["role"], "user");
+}
