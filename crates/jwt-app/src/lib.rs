@@ -171,7 +171,7 @@ impl AppState {
             anyhow::bail!("REFRESH_TTL and REFRESH_FAMILY_TTL must be at least 1 second");
         }
         // Settings and key first: a bad secret should fail before any database work.
-        let tokens = Tokens::from_config(&config)?;
+        let tokens = Tokens::from_config(config)?;
 
         let accounts = Accounts::open(&config.common).await?;
         // One pool for both Redis stores.
