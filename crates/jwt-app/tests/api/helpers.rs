@@ -1,15 +1,8 @@
-use std::{
-    path::Path,
-    sync::{
-        Arc,
-        atomic::{AtomicU32, Ordering},
-    },
-    time::Duration,
-};
+use std::{path::Path, sync::Arc};
 
 use auth_core::redis::fred::{
     clients::Client,
-    interfaces::{ClientLike, KeysInterface},
+    interfaces::ClientLike,
     types::config::Config as FredConfig,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -327,25 +320,21 @@ pub async fn expect_invalid_token(res: Response) {
     test_support::expect_error(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
-/// A key prefix no other test uses; its keys are deleted when dropped
-/// (also when the test fails), so the machine's Redis is left clean.
-pub struct Prefix {
-    pub url: String,
-    pub prefix: String,
+/// A key prefix of this test's own, cleaned up when dropped
+/// ([`test_support::redis::Prefix`]), with jwt-app's settings under it.
+pub struct Prefix(test_support::redis::Prefix);
+
+impl std::ops::Deref for Prefix {
+    type Target = test_support::redis::Prefix;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Prefix {
     pub fn new(url: &str) -> Self {
-        static N: AtomicU32 = AtomicU32::new(0);
-        Self {
-            url: url.to_owned(),
-            prefix: format!(
-                "auth-compare:test:jwt:{}-{}-{}:",
-                std::process::id(),
-                now(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ),
-        }
+        Self(test_support::redis::Prefix::new(url, "jwt"))
     }
 
     /// jwt-app arguments for both Redis stores under this prefix, plus `extra`.
@@ -368,50 +357,6 @@ impl Prefix {
 
     pub fn key(&self, kind: &str, id: &str) -> String {
         format!("{}{kind}:{id}", self.prefix)
-    }
-}
-
-impl Drop for Prefix {
-    fn drop(&mut self) {
-        let (url, pattern) = (self.url.clone(), format!("{}*", self.prefix));
-        // `Drop` cannot await, and blocking the test's runtime could deadlock
-        // it: clean up from a thread with a runtime of its own (bounded).
-        let cleaner = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            rt.block_on(async {
-                let work = async {
-                    let client = inspector(&url).await?;
-                    let mut cursor = "0".to_owned();
-                    loop {
-                        let (next, keys): (String, Vec<String>) = client
-                            .scan_page(cursor, pattern.as_str(), Some(1_000), None)
-                            .await?;
-                        if !keys.is_empty() {
-                            let _: i64 = client.del(keys).await?;
-                        }
-                        if next == "0" {
-                            break;
-                        }
-                        cursor = next;
-                    }
-                    client.quit().await
-                };
-                match tokio::time::timeout(Duration::from_secs(5), work).await {
-                    Ok(result) => result.map_err(|e| e.to_string()),
-                    Err(_) => Err("no answer within 5 s".to_owned()),
-                }
-            })
-        });
-        match cleaner.join() {
-            Ok(Ok(())) => {}
-            // Killed with the test's own redis-server, or already gone: the
-            // keys carry TTLs anyway.
-            Ok(Err(e)) => eprintln!("note: could not delete the test keys {}: {e}", self.prefix),
-            Err(_) => eprintln!("note: the thread deleting test keys panicked"),
-        }
     }
 }
 
