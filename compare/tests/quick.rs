@@ -42,10 +42,6 @@ const SCENARIO_IDS: [&str; 12] = [
     "throughput",
 ];
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
-}
-
 /// A skip must not pass unnoticed: straight to the process' stderr, which
 /// the test harness does not capture (`eprintln!` it would).
 fn loud_skip(test: &str, what: &str) {
@@ -294,7 +290,7 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         );
     } else {
         assert!(
-            !in_ci(),
+            !testbed::ci::in_ci(),
             "CI=true: the Redis columns must be measured, not skipped; stderr:\n{err}"
         );
         assert!(err.contains("SKIPPED"), "stderr:\n{err}");
