@@ -1,7 +1,14 @@
-//! The one loop that clears expired rows out of a store that does not expire
-//! them itself (the `db` and memory session stores, the refresh-token table).
+//! The loops that clear expired entries out of a store that does not expire
+//! them itself: the `db` and memory session stores and the refresh-token
+//! table ([`every`]); the in-process denylist and throttle counts
+//! ([`purge_while_alive`]).
 
-use std::{fmt::Display, future::Future, time::Duration};
+use std::{
+    fmt::Display,
+    future::Future,
+    sync::{Arc, Weak},
+    time::Duration,
+};
 
 /// Runs `job` every `period` for as long as the runtime lives. A failed run
 /// (the store is down) is logged and retried at the next tick instead of
@@ -18,6 +25,26 @@ where
             tick.tick().await;
             if let Err(e) = job().await {
                 tracing::warn!(error = %e, "could not delete expired {what}");
+            }
+        }
+    });
+}
+
+/// Runs `purge` on an in-process store every `period` for as long as the
+/// store lives: the loop holds it weakly, and ends once it is dropped.
+pub fn purge_while_alive<T, F>(period: Duration, store: &Arc<T>, purge: F)
+where
+    T: Send + Sync + 'static,
+    F: Fn(&T) + Send + 'static,
+{
+    let store: Weak<T> = Arc::downgrade(store);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tick.tick().await;
+            match store.upgrade() {
+                Some(store) => purge(&store),
+                None => return,
             }
         }
     });

@@ -155,16 +155,7 @@ impl MemoryCounters {
     /// A map purged every `window`.
     pub fn swept(window: Duration) -> Arc<Self> {
         let counters = Arc::new(Self::default());
-        let weak = Arc::downgrade(&counters);
-        crate::sweep::every(window, "throttle counts", move || {
-            let counters = weak.upgrade();
-            async move {
-                if let Some(counters) = counters {
-                    counters.purge(Instant::now());
-                }
-                Ok::<(), std::convert::Infallible>(())
-            }
-        });
+        crate::sweep::purge_while_alive(window, &counters, |c| c.purge(Instant::now()));
         counters
     }
 

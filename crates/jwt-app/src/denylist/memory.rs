@@ -28,16 +28,7 @@ impl MemoryDenylist {
     /// it holds at most one access TTL's worth of logouts.
     pub fn swept(period: Duration) -> Arc<Self> {
         let list = Arc::new(Self::default());
-        let sweeper = Arc::downgrade(&list);
-        auth_core::sweep::every(period, "denylist entries", move || {
-            let list = sweeper.upgrade();
-            async move {
-                if let Some(list) = list {
-                    list.purge_expired();
-                }
-                Ok::<(), DenylistError>(())
-            }
-        });
+        auth_core::sweep::purge_while_alive(period, &list, Self::purge_expired);
         list
     }
 
