@@ -62,6 +62,11 @@ pub struct CommonConfig {
     #[arg(long, env = "TRUST_PROXY")]
     pub trust_proxy: Option<IpAddr>,
 
+    /// Serve `GET /debug/store` (what the server-side stores hold): for the
+    /// compare harness, not for production. Refused on a BIND other than loopback.
+    #[arg(long, env = "STORE_STATS", default_value_t = false)]
+    pub store_stats: bool,
+
     /// Longest a request may take before it is answered 408.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,

@@ -8,7 +8,22 @@ use axum::{Json, extract::State};
 use futures::future::try_join_all;
 use serde_json::{Value, json};
 
-use crate::ApiError;
+use crate::{ApiError, CommonConfig};
+
+/// `/debug/store` answers anyone without a credential, telling them how many
+/// logins the server holds: only a loopback BIND (the local harness) may
+/// serve it.
+pub fn refuse_public_bind(config: &CommonConfig) -> anyhow::Result<()> {
+    if config.store_stats && !config.bind.is_loopback() {
+        anyhow::bail!(
+            "--store-stats (STORE_STATS) serves GET /debug/store, which tells anyone who asks \
+             how many logins this server holds: it is allowed on a loopback BIND only, and \
+             BIND is {}",
+            config.bind
+        );
+    }
+    Ok(())
+}
 
 /// Entries a store holds and the bytes they take, as the store counts them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -85,10 +85,6 @@ pub struct Config {
     #[arg(long, env = "JWT_LEEWAY", default_value = "5s", value_parser = parse_duration)]
     pub jwt_leeway: Duration,
 
-    /// Serve `GET /debug/store` (refresh tokens and denylist entries held): for the compare harness.
-    #[arg(long, env = "STORE_STATS", default_value_t = false)]
-    pub store_stats: bool,
-
     /// Where logged-out access tokens are remembered until they expire; `off`
     /// keeps verification stateless and leaves the logout loophole open.
     #[arg(long, env = "DENYLIST", value_enum, default_value_t = DenylistMode::Off)]
@@ -248,14 +244,7 @@ impl AppState {
 
 /// The whole server: every route it serves, around the state of [`AppState::open`].
 pub async fn app(config: Config) -> anyhow::Result<Router> {
-    if config.store_stats && !config.common.bind.is_loopback() {
-        // /debug/store answers without a credential: only the local harness may ask.
-        anyhow::bail!(
-            "STORE_STATS serves /debug/store to anyone who can connect, so it needs a \
-             loopback BIND; BIND is {}",
-            config.common.bind
-        );
-    }
+    stats::refuse_public_bind(&config.common)?;
     let state = AppState::open(&config).await?;
     let mut router = Router::new()
         // Behind a valid access token:
@@ -273,7 +262,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/login", post(login::login))
         .route("/refresh", post(refresh::refresh))
         .route("/health", get(health::health));
-    if config.store_stats {
+    if config.common.store_stats {
         router = router.route("/debug/store", get(stats::store_stats));
     }
     Ok(auth_core::middleware::finish(

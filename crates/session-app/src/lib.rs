@@ -59,11 +59,6 @@ pub struct Config {
     #[arg(long, env = "SESSION_TTL", default_value = "24h", value_parser = auth_core::config::parse_duration)]
     pub session_ttl: Duration,
 
-    /// Serve `GET /debug/store` (sessions held, bytes): for the compare harness,
-    /// not for production. Refused on a BIND other than loopback.
-    #[arg(long, env = "STORE_STATS", default_value_t = false)]
-    pub store_stats: bool,
-
     /// The server is reached over HTTPS (itself or behind a TLS proxy that
     /// passes `Host` on): the cookie becomes `__Host-sid` with `Secure`, and
     /// the CSRF check takes `https://` as this server's scheme.
@@ -90,13 +85,7 @@ pub async fn main(config: Config) -> anyhow::Result<()> {
 /// CSRF check around them, and the middleware shared with jwt-app.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     let bind = config.common.bind;
-    if config.store_stats && !bind.is_loopback() {
-        anyhow::bail!(
-            "--store-stats (STORE_STATS) serves GET /debug/store, which tells anyone who asks \
-             how many sessions this server holds: it is allowed on a loopback BIND only, and \
-             BIND is {bind}"
-        );
-    }
+    stats::refuse_public_bind(&config.common)?;
     if cookie_in_clear(bind, config.cookie_secure) {
         tracing::warn!(
             "BIND {bind} lets other machines reach session-app, and without COOKIE_SECURE=true \
@@ -135,7 +124,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/register", post(routes::register))
         .route("/login", post(login::login))
         .route("/health", get(health::health));
-    if config.store_stats {
+    if config.common.store_stats {
         router = router.route("/debug/store", get(stats::store_stats));
     }
     let router = sessions
