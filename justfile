@@ -12,6 +12,10 @@ run-session *ARGS:
 run-jwt *ARGS:
     cargo run -p jwt-app -- {{ARGS}}
 
+# jwt-app on http://127.0.0.1:3000 with its tokens in HttpOnly cookies (TOKEN_TRANSPORT=cookie), behind the CSRF check
+run-jwt-cookie *ARGS:
+    cargo run -p jwt-app -- --token-transport cookie {{ARGS}}
+
 # give an account a role with the servers' own binary (same settings, same database): just set-role ada@example.com admin
 set-role EMAIL ROLE *ARGS:
     cargo run -q -p session-app -- {{ARGS}} set-role {{EMAIL}} {{ROLE}}

@@ -88,12 +88,23 @@ impl Store {
     }
 }
 
+/// How the credential travels back to the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carrier {
+    /// A cookie, which the browser attaches by itself, also to requests
+    /// other sites' pages make.
+    Cookie,
+    /// `Authorization: Bearer`, which only the client's own code adds.
+    Header,
+}
+
 /// One column: a server and the flags that make it this configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Configuration {
     pub name: &'static str,
     pub app: App,
     pub store: Store,
+    pub carrier: Carrier,
     pub flags: &'static [&'static str],
 }
 
@@ -111,6 +122,10 @@ impl Configuration {
         self.app == App::Session
     }
 
+    pub fn in_cookie(&self) -> bool {
+        self.carrier == Carrier::Cookie
+    }
+
     /// Whether the column can only run with a Redis (and is skipped without one).
     pub fn needs_redis(&self) -> bool {
         self.store == Store::Redis
@@ -122,12 +137,14 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         name: "session/memory",
         app: App::Session,
         store: Store::Memory,
+        carrier: Carrier::Cookie,
         flags: &["--session-store", "memory"],
     },
     Configuration {
         name: "session/sqlite",
         app: App::Session,
         store: Store::Sqlite,
+        carrier: Carrier::Cookie,
         flags: &["--session-store", "db"],
     },
     // `--redis-url` (with a logical database of its own) is added per
@@ -136,18 +153,21 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         name: "session/redis",
         app: App::Session,
         store: Store::Redis,
+        carrier: Carrier::Cookie,
         flags: &["--session-store", "redis"],
     },
     Configuration {
         name: "jwt",
         app: App::Jwt,
         store: Store::None,
+        carrier: Carrier::Header,
         flags: &["--denylist", "off"],
     },
     Configuration {
         name: "jwt+denylist",
         app: App::Jwt,
         store: Store::Memory,
+        carrier: Carrier::Header,
         flags: &["--denylist", "memory"],
     },
     // `--redis-url` and a `--redis-prefix` of its own are added per measurement.
@@ -155,7 +175,16 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         name: "jwt+denylist/redis",
         app: App::Jwt,
         store: Store::Redis,
+        carrier: Carrier::Header,
         flags: &["--denylist", "redis", "--refresh-store", "redis"],
+    },
+    // The JWT of the `jwt` column in HttpOnly cookies instead of a header.
+    Configuration {
+        name: "jwt/cookie",
+        app: App::Jwt,
+        store: Store::None,
+        carrier: Carrier::Cookie,
+        flags: &["--denylist", "off", "--token-transport", "cookie"],
     },
 ];
 

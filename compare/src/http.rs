@@ -241,16 +241,16 @@ pub async fn logout(http: &Http, server: &Server, credential: &Credential) -> an
         .status)
 }
 
-/// `POST /refresh`: the exchange, and the new credential on success.
+/// `POST /refresh` with the refresh token `credential` holds: the exchange,
+/// and the new credential on success.
 pub async fn refresh(
     http: &Http,
     server: &Server,
-    refresh_token: &str,
+    credential: &Credential,
 ) -> anyhow::Result<(Exchange, Option<Credential>)> {
-    let ex = http
-        .call(server, contract::refresh(refresh_token))
-        .send()
-        .await?;
+    let request = contract::refresh(credential)
+        .with_context(|| format!("{}: the credential holds no refresh token", server.name))?;
+    let ex = http.call(server, request).send().await?;
     let credential = (ex.status == 200).then(|| ex.credential()).flatten();
     Ok((ex, credential))
 }

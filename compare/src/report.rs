@@ -240,11 +240,14 @@ impl Report {
     pub fn table(&self, width: usize) -> String {
         let width = u16::try_from(width).unwrap_or(u16::MAX);
         let mut cells = grid(width);
-        // The store goes on a line of its own (`jwt+denylist/`, `redis`), so
-        // that six columns fit and no name is cut inside a word.
+        // Each part of a name goes on a line of its own (`jwt+`, `denylist/`,
+        // `redis`), so that every column fits and no name is cut inside a word.
         cells.set_header(
-            std::iter::once("scenario".to_owned())
-                .chain(self.configurations.iter().map(|c| c.replace('/', "/\n"))),
+            std::iter::once("scenario".to_owned()).chain(
+                self.configurations
+                    .iter()
+                    .map(|c| c.replace('/', "/\n").replace('+', "+\n")),
+            ),
         );
         for row in self.rows("✗ ", str::to_owned) {
             cells.add_row(row);
@@ -476,7 +479,7 @@ mod tests {
     }
 
     #[test]
-    fn six_columns_fit_and_long_names_break_after_a_slash() {
+    fn every_column_fits_and_long_names_break_after_a_slash_or_plus() {
         let mut report = sample();
         report.configurations = crate::configs::configuration_names()
             .map(str::to_owned)
@@ -489,11 +492,30 @@ mod tests {
         let head: Vec<Vec<&str>> = table
             .lines()
             .skip_while(|l| !l.starts_with("│ scenario"))
-            .take(2)
+            .take_while(|l| !l.starts_with('╞'))
             .map(|l| l.split(['│', '┆']).map(str::trim).collect())
             .collect();
-        assert_eq!(head[0][head[0].len() - 2], "jwt+denylist/", "{head:?}");
-        assert_eq!(head[1][head[1].len() - 2], "redis", "{head:?}");
+        for (i, name) in report.configurations.iter().enumerate() {
+            let parts: Vec<&str> = head
+                .iter()
+                .map(|line| line[i + 2])
+                .filter(|p| !p.is_empty())
+                .collect();
+            assert_eq!(parts.concat(), *name, "{head:?}");
+            for part in &parts[..parts.len() - 1] {
+                assert!(
+                    part.ends_with(['/', '+']),
+                    "{name} cut inside a word: {parts:?}"
+                );
+            }
+        }
+        let column = report
+            .configurations
+            .iter()
+            .position(|c| c == "jwt+denylist/redis")
+            .expect("the column");
+        let parts: Vec<&str> = head.iter().map(|line| line[column + 2]).collect();
+        assert_eq!(parts, ["jwt+", "denylist/", "redis"], "{head:?}");
     }
 
     #[test]

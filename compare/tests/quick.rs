@@ -17,13 +17,14 @@ use std::{
 use assert_cmd::{Command, assert::Assert};
 use serde_json::Value;
 
-const CONFIGS: [&str; 6] = [
+const CONFIGS: [&str; 7] = [
     "session/memory",
     "session/sqlite",
     "session/redis",
     "jwt",
     "jwt+denylist",
     "jwt+denylist/redis",
+    "jwt/cookie",
 ];
 const REDIS_CONFIGS: [&str; 2] = ["session/redis", "jwt+denylist/redis"];
 
@@ -192,7 +193,7 @@ fn values(scenario: &Value) -> Vec<Value> {
 }
 
 /// `wanted`, with `null` in the columns that were skipped.
-fn measured_or_null(wanted: [&Value; 6], skipped: &[&str]) -> Vec<Value> {
+fn measured_or_null(wanted: [&Value; 7], skipped: &[&str]) -> Vec<Value> {
     CONFIGS
         .iter()
         .zip(wanted)
@@ -318,9 +319,10 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
     );
 
     // The statuses the lessons rest on, column by column:
-    // session/memory, session/sqlite, session/redis, jwt, jwt+denylist, jwt+denylist/redis.
+    // session/memory, session/sqlite, session/redis, jwt, jwt+denylist, jwt+denylist/redis,
+    // jwt/cookie.
     let (ok, gone, no) = (Value::from(200), Value::from(401), Value::from(403));
-    let expect = |id: &str, wanted: [&Value; 6], why: &str| {
+    let expect = |id: &str, wanted: [&Value; 7], why: &str| {
         assert_eq!(
             values(scenario(id)),
             measured_or_null(wanted, &skipped),
@@ -329,32 +331,55 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
     };
     expect(
         "logout-replay",
-        [&gone, &gone, &gone, &ok, &gone, &gone],
-        "sessions and both denylists refuse; the stateless JWT still works (the loophole)",
+        [&gone, &gone, &gone, &ok, &gone, &gone, &ok],
+        "sessions and both denylists refuse; the stateless JWT still works (the loophole), \
+         in a cookie too: clearing the cookie does not revoke the token",
     );
     expect(
         "restart",
-        [&gone, &ok, &ok, &ok, &ok, &gone],
+        [&gone, &ok, &ok, &ok, &ok, &gone, &ok],
         "the memory store forgets, the database, Redis and the key file remember; \
          the memory denylist forgets the revoked token, the Redis denylist keeps refusing it",
     );
     expect(
         "two-instances",
-        [&gone, &ok, &ok, &ok, &ok, &gone],
+        [&gone, &ok, &ok, &ok, &ok, &gone, &ok],
         "only a shared store (database, Redis) carries a session to B; a memory denylist \
          is not shared (200 on B), a Redis one is (401 on B)",
     );
     expect(
         "tampering",
-        [&gone, &gone, &gone, &gone, &gone, &gone],
+        [&gone, &gone, &gone, &gone, &gone, &gone, &gone],
         "tampered credentials are refused everywhere",
     );
     expect(
         "role-change",
-        [&no, &no, &no, &ok, &gone, &gone],
+        [&no, &no, &no, &ok, &gone, &gone, &ok],
         "a demotion applies at once with sessions and with a denylist (the login is denied); \
          a stateless JWT keeps its stale role until it expires",
     );
+    expect(
+        "cross-site",
+        [&no, &no, &no, &gone, &gone, &gone, &no],
+        "a cookie rides along on the forged request and the Origin check refuses it (403 \
+         csrf), the JWT's cookie too; a bearer header is never attached (401)",
+    );
+    let (none, nine) = (Value::from(0), Value::from(9));
+    expect(
+        "client-readable",
+        [&none, &none, &none, &nine, &nine, &nine, &none],
+        "page scripts read no claim of a session id, nor of a JWT in an HttpOnly cookie; \
+         every claim of a JWT the page holds",
+    );
+    for id in ["login", "credential-size"] {
+        let outcome = scenario(id)["results"]["jwt/cookie"]["outcome"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            outcome.contains("Cookie"),
+            "{id}: jwt/cookie sends its token in the Cookie header: {outcome}"
+        );
+    }
     if !skipped.contains(&"session/redis") {
         let cell = &scenario("server-state")["results"]["session/redis"];
         assert!(

@@ -15,14 +15,23 @@ pub const SCENARIO: Scenario = Scenario {
 async fn run(lab: &Lab, configs: Configs<'_>) -> Measured {
     let measured = Measured::new(each(lab, &SCENARIO, configs, async |c| one(lab, c).await).await);
     let session = first(configs, Configuration::is_session).map(|c| c.name);
-    let jwt = first(configs, |c| !c.is_session()).map(|c| c.name);
+    let jwt = first(configs, |c| !c.is_session() && !c.in_cookie()).map(|c| c.name);
+    let jwt_cookie = first(configs, |c| !c.is_session() && c.in_cookie())
+        .and_then(|c| Some((c.name, measured.value(c.name)?)));
     let lesson = match (session, jwt) {
         (Some(s), Some(j)) => match (measured.value(s), measured.value(j)) {
             (Some(sb), Some(jb)) => Some(format!(
                 "The bearer header is {} the cookie ({jb:.0} B vs {sb:.0} B): {:.0} B more on \
-                     every request, because the token carries its claims and signature each time. {}",
+                     every request, because the token carries its claims and signature each \
+                     time.{} {}",
                 ratio(jb, sb),
                 jb - sb,
+                jwt_cookie
+                    .map(|(name, cb)| format!(
+                        " The same JWT in a cookie ({name}) is {cb:.0} B: where it travels does \
+                         not shrink it."
+                    ))
+                    .unwrap_or_default(),
                 SCENARIO.lesson
             )),
             _ => None,

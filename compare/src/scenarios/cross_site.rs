@@ -2,12 +2,7 @@
 //! makes, carrying what a browser would attach by itself.
 
 use super::{Each, Scenario};
-use crate::{
-    configs::Configuration,
-    http::{self, Credential},
-    lab::Lab,
-    report::Cell,
-};
+use crate::{configs::Configuration, http, lab::Lab, report::Cell};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "cross-site",
@@ -17,7 +12,9 @@ pub const SCENARIO: Scenario = Scenario {
              stops most, a same-site subdomain still gets through), so session-app refuses a \
              foreign Origin with 403. The bearer token is never attached automatically: the \
              forged request arrives without it (401). The JWT's price is that page scripts must \
-             hold the token, where an XSS can read it; the HttpOnly cookie it cannot.",
+             hold the token, where an XSS can read it; the HttpOnly cookie it cannot. Put the \
+             JWT in that cookie (jwt/cookie) and the trade flips: scripts cannot read it, the \
+             browser attaches it, and the same Origin check has to refuse the forgery (403).",
     measure: &Each(one),
 };
 
@@ -36,28 +33,29 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         ),
     );
     let mut forged = http.post(&server, "/logout").header("Origin", EVIL);
-    let attached = match &credential {
-        Credential::Cookie(_) => {
-            forged = forged.auth(&credential);
-            let attributes = login
-                .set_cookie("sid")
-                .map(|c| {
-                    c.split(';')
-                        .skip(1)
-                        .map(str::trim)
-                        .filter(|a| a.eq_ignore_ascii_case("HttpOnly") || a.starts_with("SameSite"))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-                .unwrap_or_default();
-            format!("browser attaches the cookie ({attributes})")
-        }
-        Credential::Bearer { .. } => "browser attaches no token".to_owned(),
+    let attached = if credential.is_cookie() {
+        forged = forged.auth(&credential);
+        let (_, pair) = credential.header();
+        let name = pair.split_once('=').map_or("", |(n, _)| n);
+        let attributes = login
+            .set_cookie(name)
+            .map(|c| {
+                c.split(';')
+                    .skip(1)
+                    .map(str::trim)
+                    .filter(|a| a.eq_ignore_ascii_case("HttpOnly") || a.starts_with("SameSite"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
+        format!("browser attaches the cookie ({attributes})")
+    } else {
+        "browser attaches no token".to_owned()
     };
     let ex = forged.send().await?;
     lab.note(config.name, "still logged in?");
     let still = http::status(&http, &server, "/protected", &credential).await?;
-    let (wanted, code) = if config.is_session() {
+    let (wanted, code) = if config.in_cookie() {
         (403, Some("csrf"))
     } else {
         (401, None)
@@ -73,6 +71,9 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
                 .unwrap_or_default()
         ),
         ex.status,
-        ex.status == wanted && code_ok && still == 200,
+        ex.status == wanted
+            && code_ok
+            && still == 200
+            && credential.is_cookie() == config.in_cookie(),
     ))
 }

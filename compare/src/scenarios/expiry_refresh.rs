@@ -97,11 +97,11 @@ async fn prepare(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Li
     let (_, credential) = http::new_user(&http, &server, "expiry").await?;
     let fresh = http::status(&http, &server, "/protected", &credential).await?;
     ensure!(fresh == 200, "a fresh credential got {fresh}");
-    let expired_at = match &credential {
+    let expired_at = match credential.jwt() {
         // The session's clock starts at its last save; the request above only read it.
-        Credential::Cookie(_) => Instant::now() + TTL + MARGIN,
+        None => Instant::now() + TTL + MARGIN,
         // jsonwebtoken refuses a token once the whole-second clock is past `exp`.
-        Credential::Bearer { access, .. } => {
+        Some(access) => {
             let exp = decode_jwt(access)
                 .and_then(|(_, claims)| claims["exp"].as_i64())
                 .context("the access token has no readable exp")?;
@@ -126,7 +126,7 @@ async fn check(lab: &Lab, l: &Live) -> anyhow::Result<Cell> {
     let (http, server, name) = (&l.http, &l.server, l.config.name);
     lab.note(name, "the same credential, after its lifetime:");
     let expired = http::status(http, server, "/protected", &l.credential).await?;
-    let Some(old_refresh) = l.credential.refresh_token() else {
+    if l.credential.refresh_token().is_none() {
         return Ok(Cell::new(
             format!(
                 "{expired} once its {} s TTL is over · refresh: n/a, a new login makes a new session",
@@ -135,19 +135,19 @@ async fn check(lab: &Lab, l: &Live) -> anyhow::Result<Cell> {
             expired,
             expired == 401,
         ));
-    };
+    }
     lab.note(name, "refresh with the refresh token:");
-    let (refreshed, new) = http::refresh(http, server, old_refresh).await?;
+    let (refreshed, new) = http::refresh(http, server, &l.credential).await?;
     let new_works = match &new {
         Some(c) => http::status(http, server, "/protected", c).await? == 200,
         None => false,
     };
     lab.note(name, "replay the refresh token just spent:");
-    let (replayed, _) = http::refresh(http, server, old_refresh).await?;
-    let family_dead = match new.as_ref().and_then(Credential::refresh_token) {
+    let (replayed, _) = http::refresh(http, server, &l.credential).await?;
+    let family_dead = match new.filter(|c| c.refresh_token().is_some()) {
         Some(newest) => {
             lab.note(name, "and the newest refresh token of that family:");
-            http::refresh(http, server, newest).await?.0.status == 401
+            http::refresh(http, server, &newest).await?.0.status == 401
         }
         None => false,
     };

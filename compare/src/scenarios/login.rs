@@ -34,11 +34,15 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
     let greets = with.json()["email"] == email.as_str();
     let sends = match credential {
         Credential::Cookie(_) => "Cookie: sid=… (the browser adds it)",
+        Credential::JwtCookie { .. } => "Cookie: access_token=… (the browser adds it)",
         Credential::Bearer { .. } => "Authorization: Bearer … (client code adds it)",
     };
     Ok(Cell::new(
         format!("{} · sends {sends}; without it {anonymous}", with.status),
         with.status,
-        with.status == 200 && greets && anonymous == 401,
+        with.status == 200
+            && greets
+            && anonymous == 401
+            && credential.is_cookie() == config.in_cookie(),
     ))
 }

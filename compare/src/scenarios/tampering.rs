@@ -31,7 +31,7 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
     let (flipped, at) = flip_middle(credential.value(), middle_of(&credential));
     let flip_note = format!(
         "flipped byte (character {at} of the {}), on /protected:",
-        if matches!(credential, Credential::Bearer { .. }) {
+        if credential.jwt().is_some() {
             "token, inside its signature"
         } else {
             "session id"
@@ -43,7 +43,7 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         "/protected",
         credential.with_value(flipped),
     )];
-    if let Credential::Bearer { access, .. } = &credential
+    if let Some(access) = credential.jwt()
         && let Some((edited, none_alg)) = forgeries(access)
     {
         attempts.push((
@@ -69,7 +69,7 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         }
         parts.push(format!("{what} {status}"));
     }
-    let jwt_forgeries_made = matches!(credential, Credential::Cookie(_)) || attempts.len() == 3;
+    let jwt_forgeries_made = credential.jwt().is_none() || attempts.len() == 3;
     Ok(Cell::new(
         parts.join(" · "),
         worst,
@@ -82,9 +82,9 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
 /// decoder may ignore.
 fn middle_of(credential: &Credential) -> std::ops::Range<usize> {
     let value = credential.value();
-    match credential {
-        Credential::Bearer { .. } => value.rfind('.').map_or(0, |i| i + 1)..value.len(),
-        Credential::Cookie(_) => 0..value.len(),
+    match credential.jwt() {
+        Some(_) => value.rfind('.').map_or(0, |i| i + 1)..value.len(),
+        None => 0..value.len(),
     }
 }
 

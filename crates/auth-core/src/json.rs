@@ -1,6 +1,10 @@
 use axum::{
-    extract::{FromRequest, Request, rejection::JsonRejection},
-    http::StatusCode,
+    body::Bytes,
+    extract::{
+        FromRequest, Request,
+        rejection::{BytesRejection, JsonRejection},
+    },
+    http::{HeaderMap, StatusCode, header},
 };
 use serde::de::DeserializeOwned;
 
@@ -39,4 +43,36 @@ fn rejection_to_error(rejection: JsonRejection) -> ApiError {
             other => other.body_text(),
         }),
     }
+}
+
+/// A JSON body a route takes but does not need (jwt-app's /logout, and
+/// /refresh with cookies): none at all is `None`; a broken one is still a
+/// 4xx, so that a client learns its body was not read.
+pub fn optional<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Option<T>, ApiError> {
+    let bytes = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        _ => ApiError::InvalidInput(format!("cannot read the body: {}", e.body_text())),
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let mime = v.split(';').next().unwrap_or_default().trim();
+            mime.eq_ignore_ascii_case("application/json")
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        });
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the body as JSON with `Content-Type: application/json`".into(),
+        ));
+    }
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| ApiError::InvalidInput(format!("the body is not valid JSON: {e}")))
 }

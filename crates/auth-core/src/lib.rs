@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod client_addr;
 pub mod command;
 pub mod config;
+pub mod csrf;
 pub mod db;
 pub mod error;
 pub mod health;

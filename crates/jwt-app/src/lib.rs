@@ -1,5 +1,6 @@
 //! jwt-app: the same users and routes as session-app, with the credential a
-//! signed JWT carried in `Authorization: Bearer`, plus an opaque, rotating
+//! signed JWT carried in `Authorization: Bearer` (or, with
+//! `TOKEN_TRANSPORT=cookie`, in an HttpOnly cookie), plus an opaque, rotating
 //! refresh token kept server-side.
 
 pub mod bearer;
@@ -12,13 +13,14 @@ mod refresh;
 pub mod refresh_tokens;
 mod set_role;
 pub mod tokens;
+pub mod transport;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use auth_core::{
     Accounts, ApiError, Health, Role,
     config::parse_duration,
-    health,
+    csrf, health,
     redis_counters::RedisCounters,
     routes,
     stats::{self, Measured, MeasuredStore},
@@ -38,6 +40,7 @@ pub use refresh_tokens::{
     DbRefreshStore, RedisRefreshStore, RefreshStore, RefreshStoreKind, RefreshToken,
 };
 pub use tokens::{Claims, Tokens};
+pub use transport::{TokenTransport, Transport};
 
 /// Stateless JWT access tokens with rotating refresh tokens.
 ///
@@ -103,6 +106,19 @@ pub struct Config {
     /// Redis keep apart (instances that should share revocation use the same).
     #[arg(long, env = "REDIS_PREFIX", default_value = "auth-compare:jwt:")]
     pub redis_prefix: String,
+
+    /// Where the tokens travel: `header` (`Authorization: Bearer`, tokens in
+    /// JSON bodies) or `cookie` (HttpOnly cookies the browser sends by
+    /// itself; every state-changing request then passes the CSRF check).
+    #[arg(long, env = "TOKEN_TRANSPORT", value_enum, default_value_t = TokenTransport::Header)]
+    pub token_transport: TokenTransport,
+
+    /// The server is reached over HTTPS (itself or behind a TLS proxy that
+    /// passes `Host` on): with `--token-transport cookie` the cookies are
+    /// `Secure` and `__Host-`/`__Secure-` prefixed, and the CSRF check takes
+    /// `https://` as this server's scheme. No effect on the header transport.
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
+    pub cookie_secure: bool,
 }
 
 impl Config {
@@ -131,6 +147,7 @@ pub struct AppState {
     pub denylist: Option<Arc<dyn Denylist>>,
     pub health: Health,
     pub measured: Measured,
+    pub transport: Transport,
 }
 
 /// What the `jwt-app` binary runs: an operator's command (`jwt-app set-role
@@ -230,6 +247,7 @@ impl AppState {
             denylist,
             health,
             measured: Measured::new(config.denylist.label(), measured),
+            transport: Transport::new(config.token_transport, config.cookie_secure),
         })
     }
 
@@ -246,6 +264,12 @@ impl AppState {
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     stats::refuse_public_bind(&config.common)?;
     let state = AppState::open(&config).await?;
+    let transport = state.transport;
+    let refresh = if transport.in_cookies() {
+        post(refresh::from_cookie)
+    } else {
+        post(refresh::from_body)
+    };
     let mut router = Router::new()
         // Behind a valid access token:
         .route("/protected", get(routes::protected))
@@ -260,13 +284,23 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         // Open to anyone:
         .route("/register", post(routes::register))
         .route("/login", post(login::login))
-        .route("/refresh", post(refresh::refresh))
+        .route("/refresh", refresh)
         .route("/health", get(health::health));
     if config.common.store_stats {
         router = router.route("/debug/store", get(stats::store_stats));
     }
+    let mut router = router.with_state(state);
+    if transport.in_cookies() {
+        // The browser attaches the token cookies to requests other sites'
+        // pages make; a bearer header it never attaches, so that transport
+        // needs no check.
+        router = router.layer(middleware::from_fn_with_state(
+            csrf::Scheme::served(config.cookie_secure),
+            csrf::refuse_cross_origin,
+        ));
+    }
     Ok(auth_core::middleware::finish(
-        router.with_state(state),
+        router,
         config.common.request_timeout,
     ))
 }

@@ -6,12 +6,10 @@ use auth_core::{
     validation::{CredentialsBody, LoginAttempt},
 };
 use axum::{
-    Json,
     extract::State,
     http::{HeaderValue, header},
-    response::{IntoResponse, Response},
+    response::Response,
 };
-use serde_json::json;
 
 use crate::{AppState, refresh_tokens::IssuedRefresh};
 
@@ -29,22 +27,15 @@ pub async fn login(
     token_response(&app, &user, refresh)
 }
 
-/// The body of login and refresh, marked uncacheable as RFC 6749 §5.1 asks
-/// of any response that carries tokens.
+/// The answer of login and refresh (body or cookies: [`crate::transport`]),
+/// marked uncacheable as RFC 6749 §5.1 asks of any response that carries tokens.
 pub(crate) fn token_response(
     app: &AppState,
     user: &User,
     refresh: IssuedRefresh,
 ) -> Result<Response, ApiError> {
     let access = app.tokens.issue(user, &refresh.family_id)?;
-    let body = json!({
-        "access_token": access.token,
-        "token_type": "Bearer",
-        "expires_in": access.expires_in,
-        "refresh_token": refresh.token.as_str(),
-        "refresh_expires_in": refresh.expires_in,
-    });
-    let mut res = Json(body).into_response();
+    let mut res = app.transport.issued(&access, &refresh);
     let headers = res.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

@@ -5,7 +5,8 @@ use auth_core::{ApiError, Principal};
 use axum::{
     body::Bytes,
     extract::{State, rejection::BytesRejection},
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
 };
 use serde::Deserialize;
 
@@ -19,15 +20,16 @@ pub struct LogoutBody {
 /// Revokes the refresh family of the access token, and that of the refresh
 /// token sent in the body if it is the same user's. Their access tokens are
 /// denied only when a denylist is configured: without one they keep working
-/// until `exp`, which is the logout loophole of stateless tokens.
+/// until `exp`, which is the logout loophole of stateless tokens. In cookie
+/// mode the answer also removes both cookies.
 pub async fn logout(
     State(app): State<AppState>,
     who: Principal,
     token: VerifiedToken,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, ApiError> {
-    let body = logout_body(&headers, body)?;
+) -> Result<Response, ApiError> {
+    let body: Option<LogoutBody> = auth_core::json::optional(&headers, body)?;
     let mut families = vec![token.sid.clone()];
     if let Some(presented) = body.and_then(|b| b.refresh_token) {
         let record = match RefreshToken::parse(&presented) {
@@ -62,35 +64,5 @@ pub async fn logout(
         families = families.len(),
         "logged out"
     );
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// The optional JSON body of /logout: none at all is fine, a broken one is not.
-fn logout_body(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Option<LogoutBody>, ApiError> {
-    let bytes = body.map_err(|e| match e.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-        _ => ApiError::InvalidInput(format!("cannot read the body: {}", e.body_text())),
-    })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            let mime = v.split(';').next().unwrap_or_default().trim();
-            mime.eq_ignore_ascii_case("application/json")
-                || (mime.starts_with("application/") && mime.ends_with("+json"))
-        });
-    if !is_json {
-        return Err(ApiError::UnsupportedMediaType(
-            "send the body as JSON with `Content-Type: application/json`".into(),
-        ));
-    }
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| ApiError::InvalidInput(format!("the body is not valid JSON: {e}")))
+    Ok((app.transport.cleared(), StatusCode::NO_CONTENT).into_response())
 }

@@ -1,8 +1,15 @@
-//! `POST /refresh`: spends a refresh token for a new pair (rotation).
+//! `POST /refresh`: spends a refresh token for a new pair (rotation). The
+//! token comes in the JSON body or, with `TOKEN_TRANSPORT=cookie`, in its
+//! cookie; what happens to it is the same.
 
 use auth_core::{ApiError, ApiJson};
-use axum::{extract::State, response::Response};
-use serde::Deserialize;
+use axum::{
+    body::Bytes,
+    extract::{State, rejection::BytesRejection},
+    http::HeaderMap,
+    response::Response,
+};
+use serde::{Deserialize, de::IgnoredAny};
 
 use crate::{
     AppState,
@@ -15,11 +22,48 @@ pub struct RefreshBody {
     refresh_token: String,
 }
 
-pub async fn refresh(
+/// The body a cookie client may send along: anything but a refresh token.
+#[derive(Deserialize)]
+pub struct CookieRefreshBody {
+    refresh_token: Option<IgnoredAny>,
+}
+
+/// The header transport: `{"refresh_token"}`.
+pub async fn from_body(
     State(app): State<AppState>,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<Response, ApiError> {
-    let token = RefreshToken::parse(&body.refresh_token).ok_or_else(invalid_grant)?;
+    spend(&app, &body.refresh_token).await
+}
+
+/// The cookie transport: the refresh-token cookie, which the browser sends
+/// to this path only.
+pub async fn from_cookie(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body: Option<CookieRefreshBody> = auth_core::json::optional(&headers, body)?;
+    // A refresh token in a body was held by page code, which is what this
+    // transport keeps it from: say so rather than take it, or ignore it and
+    // leave the client wondering which token was spent.
+    if body.is_some_and(|b| b.refresh_token.is_some()) {
+        return Err(ApiError::InvalidInput(
+            "this server takes the refresh token from its HttpOnly cookie \
+             (TOKEN_TRANSPORT=cookie), not from the body"
+                .into(),
+        ));
+    }
+    let presented = app
+        .transport
+        .refresh_token(&headers)
+        .map_err(|_| invalid_grant())?
+        .ok_or_else(|| ApiError::InvalidGrant("no refresh-token cookie; log in again".into()))?;
+    spend(&app, &presented).await
+}
+
+async fn spend(app: &AppState, presented: &str) -> Result<Response, ApiError> {
+    let token = RefreshToken::parse(presented).ok_or_else(invalid_grant)?;
     let rotated = match app.refresh.rotate(&token).await? {
         Rotation::Rotated(rotated) => rotated,
         Rotation::Replayed(record) => {
@@ -37,5 +81,5 @@ pub async fn refresh(
             "the account of this refresh token no longer exists".into(),
         ));
     };
-    token_response(&app, &user, rotated.issued)
+    token_response(app, &user, rotated.issued)
 }

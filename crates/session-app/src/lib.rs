@@ -1,7 +1,6 @@
 //! session-app: the server that remembers a login in a server-side session,
 //! named by an opaque `sid` cookie (tower-sessions).
 
-mod csrf;
 mod guard;
 mod login;
 mod logout;
@@ -11,7 +10,7 @@ pub mod store;
 use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use auth_core::{
-    Accounts, Health, health,
+    Accounts, Health, csrf, health,
     redis_counters::RedisCounters,
     routes,
     stats::{self, Measured},

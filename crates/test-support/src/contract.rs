@@ -25,6 +25,14 @@ pub async fn login_credential(server: &TestServer, email: &str, password: &str) 
     })
 }
 
+/// `POST /refresh` with the refresh token `cred` holds, where its transport
+/// carries it (the JSON body, or the refresh cookie).
+pub fn refresh_request(server: &TestServer, cred: &Credential) -> reqwest::RequestBuilder {
+    testbed::client::refresh(cred)
+        .unwrap_or_else(|| panic!("no refresh token in {cred:?}"))
+        .build(&client(), &server.url(""))
+}
+
 /// Registers a fresh user and logs in.
 pub async fn new_user(server: &TestServer, prefix: &str) -> (String, Credential) {
     let email = unique_email(prefix);

@@ -45,6 +45,11 @@ pub fn unique_email(prefix: &str) -> String {
     )
 }
 
+/// The cookies jwt-app sets with `TOKEN_TRANSPORT=cookie`, plain and with
+/// `COOKIE_SECURE` (the contract's names, as `sid` is session-app's).
+pub const ACCESS_COOKIES: [&str; 2] = ["access_token", "__Host-access_token"];
+pub const REFRESH_COOKIES: [&str; 2] = ["refresh_token", "__Secure-refresh_token"];
+
 /// What a login hands the client, as the client sends it back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
@@ -56,14 +61,29 @@ pub enum Credential {
         access: String,
         refresh: Option<String>,
     },
+    /// jwt-app's cookie transport, as a browser keeps it: the access-token
+    /// pair (`access_token=<jwt>`), sent in a `Cookie` header with every
+    /// request, and the refresh-token pair, which its `Path=/refresh` keeps
+    /// to /refresh.
+    JwtCookie {
+        access: String,
+        refresh: Option<String>,
+    },
 }
 
 impl Credential {
     /// The credential a login or refresh answer hands out, whichever kind:
-    /// the `sid` cookie, else the JSON `access_token`.
+    /// the `sid` cookie, else jwt-app's token cookies, else the JSON `access_token`.
     pub fn from_response(headers: &HeaderMap, body: &Value) -> Option<Self> {
         if let Some(pair) = sid_pair(headers) {
             return Some(Self::Cookie(pair));
+        }
+        let first_pair = |names: [&str; 2]| names.iter().find_map(|n| cookie_pair(headers, n));
+        if let Some(access) = first_pair(ACCESS_COOKIES) {
+            return Some(Self::JwtCookie {
+                access,
+                refresh: first_pair(REFRESH_COOKIES),
+            });
         }
         Some(Self::Bearer {
             access: body["access_token"].as_str()?.to_owned(),
@@ -74,7 +94,7 @@ impl Credential {
     /// The header this credential travels in, as (name, value).
     pub fn header(&self) -> (&'static str, String) {
         match self {
-            Self::Cookie(pair) => ("Cookie", pair.clone()),
+            Self::Cookie(pair) | Self::JwtCookie { access: pair, .. } => ("Cookie", pair.clone()),
             Self::Bearer { access, .. } => ("Authorization", format!("Bearer {access}")),
         }
     }
@@ -88,20 +108,34 @@ impl Credential {
     /// The secret part alone: the session id or the access token.
     pub fn value(&self) -> &str {
         match self {
-            Self::Cookie(pair) => pair.split_once('=').map_or(pair.as_str(), |(_, v)| v),
+            Self::Cookie(pair) | Self::JwtCookie { access: pair, .. } => pair_value(pair),
             Self::Bearer { access, .. } => access,
         }
+    }
+
+    /// The access token, for a JWT credential in either transport.
+    pub fn jwt(&self) -> Option<&str> {
+        match self {
+            Self::Cookie(_) => None,
+            Self::Bearer { .. } | Self::JwtCookie { .. } => Some(self.value()),
+        }
+    }
+
+    /// Whether a browser attaches it by itself (to other sites' requests too).
+    pub fn is_cookie(&self) -> bool {
+        !matches!(self, Self::Bearer { .. })
     }
 
     /// The same kind of credential carrying `value` instead: a tampered copy.
     pub fn with_value(&self, value: String) -> Self {
         match self {
-            Self::Cookie(pair) => {
-                let name = pair.split_once('=').map_or("sid", |(n, _)| n);
-                Self::Cookie(format!("{name}={value}"))
-            }
+            Self::Cookie(pair) => Self::Cookie(format!("{}={value}", pair_name(pair, "sid"))),
             Self::Bearer { refresh, .. } => Self::Bearer {
                 access: value,
+                refresh: refresh.clone(),
+            },
+            Self::JwtCookie { access, refresh } => Self::JwtCookie {
+                access: format!("{}={value}", pair_name(access, ACCESS_COOKIES[0])),
                 refresh: refresh.clone(),
             },
         }
@@ -115,13 +149,19 @@ impl Credential {
                 access: "not.a.token".into(),
                 refresh: None,
             },
+            Self::JwtCookie { access, .. } => Self::JwtCookie {
+                access: format!("{}=not.a.token", pair_name(access, ACCESS_COOKIES[0])),
+                refresh: None,
+            },
         }
     }
 
+    /// The refresh token's value, in whichever transport it came.
     pub fn refresh_token(&self) -> Option<&str> {
         match self {
             Self::Cookie(_) => None,
             Self::Bearer { refresh, .. } => refresh.as_deref(),
+            Self::JwtCookie { refresh, .. } => refresh.as_deref().map(pair_value),
         }
     }
 
@@ -129,6 +169,14 @@ impl Credential {
         let (name, value) = self.header();
         req.header(name, value)
     }
+}
+
+fn pair_value(pair: &str) -> &str {
+    pair.split_once('=').map_or(pair, |(_, v)| v)
+}
+
+fn pair_name<'a>(pair: &'a str, default: &'a str) -> &'a str {
+    pair.split_once('=').map_or(default, |(n, _)| n)
 }
 
 /// The full `Set-Cookie: <name>=…` line of a response, attributes included.
@@ -144,7 +192,12 @@ pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// The `sid=<value>` pair of a response's `Set-Cookie: sid=…`, if any.
 pub fn sid_pair(headers: &HeaderMap) -> Option<String> {
-    let line = set_cookie(headers, "sid")?;
+    cookie_pair(headers, "sid")
+}
+
+/// The `<name>=<value>` pair of a response's `Set-Cookie: <name>=…`, if any.
+pub fn cookie_pair(headers: &HeaderMap, name: &str) -> Option<String> {
+    let line = set_cookie(headers, name)?;
     Some(line.split(';').next().unwrap_or_default().trim().to_owned())
 }
 
@@ -217,19 +270,36 @@ pub fn login(email: &str, password: &str) -> Request {
     Request::new(Method::POST, "/login").json(json!({"email": email, "password": password}))
 }
 
-/// `POST /logout` as each app expects it: jwt-app also gets the refresh
-/// token, so that its family is revoked with it.
+/// `POST /logout` as each app expects it: jwt-app's header transport also
+/// gets the refresh token, so that its family is revoked with it. (The
+/// refresh cookie does not go to /logout: its path keeps it to /refresh, and
+/// the access token names the same family.)
 pub fn logout(credential: &Credential) -> Request {
     let req = Request::new(Method::POST, "/logout").auth(credential);
-    match credential.refresh_token() {
-        Some(refresh) => req.json(json!({"refresh_token": refresh})),
-        None => req,
+    match credential {
+        Credential::Bearer {
+            refresh: Some(refresh),
+            ..
+        } => req.json(json!({"refresh_token": refresh})),
+        _ => req,
     }
 }
 
-/// `POST /refresh`.
-pub fn refresh(refresh_token: &str) -> Request {
-    Request::new(Method::POST, "/refresh").json(json!({"refresh_token": refresh_token}))
+/// `POST /refresh` with the refresh token `credential` holds, where its
+/// transport carries it; `None` when it holds none.
+pub fn refresh(credential: &Credential) -> Option<Request> {
+    let req = Request::new(Method::POST, "/refresh");
+    match credential {
+        Credential::Bearer {
+            refresh: Some(token),
+            ..
+        } => Some(req.json(json!({"refresh_token": token}))),
+        Credential::JwtCookie {
+            refresh: Some(pair),
+            ..
+        } => Some(req.header("Cookie", pair)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -254,5 +324,35 @@ mod tests {
             Some(json!({"refresh_token": "r"})),
             "jwt-app's logout revokes the refresh family too"
         );
+    }
+
+    #[test]
+    fn jwt_cookies_travel_as_a_browser_sends_them() {
+        let mut headers = HeaderMap::new();
+        for line in [
+            "access_token=a.b.c; HttpOnly; SameSite=Lax; Path=/; Max-Age=900",
+            "refresh_token=r; HttpOnly; SameSite=Strict; Path=/refresh; Max-Age=60",
+        ] {
+            headers.append(header::SET_COOKIE, line.parse().expect("header"));
+        }
+        let cred =
+            Credential::from_response(&headers, &json!({"expires_in": 900})).expect("a credential");
+        assert_eq!(cred.header(), ("Cookie", "access_token=a.b.c".to_owned()));
+        assert_eq!((cred.value(), cred.jwt()), ("a.b.c", Some("a.b.c")));
+        assert_eq!(cred.refresh_token(), Some("r"));
+        assert!(cred.is_cookie());
+        assert_eq!(cred.with_value("d".into()).header().1, "access_token=d");
+        assert_eq!(cred.forged().header().1, "access_token=not.a.token");
+        assert_eq!(
+            logout(&cred).body,
+            None,
+            "the refresh cookie stays on /refresh"
+        );
+        let refresh = refresh(&cred).expect("a refresh request");
+        assert_eq!(
+            refresh.sent_headers(),
+            [("Cookie", "refresh_token=r".to_owned())]
+        );
+        assert_eq!(refresh.body, None);
     }
 }

@@ -5,6 +5,7 @@
 mod admin;
 mod bearer;
 mod contract;
+mod cookie;
 mod database_outage;
 mod denylist;
 mod eddsa;

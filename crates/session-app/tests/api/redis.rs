@@ -25,7 +25,9 @@ use test_support::{
 fn key_of(cred: &Credential) -> String {
     match cred {
         Credential::Cookie(pair) => pair.trim_start_matches("sid=").to_owned(),
-        Credential::Bearer { .. } => panic!("session-app hands out a cookie"),
+        Credential::Bearer { .. } | Credential::JwtCookie { .. } => {
+            panic!("session-app hands out a sid cookie")
+        }
     }
 }
 

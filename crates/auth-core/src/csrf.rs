@@ -1,6 +1,7 @@
-//! The CSRF check. It needs nothing of session-app but the scheme it is
-//! served over, so that jwt-app's cookie mode can take [`check`] as it is
-//! (the contract says the same check guards both).
+//! The CSRF check, one implementation for every credential a browser
+//! attaches by itself: session-app's `sid` cookie and jwt-app's token
+//! cookies (`TOKEN_TRANSPORT=cookie`). It needs nothing of either app but the
+//! scheme the server is reached over.
 
 use axum::{
     extract::{Request, State},
@@ -9,7 +10,7 @@ use axum::{
     response::Response,
 };
 
-use auth_core::ApiError;
+use crate::ApiError;
 
 /// The scheme browsers reach this server over, as they write it in `Origin`.
 /// The server cannot see it on the request: behind a TLS proxy the socket is
@@ -52,7 +53,7 @@ impl Scheme {
     }
 }
 
-/// A browser attaches the session cookie to every request to this server,
+/// A browser attaches a cookie credential to every request to this server,
 /// also one that another site's page makes: refuse state-changing requests
 /// that the browser says come from another origin.
 pub async fn refuse_cross_origin(
