@@ -62,6 +62,13 @@ pub struct CommonConfig {
     #[arg(long, env = "TRUST_PROXY")]
     pub trust_proxy: Option<IpAddr>,
 
+    /// The server is reached over HTTPS (itself or behind a TLS proxy that
+    /// passes `Host` on): its credential cookies get `Secure` and a `__Host-`
+    /// (or `__Secure-`) name, and the CSRF check takes `https://` as this
+    /// server's scheme. jwt-app's header transport sets no cookie.
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
+    pub cookie_secure: bool,
+
     /// Serve `GET /debug/store` (what the server-side stores hold): for the
     /// compare harness, not for production. Refused on a BIND other than loopback.
     #[arg(long, env = "STORE_STATS", default_value_t = false)]

@@ -10,7 +10,25 @@ use axum::{
     response::Response,
 };
 
-use crate::ApiError;
+use crate::{ApiError, CommonConfig};
+
+/// A server reachable from other machines, whose credential cookie is not
+/// kept to HTTPS, sends it in clear over any network between: say so at start.
+pub fn warn_if_cookie_in_clear(app: &str, config: &CommonConfig) {
+    if cookie_in_clear(config.bind, config.cookie_secure) {
+        tracing::warn!(
+            "BIND {} lets other machines reach {app}, and without COOKIE_SECURE=true its \
+             credential cookie may travel over plain HTTP, readable on the way: serve it over \
+             HTTPS and set COOKIE_SECURE=true",
+            config.bind
+        );
+    }
+}
+
+/// Reachable from other machines, with a cookie that is not kept to HTTPS.
+fn cookie_in_clear(bind: std::net::IpAddr, cookie_secure: bool) -> bool {
+    !bind.is_loopback() && !cookie_secure
+}
 
 /// The scheme browsers reach this server over, as they write it in `Origin`.
 /// The server cannot see it on the request: behind a TLS proxy the socket is
@@ -137,6 +155,16 @@ fn authority_of(s: &str, default_port: u16) -> Option<(String, u16)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_public_bind_without_cookie_secure_is_in_clear() {
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+        let public = IpAddr::from(Ipv4Addr::UNSPECIFIED);
+        let loopback = IpAddr::from(Ipv6Addr::LOCALHOST);
+        assert!(super::cookie_in_clear(public, false));
+        assert!(!super::cookie_in_clear(public, true));
+        assert!(!super::cookie_in_clear(loopback, false));
+    }
+
     use super::{Scheme, same_origin};
 
     const HTTP: Scheme = Scheme::Http;

@@ -112,13 +112,6 @@ pub struct Config {
     /// itself; every state-changing request then passes the CSRF check).
     #[arg(long, env = "TOKEN_TRANSPORT", value_enum, default_value_t = TokenTransport::Header)]
     pub token_transport: TokenTransport,
-
-    /// The server is reached over HTTPS (itself or behind a TLS proxy that
-    /// passes `Host` on): with `--token-transport cookie` the cookies are
-    /// `Secure` and `__Host-`/`__Secure-` prefixed, and the CSRF check takes
-    /// `https://` as this server's scheme. No effect on the header transport.
-    #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
-    pub cookie_secure: bool,
 }
 
 impl Config {
@@ -247,7 +240,7 @@ impl AppState {
             denylist,
             health,
             measured: Measured::new(config.denylist.label(), measured),
-            transport: Transport::new(config.token_transport, config.cookie_secure),
+            transport: Transport::new(config.token_transport, config.common.cookie_secure),
         })
     }
 
@@ -263,6 +256,9 @@ impl AppState {
 /// The whole server: every route it serves, around the state of [`AppState::open`].
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     stats::refuse_public_bind(&config.common)?;
+    if config.token_transport == TokenTransport::Cookie {
+        csrf::warn_if_cookie_in_clear("jwt-app", &config.common);
+    }
     let state = AppState::open(&config).await?;
     let transport = state.transport;
     let refresh = if transport.in_cookies() {
@@ -295,7 +291,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         // pages make; a bearer header it never attaches, so that transport
         // needs no check.
         router = router.layer(middleware::from_fn_with_state(
-            csrf::Scheme::served(config.cookie_secure),
+            csrf::Scheme::served(config.common.cookie_secure),
             csrf::refuse_cross_origin,
         ));
     }

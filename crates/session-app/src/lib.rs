@@ -7,7 +7,7 @@ mod logout;
 mod session_user;
 pub mod store;
 
-use std::{net::IpAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use auth_core::{
     Accounts, Health, csrf, health,
@@ -57,12 +57,6 @@ pub struct Config {
     /// Lifetime of a session and of its cookie (`Max-Age`).
     #[arg(long, env = "SESSION_TTL", default_value = "24h", value_parser = auth_core::config::parse_duration)]
     pub session_ttl: Duration,
-
-    /// The server is reached over HTTPS (itself or behind a TLS proxy that
-    /// passes `Host` on): the cookie becomes `__Host-sid` with `Secure`, and
-    /// the CSRF check takes `https://` as this server's scheme.
-    #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
-    pub cookie_secure: bool,
 }
 
 /// What the handlers need, each taking its part (`State<Accounts>`, …).
@@ -83,15 +77,8 @@ pub async fn main(config: Config) -> anyhow::Result<()> {
 /// Builds the whole server: every route it serves, the session layer and the
 /// CSRF check around them, and the middleware shared with jwt-app.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
-    let bind = config.common.bind;
     stats::refuse_public_bind(&config.common)?;
-    if cookie_in_clear(bind, config.cookie_secure) {
-        tracing::warn!(
-            "BIND {bind} lets other machines reach session-app, and without COOKIE_SECURE=true \
-             its session cookie may travel over plain HTTP, readable on the way: serve it over \
-             HTTPS and set COOKIE_SECURE=true"
-        );
-    }
+    csrf::warn_if_cookie_in_clear("session-app", &config.common);
     let accounts = Accounts::open(&config.common).await?;
     let sessions =
         SessionBackend::open(config.session_store, &config.redis_url, accounts.db()).await?;
@@ -130,35 +117,14 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .layer(
             router.with_state(state),
             config.session_ttl,
-            config.cookie_secure,
+            config.common.cookie_secure,
         )
         .layer(middleware::from_fn_with_state(
-            csrf::Scheme::served(config.cookie_secure),
+            csrf::Scheme::served(config.common.cookie_secure),
             csrf::refuse_cross_origin,
         ));
     Ok(auth_core::middleware::finish(
         router,
         config.common.request_timeout,
     ))
-}
-
-/// Reachable from other machines, with a cookie that is not kept to HTTPS.
-fn cookie_in_clear(bind: IpAddr, cookie_secure: bool) -> bool {
-    !bind.is_loopback() && !cookie_secure
-}
-
-#[cfg(test)]
-mod tests {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-    use super::cookie_in_clear;
-
-    #[test]
-    fn only_a_public_bind_without_cookie_secure_is_in_clear() {
-        let public = IpAddr::from(Ipv4Addr::UNSPECIFIED);
-        let loopback = IpAddr::from(Ipv6Addr::LOCALHOST);
-        assert!(cookie_in_clear(public, false));
-        assert!(!cookie_in_clear(public, true));
-        assert!(!cookie_in_clear(loopback, false));
-    }
 }
