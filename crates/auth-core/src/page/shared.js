@@ -71,7 +71,9 @@ function typedAccount() {
 // sent. It has: credential() (what goes with the next request, in words),
 // headers() (what the page's code adds), loggedIn(body), loggedOut(),
 // render() (the "what this browser holds" panel) and replay(loot) (what
-// the stolen values let an attacker do: {curl, headers, usable, verdict}).
+// the stolen values let an attacker do: {curl, headers, credential, usable,
+// verdict}, `headers` and `credential` being what the payload's own request
+// carries).
 function start(app) {
   const call = (method, path, body) =>
     api(method, path, { body, headers: app.headers(), credential: app.credential() });
@@ -118,7 +120,7 @@ async function injectedScript(app) {
   // page is open: the browser adds the cookie to its requests too.
   const res = await api("GET", "/profile", {
     headers: stolen.headers,
-    credential: `${app.credential()} (sent by the injected script)`,
+    credential: stolen.credential,
   });
   show(
     "in-page",

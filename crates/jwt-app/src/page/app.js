@@ -88,6 +88,7 @@ const jwt = {
       return {
         usable: false,
         headers: {},
+        credential: "none (nothing stolen)",
         curl: "(nothing to replay)",
         verdict: "Nothing usable: no token in localStorage or document.cookie.",
       };
@@ -102,6 +103,7 @@ const jwt = {
     return {
       usable: true,
       headers: { authorization: `Bearer ${token}` },
+      credential: `Authorization: Bearer ${token.slice(0, 16)}… (the stolen token, added by the injected script)`,
       curl: lines.join("\n\n"),
       verdict:
         `A working bearer token: from any machine this curl gets 200 until ${exp ? new Date(exp * 1000).toLocaleTimeString() : "it expires"}, ` +

@@ -27,6 +27,9 @@ const session = {
     return {
       usable,
       headers: {},
+      credential: this.signedIn
+        ? "Cookie: sid=… (the browser added it to the injected script's request)"
+        : "none (no session yet)",
       curl: `curl -i -H ${shellQuote(`Cookie: ${cookie}`)} ${location.origin}/protected`,
       verdict: usable
         ? "The session cookie was readable: this curl is logged in as you."
