@@ -1,100 +1,111 @@
-//! The attacker's page, visited by a user logged in to session-app: what the
-//! browser sends on its behalf, and what the server makes of it.
+//! The attacker's page, visited by a logged-in user: what the browser sends
+//! on its behalf, and what the server makes of it.
 
 use browser_tests::{Browser, recorder::Recorder};
+use test_support::TestServer;
 
-use crate::servers::{attacker, call, jwt_app, session_app, sign_in};
+use crate::servers::{Running, attacker, call, jwt_app, session_app, sign_in};
 
-/// The text of the `index`th frame of the page.
-async fn frame_text(browser: &Browser, index: u16) -> String {
-    browser.client().enter_frame(index).await.unwrap();
-    let text = browser.text("body").await;
-    browser.client().enter_parent_frame().await.unwrap();
-    text
+/// A user logged in to `app` in `browser`, and the attacker's server; every
+/// request `app` answers is in `seen`.
+struct Attack {
+    browser: Browser,
+    seen: Recorder,
+    app: Running,
+    evil: TestServer,
+    email: String,
+}
+
+impl Attack {
+    /// `None` where Chromium is missing (said loudly).
+    async fn prepare(start: impl AsyncFnOnce(&Recorder) -> Running) -> Option<Self> {
+        let browser = Browser::start().await?;
+        let seen = Recorder::default();
+        let app = start(&seen).await;
+        let evil = attacker().await;
+        let email = test_support::unique_email("victim");
+        sign_in(&browser, &app.url("/"), &email).await;
+        Some(Self {
+            browser,
+            seen,
+            app,
+            evil,
+            email,
+        })
+    }
+
+    /// Visits the attacker's page as `http://{host}:port` and waits until it
+    /// has done its worst; returns its origin.
+    async fn visit(&self, host: &str) -> String {
+        let origin = format!("http://{host}:{}", self.evil.addr.port());
+        self.browser
+            .goto(&format!("{origin}/?target={}", self.app.url("")))
+            .await;
+        self.browser
+            .wait_until("the attack", "document.body.dataset.done === 'true'")
+            .await;
+        origin
+    }
+
+    /// The text of the page's `index`th frame: the target's answer, which
+    /// the attacker's script cannot read but the user sees.
+    async fn frame_text(&self, index: u16) -> String {
+        let client = self.browser.client();
+        client.enter_frame(index).await.unwrap();
+        let text = self.browser.text("body").await;
+        client.enter_parent_frame().await.unwrap();
+        text
+    }
+
+    /// Back on the server's own page, the user is still logged in.
+    async fn still_logged_in(self) {
+        self.browser.goto(&self.app.url("/")).await;
+        let answer = call(&self.browser, "/protected").await;
+        assert!(answer.starts_with("GET /protected → 200"), "{answer}");
+        self.browser.close().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn same_site_the_cookie_goes_and_the_origin_check_refuses() {
-    let Some(browser) = Browser::start().await else {
+    let Some(attack) = Attack::prepare(session_app).await else {
         return;
     };
-    let seen = Recorder::default();
-    let app = session_app(&seen).await;
-    let evil = attacker().await;
-    let email = test_support::unique_email("victim");
-    sign_in(&browser, &app.url("/"), &email).await;
-
     // 127.0.0.1 on another port: the same site, another origin.
-    let attacker_origin = format!("http://127.0.0.1:{}", evil.addr.port());
-    browser
-        .goto(&format!("{attacker_origin}/?target={}", app.url("")))
-        .await;
-    browser
-        .wait_until("the attack", "document.body.dataset.done === 'true'")
-        .await;
+    let origin = attack.visit("127.0.0.1").await;
 
-    let forged = seen.of("POST", "/logout");
+    let forged = attack.seen.of("POST", "/logout");
     assert_eq!(forged.len(), 2, "the form and the fetch: {forged:#?}");
     for logout in &forged {
-        assert!(
-            logout.cookie,
-            "SameSite=Lax sends the cookie same-site: {logout:?}"
-        );
-        assert_eq!(logout.origin.as_deref(), Some(attacker_origin.as_str()));
-        assert_eq!(
-            logout.status, 403,
-            "the Origin check refuses it: {logout:?}"
-        );
+        assert!(logout.cookie, "SameSite=Lax sends it same-site: {logout:?}");
+        assert_eq!(logout.origin.as_deref(), Some(origin.as_str()));
+        assert_eq!(logout.status, 403, "the Origin check refuses: {logout:?}");
     }
-    let form_answer = frame_text(&browser, 0).await;
+    let form_answer = attack.frame_text(0).await;
     assert!(form_answer.contains(r#""error":"csrf""#), "{form_answer}");
     // A PUT with a JSON body needs a preflight the server does not grant.
-    assert!(
-        seen.arrivals().iter().all(|a| a.method != "PUT"),
-        "{:#?}",
-        seen.arrivals()
-    );
-    let role = browser.text("#role").await;
+    let arrivals = attack.seen.arrivals();
+    assert!(arrivals.iter().all(|a| a.method != "PUT"), "{arrivals:#?}");
+    let role = attack.browser.text("#role").await;
     assert!(role.contains("never left the browser"), "{role}");
-    let probe = frame_text(&browser, 1).await;
-    assert!(probe.contains(&format!("Hello {email}")), "{probe}");
-    browser.screenshot("attacker-same-site").await;
-
-    // Back on the server's own page: still logged in.
-    browser.goto(&app.url("/")).await;
-    let answer = call(&browser, "/protected").await;
-    assert!(answer.starts_with("GET /protected → 200"), "{answer}");
-    browser.close().await;
+    let probe = attack.frame_text(1).await;
+    assert!(
+        probe.contains(&format!("Hello {}", attack.email)),
+        "{probe}"
+    );
+    attack.browser.screenshot("attacker-same-site").await;
+    attack.still_logged_in().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cross_site_samesite_lax_keeps_the_cookie_off() {
-    let Some(browser) = Browser::start().await else {
+    let Some(attack) = Attack::prepare(session_app).await else {
         return;
     };
-    let seen = Recorder::default();
-    let app = session_app(&seen).await;
-    let evil = attacker().await;
-    sign_in(
-        &browser,
-        &app.url("/"),
-        &test_support::unique_email("victim"),
-    )
-    .await;
-
     // `localhost` is another site than 127.0.0.1.
-    browser
-        .goto(&format!(
-            "http://localhost:{}/?target={}",
-            evil.addr.port(),
-            app.url("")
-        ))
-        .await;
-    browser
-        .wait_until("the attack", "document.body.dataset.done === 'true'")
-        .await;
+    attack.visit("localhost").await;
 
-    let forged = seen.of("POST", "/logout");
+    let forged = attack.seen.of("POST", "/logout");
     assert_eq!(forged.len(), 2, "the form and the fetch: {forged:#?}");
     for logout in &forged {
         assert!(
@@ -102,61 +113,34 @@ async fn cross_site_samesite_lax_keeps_the_cookie_off() {
             "no cookie on another site's POST: {logout:?}"
         );
     }
-    let probe = seen.of("GET", "/protected");
+    let probe = attack.seen.of("GET", "/protected");
     assert!(
         probe.len() == 1 && !probe[0].cookie && probe[0].status == 401,
         "nor on its frames: {probe:#?}"
     );
-    let frame = frame_text(&browser, 1).await;
+    let frame = attack.frame_text(1).await;
     assert!(frame.contains(r#""error":"unauthorized""#), "{frame}");
-    browser.screenshot("attacker-cross-site").await;
-
-    browser.goto(&app.url("/")).await;
-    let answer = call(&browser, "/protected").await;
-    assert!(answer.starts_with("GET /protected → 200"), "{answer}");
-    browser.close().await;
+    attack.browser.screenshot("attacker-cross-site").await;
+    attack.still_logged_in().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_bearer_header_is_out_of_its_reach() {
-    let Some(browser) = Browser::start().await else {
+    let Some(attack) = Attack::prepare(jwt_app).await else {
         return;
     };
-    let seen = Recorder::default();
-    let app = jwt_app(&seen).await;
-    let evil = attacker().await;
-    sign_in(
-        &browser,
-        &app.url("/"),
-        &test_support::unique_email("victim"),
-    )
-    .await;
+    attack.visit("127.0.0.1").await;
 
-    browser
-        .goto(&format!(
-            "http://127.0.0.1:{}/?target={}",
-            evil.addr.port(),
-            app.url("")
-        ))
-        .await;
-    browser
-        .wait_until("the attack", "document.body.dataset.done === 'true'")
-        .await;
-
-    let forged = seen.of("POST", "/logout");
+    let forged = attack.seen.of("POST", "/logout");
     assert_eq!(forged.len(), 2, "the form and the fetch: {forged:#?}");
     for logout in &forged {
         assert!(
             !logout.authorization && logout.status == 401,
-            "no page but jwt-app's own adds the header: {logout:?}"
+            "only jwt-app's own page adds the header: {logout:?}"
         );
     }
-    let frame = frame_text(&browser, 0).await;
+    let frame = attack.frame_text(0).await;
     assert!(frame.contains(r#""error":"unauthorized""#), "{frame}");
-    browser.screenshot("attacker-jwt-header").await;
-
-    browser.goto(&app.url("/")).await;
-    let answer = call(&browser, "/protected").await;
-    assert!(answer.starts_with("GET /protected → 200"), "{answer}");
-    browser.close().await;
+    attack.browser.screenshot("attacker-jwt-header").await;
+    attack.still_logged_in().await;
 }
