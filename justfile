@@ -16,6 +16,10 @@ run-jwt *ARGS:
 run-jwt-cookie *ARGS:
     cargo run -p jwt-app -- --token-transport cookie {{ARGS}}
 
+# the attacker's page on http://127.0.0.1:4000 (same site as the servers) and http://localhost:4000 (another site)
+run-attacker *ARGS:
+    cargo run -p attacker -- {{ARGS}}
+
 # give an account a role with the servers' own binary (same settings, same database): just set-role ada@example.com admin
 set-role EMAIL ROLE *ARGS:
     cargo run -q -p session-app -- {{ARGS}} set-role {{EMAIL}} {{ROLE}}

@@ -12,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod json;
 pub mod middleware;
+pub mod page;
 pub mod password;
 pub mod principal;
 pub mod redis;

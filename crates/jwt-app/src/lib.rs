@@ -8,6 +8,7 @@ pub mod denylist;
 pub mod keys;
 mod login;
 mod logout;
+mod page;
 pub mod redis;
 mod refresh;
 pub mod refresh_tokens;
@@ -281,7 +282,8 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/register", post(routes::register))
         .route("/login", post(login::login))
         .route("/refresh", refresh)
-        .route("/health", get(health::health));
+        .route("/health", get(health::health))
+        .route("/", get(page::page));
     if config.common.store_stats {
         router = router.route("/debug/store", get(stats::store_stats));
     }

@@ -4,6 +4,7 @@
 mod guard;
 mod login;
 mod logout;
+mod page;
 mod session_user;
 pub mod store;
 
@@ -109,7 +110,8 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         // Open to anyone:
         .route("/register", post(routes::register))
         .route("/login", post(login::login))
-        .route("/health", get(health::health));
+        .route("/health", get(health::health))
+        .route("/", get(page::page));
     if config.common.store_stats {
         router = router.route("/debug/store", get(stats::store_stats));
     }

@@ -1,0 +1,89 @@
+//! The workshop page each server answers `GET /` with: one HTML document,
+//! compiled into the binary, with no build step and nothing fetched from
+//! elsewhere. What both pages share (the forms, the exchange log, the
+//! injected script, the styles) is written once here; each app fills in its
+//! introduction, its "what this browser holds" panel and the script that
+//! keeps and sends its credential.
+
+use std::sync::OnceLock;
+
+use axum::response::Html;
+
+const SHELL: &str = include_str!("page/shell.html");
+const SHARED_JS: &str = include_str!("page/shared.js");
+const SHARED_CSS: &str = include_str!("page/shared.css");
+
+/// What one app puts into the shared page.
+pub struct Page {
+    /// `session` or `jwt`: `body[data-app]`.
+    pub app: &'static str,
+    /// How the credential travels (`cookie`, `header`): `body[data-transport]`,
+    /// so that one jwt page script can serve both of jwt-app's transports.
+    pub transport: &'static str,
+    pub title: &'static str,
+    /// HTML for the page's header.
+    pub intro: &'static str,
+    /// HTML for the "what this browser holds" panel.
+    pub holds: &'static str,
+    /// Buttons besides the shared ones (jwt-app's `/refresh`).
+    pub buttons: &'static str,
+    pub css: &'static str,
+    /// Runs after the shared script; calls its `start(app)`.
+    pub js: &'static str,
+}
+
+impl Page {
+    /// The document as served: style and script inline, so that the page is
+    /// a single response.
+    pub fn assemble(&self) -> String {
+        // The script goes in last: a slot's text never holds another slot's name.
+        [
+            ("{{title}}", self.title),
+            ("{{app}}", self.app),
+            ("{{transport}}", self.transport),
+            ("{{intro}}", self.intro),
+            ("{{holds}}", self.holds),
+            ("{{buttons}}", self.buttons),
+            ("{{style}}", &format!("{SHARED_CSS}\n{}", self.css)),
+            ("{{script}}", &format!("{SHARED_JS}\n{}", self.js)),
+        ]
+        .iter()
+        .fold(SHELL.to_owned(), |page, (slot, text)| {
+            page.replacen(slot, text, 1)
+        })
+    }
+
+    /// The handler's answer: the page assembled once per process.
+    pub fn html(&self, cell: &'static OnceLock<String>) -> Html<&'static str> {
+        Html(cell.get_or_init(|| self.assemble()).as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Page;
+
+    #[test]
+    fn every_slot_is_filled() {
+        let page = Page {
+            app: "test",
+            transport: "header",
+            title: "T",
+            intro: "<h1>intro</h1>",
+            holds: "<p>holds</p>",
+            buttons: "",
+            css: "/* app css */",
+            js: "// app js",
+        };
+        let out = page.assemble();
+        assert!(!out.contains("{{"), "a slot is left: {out}");
+        for part in [
+            "/* app css */",
+            "// app js",
+            "<h1>intro</h1>",
+            "function api(",
+        ] {
+            assert!(out.contains(part), "{part} missing");
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Each server's own page: what the browser holds after a login, and what a
+//! script injected into the page gets out of it.
+
+use browser_tests::{Browser, recorder::Recorder};
+use reqwest::StatusCode;
+use serde_json::json;
+use test_support::{client, unique_email};
+
+use crate::servers::{call, inject, jwt_app, log_rows, session_app, sign_in};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn session_page_holds_nothing_a_script_can_steal() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = session_app(&Recorder::default()).await;
+    let email = unique_email("page");
+    sign_in(&browser, &app.url("/"), &email).await;
+
+    assert_eq!(browser.js("return document.cookie").await, "");
+    assert_eq!(browser.js("return localStorage.length").await, 0);
+    assert_eq!(browser.text("#doc-cookie").await, r#""""#);
+    assert_eq!(browser.text("#max-age").await, "86400");
+    let answer = call(&browser, "/protected").await;
+    assert!(answer.starts_with("GET /protected → 200"), "{answer}");
+    assert!(answer.contains(&format!("Hello {email}")), "{answer}");
+    let log = log_rows(&browser).await;
+    assert!(
+        log.contains(
+            &"GET /protected | 200 | Cookie: sid=… (the browser added it; this page never sees it)"
+                .to_owned()
+        ),
+        "{log:#?}"
+    );
+
+    let loot = inject(&browser).await;
+    assert_eq!(
+        loot,
+        json!({"document.cookie": "", "localStorage": {}}),
+        "an injected script finds no credential"
+    );
+    assert_eq!(browser.js("return $('xss').dataset.usable").await, "false");
+    assert!(browser.text("#verdict").await.starts_with("Nothing usable"));
+    // The curl the page offers, replayed: what it stole logs nobody in.
+    let stolen = client()
+        .get(app.url("/protected"))
+        .header("cookie", "")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stolen.status(), StatusCode::UNAUTHORIZED);
+    // Yet the script acts as the user while the page is open.
+    assert!(
+        browser.text("#in-page").await.contains("GET /profile: 200"),
+        "{}",
+        browser.text("#in-page").await
+    );
+
+    browser.screenshot("session-page").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jwt_page_keeps_a_bearer_token_any_script_can_steal() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = jwt_app(&Recorder::default()).await;
+    let email = unique_email("page");
+    sign_in(&browser, &app.url("/"), &email).await;
+
+    assert_eq!(browser.js("return document.cookie").await, "");
+    let access = browser
+        .js("return localStorage.getItem('access_token')")
+        .await;
+    let access = access.as_str().unwrap().to_owned();
+    assert_eq!(access.split('.').count(), 3, "a JWT: {access}");
+    let refresh = browser
+        .js("return localStorage.getItem('refresh_token')")
+        .await;
+    assert!(refresh.as_str().is_some_and(|r| r.len() >= 43), "{refresh}");
+    let claims = browser.text("#claims").await;
+    assert!(
+        claims.contains(&format!(r#""email": "{email}""#)),
+        "{claims}"
+    );
+    assert!(claims.contains(r#""typ": "at+jwt""#), "{claims}");
+    browser
+        .wait_until(
+            "the countdown",
+            "/^1[45] min \\d+ s$/.test($('countdown').textContent)",
+        )
+        .await;
+    let answer = call(&browser, "/protected").await;
+    assert!(answer.starts_with("GET /protected → 200"), "{answer}");
+    let log = log_rows(&browser).await;
+    let bearer = format!(
+        "GET /protected | 200 | Authorization: Bearer {}… (added by this page's code)",
+        &access[..16]
+    );
+    assert!(log.contains(&bearer), "{log:#?}");
+
+    let loot = inject(&browser).await;
+    assert_eq!(loot["document.cookie"], "");
+    assert_eq!(loot["localStorage"]["access_token"], access.as_str());
+    assert_eq!(loot["localStorage"]["refresh_token"], refresh);
+    assert_eq!(browser.js("return $('xss').dataset.usable").await, "true");
+    let curl = browser.text("#curl").await;
+    assert!(
+        curl.starts_with(&format!(
+            "curl -i -H 'Authorization: Bearer {access}' {}",
+            app.url("/protected")
+        )),
+        "{curl}"
+    );
+    browser.screenshot("jwt-page").await;
+
+    // The attacker's own client, with what the script sent out.
+    let replay = || {
+        client()
+            .get(app.url("/protected"))
+            .bearer_auth(&access)
+            .send()
+    };
+    let res = replay().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["email"], email.as_str());
+    // The victim logs out; the stolen token does not notice (no denylist).
+    browser.click("#logout").await;
+    browser
+        .wait_until(
+            "the logout",
+            "$('answer').textContent.startsWith('POST /logout → 204')",
+        )
+        .await;
+    assert_eq!(browser.js("return localStorage.length").await, 0);
+    assert_eq!(replay().await.unwrap().status(), StatusCode::OK);
+    browser.close().await;
+}
