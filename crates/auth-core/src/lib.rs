@@ -17,6 +17,7 @@ pub mod redis;
 pub mod redis_counters;
 pub mod routes;
 pub mod serve;
+pub mod sqlite_file;
 pub mod stats;
 pub mod sweep;
 pub mod throttle;
