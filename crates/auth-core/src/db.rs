@@ -7,7 +7,9 @@ use sqlx::{
     migrate::Migrator,
 };
 
-use crate::{ApiError, sqlite_file::SqliteFile, stats::StoreStats};
+use crate::{
+    ApiError, mysql_migration_lock::MySqlMigrationLock, sqlite_file::SqliteFile, stats::StoreStats,
+};
 
 static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -71,8 +73,8 @@ pub struct Database {
 impl Database {
     /// Connects (creating a SQLite file and its folder if needed) and runs the
     /// migrations, which any number of processes starting together may do:
-    /// one migrates, the others wait for it (see [`SqliteFile`]; sqlx locks
-    /// PostgreSQL and MySQL itself).
+    /// one migrates, the others wait for it (see [`SqliteFile`] and
+    /// [`MySqlMigrationLock`]; sqlx's own lock serves on PostgreSQL).
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
@@ -95,6 +97,14 @@ impl Database {
         let _migrating = match &file {
             Some(file) => Some(file.lock_for_migration().await?),
             None => None,
+        };
+        let mysql_lock = match backend {
+            Backend::MySql => Some(
+                MySqlMigrationLock::acquire(&options)
+                    .await
+                    .with_context(|| format!("cannot lock {} to migrate it", redact(&url)))?,
+            ),
+            Backend::Sqlite | Backend::Postgres => None,
         };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
@@ -134,6 +144,9 @@ impl Database {
             .run(&pool)
             .await
             .with_context(|| format!("cannot migrate the database at {}", redact(&url)))?;
+        if let Some(lock) = mysql_lock {
+            lock.release().await;
+        }
         Ok(Self { pool, backend, url })
     }
 

@@ -11,6 +11,7 @@ pub mod error;
 pub mod health;
 pub mod json;
 pub mod middleware;
+pub mod mysql_migration_lock;
 pub mod password;
 pub mod principal;
 pub mod redis;

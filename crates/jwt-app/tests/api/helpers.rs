@@ -1,9 +1,7 @@
 use std::{path::Path, sync::Arc};
 
 use auth_core::redis::fred::{
-    clients::Client,
-    interfaces::ClientLike,
-    types::config::Config as FredConfig,
+    clients::Client, interfaces::ClientLike, types::config::Config as FredConfig,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use clap::Parser;

@@ -2,7 +2,6 @@
 //! — the terminal's Ctrl-C — stops both, leaving no process behind.
 
 use std::{
-    os::unix::process::CommandExt,
     process::Stdio,
     time::{Duration, Instant},
 };
