@@ -20,6 +20,10 @@ run-jwt-cookie *ARGS:
 run-attacker *ARGS:
     cargo run -p attacker -- {{ARGS}}
 
+# both servers in this terminal (session-app :3001, jwt-app :3000), sharing data/; one Ctrl-C stops both
+up:
+    scripts/up.sh
+
 # give an account a role with the servers' own binary (same settings, same database): just set-role ada@example.com admin
 set-role EMAIL ROLE *ARGS:
     cargo run -q -p session-app -- {{ARGS}} set-role {{EMAIL}} {{ROLE}}

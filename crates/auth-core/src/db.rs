@@ -1,17 +1,24 @@
-use std::{borrow::Cow, path::Path, str::FromStr, time::Duration};
+use std::{borrow::Cow, str::FromStr, time::Duration};
 
 use anyhow::Context;
 use sqlx::{
-    AnyPool, Row,
+    AnyPool, Executor, Row,
     any::{AnyConnectOptions, AnyPoolOptions},
     migrate::Migrator,
 };
 
-use crate::{ApiError, stats::StoreStats};
+use crate::{
+    ApiError, mysql_migration_lock::MySqlMigrationLock, sqlite_file::SqliteFile, stats::StoreStats,
+};
 
 static SQLITE: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("./migrations/postgres");
 static MYSQL: Migrator = sqlx::migrate!("./migrations/mysql");
+
+/// How long a SQLite writer waits for another one (another server on the same
+/// file, too) before giving up with SQLITE_BUSY: every SQLite pool of the
+/// servers sets it.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Which SQL dialect a database speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,13 +71,20 @@ pub struct Database {
 }
 
 impl Database {
-    /// Connects (creating a SQLite file and its folder if needed) and runs the migrations.
+    /// Connects (creating a SQLite file and its folder if needed) and runs the
+    /// migrations, which any number of processes starting together may do:
+    /// one migrates, the others wait for it (see [`SqliteFile`] and
+    /// [`MySqlMigrationLock`]; sqlx's own lock serves on PostgreSQL).
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let url = url.replacen("mariadb:", "mysql:", 1);
-        if backend == Backend::Sqlite {
-            create_sqlite_folder(&url)?;
+        let mut url = url.replacen("mariadb:", "mysql:", 1);
+        let file = match backend {
+            Backend::Sqlite => SqliteFile::from_url(&url),
+            Backend::Postgres | Backend::MySql => None,
+        };
+        if let Some(file) = &file {
+            url = file.prepare(&url)?;
         }
         let options = AnyConnectOptions::from_str(&url)
             .with_context(|| format!("DATABASE_URL `{}` is not valid", redact(&url)))?;
@@ -80,12 +94,47 @@ impl Database {
         } else {
             8
         };
+        let _migrating = match &file {
+            Some(file) => Some(file.lock_for_migration().await?),
+            None => None,
+        };
+        let mysql_lock = match backend {
+            Backend::MySql => Some(
+                MySqlMigrationLock::acquire(&options)
+                    .await
+                    .with_context(|| format!("cannot lock {} to migrate it", redact(&url)))?,
+            ),
+            Backend::Sqlite | Backend::Postgres => None,
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(3))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // A writer that finds the file locked waits this long
+                        // before SQLITE_BUSY, which the API answers 503.
+                        let ms = SQLITE_BUSY_TIMEOUT.as_millis();
+                        conn.execute(format!("PRAGMA busy_timeout = {ms}").as_str())
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the database at {}", redact(&url)))?;
+        if file.is_some() {
+            // Readers then no longer block the writer, nor it them. The mode
+            // stays with the file; switching needs the file to itself, which
+            // the migration lock gives against other starting servers.
+            if let Err(e) = sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await
+            {
+                tracing::warn!("the SQLite file stays in its journal mode, not WAL: {e}");
+            }
+        }
         let migrator = match backend {
             Backend::Sqlite => &SQLITE,
             Backend::Postgres => &POSTGRES,
@@ -95,6 +144,9 @@ impl Database {
             .run(&pool)
             .await
             .with_context(|| format!("cannot migrate the database at {}", redact(&url)))?;
+        if let Some(lock) = mysql_lock {
+            lock.release().await;
+        }
         Ok(Self { pool, backend, url })
     }
 
@@ -157,26 +209,6 @@ impl Database {
             .await
             .map(|_| ())
     }
-}
-
-fn create_sqlite_folder(url: &str) -> anyhow::Result<()> {
-    let path = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:")
-        .split('?')
-        .next()
-        .unwrap_or_default();
-    if path.is_empty() || path.contains(":memory:") {
-        return Ok(());
-    }
-    if let Some(parent) = Path::new(path)
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create the data folder {}", parent.display()))?;
-    }
-    Ok(())
 }
 
 /// The URL without its password, for messages and logs.

@@ -14,7 +14,10 @@ use std::{str::FromStr, time::Duration};
 
 use anyhow::Context;
 use async_trait::async_trait;
-use sqlx::{MySqlPool, PgPool, Pool, SqlitePool, mysql::MySqlConnectOptions, pool::PoolOptions};
+use sqlx::{
+    MySqlPool, PgPool, Pool, SqlitePool, mysql::MySqlConnectOptions, pool::PoolOptions,
+    sqlite::SqliteConnectOptions,
+};
 use tower_sessions::{
     SessionStore,
     cookie::time::OffsetDateTime,
@@ -73,7 +76,15 @@ impl DbSessions {
         };
         let (store, table) = match db.backend() {
             Backend::Sqlite => {
-                let pool: SqlitePool = pool_options().connect(url).await.with_context(context)?;
+                // The file is in WAL mode already (auth-core set it, and it
+                // stays with the file); the busy timeout is per connection.
+                let options = SqliteConnectOptions::from_str(url)
+                    .with_context(context)?
+                    .busy_timeout(auth_core::db::SQLITE_BUSY_TIMEOUT);
+                let pool: SqlitePool = pool_options()
+                    .connect_with(options)
+                    .await
+                    .with_context(context)?;
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await.with_context(context)?;
                 (SqlxStore::Sqlite(store, pool), "tower_sessions".to_owned())

@@ -1,0 +1,117 @@
+//! The servers as the operating system runs them: real binaries in processes
+//! of their own, for what one in-process server cannot show (several
+//! processes racing at start-up, `just up`'s signals).
+//!
+//! Every process started here is killed when its guard drops, also when the
+//! test fails half-way.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::OnceLock,
+    time::Duration,
+};
+
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    process::{Child, Command},
+};
+
+/// How long a server may take from its start to its "listening on" line:
+/// eight of them share 2 cores and wait for each other's migration.
+pub const START_LIMIT: Duration = Duration::from_secs(60);
+
+pub fn session_app() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_session-app"))
+}
+
+/// jwt-app's binary, built (or found fresh) by cargo, the first time a test
+/// asks: cargo gives a test only its own package's binaries.
+pub fn jwt_app() -> PathBuf {
+    static JWT_APP: OnceLock<PathBuf> = OnceLock::new();
+    JWT_APP.get_or_init(build_jwt_app).clone()
+}
+
+fn build_jwt_app() -> PathBuf {
+    // The same profile as the test's own binaries, so that `cargo test
+    // --release` does not start a debug build.
+    let release = session_app()
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == "release");
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.args([
+        "build",
+        "-p",
+        "jwt-app",
+        "--message-format=json-render-diagnostics",
+    ])
+    .current_dir(env!("CARGO_MANIFEST_DIR"))
+    .stderr(Stdio::inherit());
+    if release {
+        cmd.arg("--release");
+    }
+    let out = cmd.output().expect("cargo runs");
+    assert!(out.status.success(), "cargo build -p jwt-app failed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|msg| msg["target"]["name"] == "jwt-app")
+        .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
+        .expect("cargo names jwt-app's executable")
+}
+
+/// A server process, killed on drop.
+pub struct Server {
+    pub name: String,
+    child: Child,
+    /// Where its stderr goes, to show why it did not start.
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts `exe` with `--port 0` in a clean environment plus `env`, its
+    /// stderr to a file in `logs`.
+    pub fn spawn(name: &str, exe: &Path, env: &[(&str, &str)], logs: &Path) -> Self {
+        let log = logs.join(format!("{name}.log"));
+        let stderr = std::fs::File::create(&log).expect("a log file");
+        let child = Command::new(exe)
+            .args(["--port", "0"])
+            .env_clear()
+            .envs(env.iter().copied())
+            .env("BCRYPT_COST", "4")
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
+        Self {
+            name: name.to_owned(),
+            child,
+            log,
+        }
+    }
+
+    /// The address it printed in its "listening on http://ADDR" line.
+    pub async fn address(&mut self) -> String {
+        let stdout = self.child.stdout.take().expect("stdout is piped");
+        let mut lines = BufReader::new(stdout).lines();
+        let listening = tokio::time::timeout(START_LIMIT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    return Some(url.to_owned());
+                }
+            }
+            None
+        })
+        .await;
+        match listening {
+            Ok(Some(url)) => url,
+            _ => panic!(
+                "{} did not start within {START_LIMIT:?}; its stderr:\n{}",
+                self.name,
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            ),
+        }
+    }
+}
