@@ -69,6 +69,12 @@ pub struct CommonConfig {
     #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
 
+    /// For the browser workshop only: let cross-origin state-changing
+    /// requests through the CSRF check, so that the attacker page's forged
+    /// logout succeeds. Refused on a BIND other than loopback.
+    #[arg(long, env = "UNSAFE_DISABLE_CSRF_CHECK", default_value_t = false)]
+    pub unsafe_disable_csrf_check: bool,
+
     /// Serve `GET /debug/store` (what the server-side stores hold): for the
     /// compare harness, not for production. Refused on a BIND other than loopback.
     #[arg(long, env = "STORE_STATS", default_value_t = false)]

@@ -25,6 +25,47 @@ pub fn warn_if_cookie_in_clear(app: &str, config: &CommonConfig) {
     }
 }
 
+/// `UNSAFE_DISABLE_CSRF_CHECK` hands the user's cookie to any page their
+/// browser visits: a demonstration on one's own machine, never a server
+/// others reach.
+pub fn refuse_unsafe_public_bind(config: &CommonConfig) -> anyhow::Result<()> {
+    if config.unsafe_disable_csrf_check && !config.bind.is_loopback() {
+        anyhow::bail!(
+            "--unsafe-disable-csrf-check (UNSAFE_DISABLE_CSRF_CHECK) lets any other site's page \
+             act as the logged-in user: it is allowed on a loopback BIND only, and BIND is {}",
+            config.bind
+        );
+    }
+    Ok(())
+}
+
+/// What [`refuse_cross_origin`] runs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guard {
+    scheme: Scheme,
+    /// `UNSAFE_DISABLE_CSRF_CHECK`: the check lets everything through.
+    disabled: bool,
+}
+
+impl Guard {
+    /// The check for `app`'s cookie credential, as configured. Refuses the
+    /// unsafe flag off loopback, and says loudly at start what it opens.
+    pub fn from_config(app: &str, config: &CommonConfig) -> anyhow::Result<Self> {
+        refuse_unsafe_public_bind(config)?;
+        if config.unsafe_disable_csrf_check {
+            tracing::warn!(
+                "UNSAFE_DISABLE_CSRF_CHECK=true: {app} lets cross-origin POST, PUT and DELETE \
+                 through, so any page the logged-in user's browser visits can log them out or \
+                 change roles with their cookie. For the browser workshop only."
+            );
+        }
+        Ok(Self {
+            scheme: Scheme::served(config.cookie_secure),
+            disabled: config.unsafe_disable_csrf_check,
+        })
+    }
+}
+
 /// Reachable from other machines, with a cookie that is not kept to HTTPS.
 fn cookie_in_clear(bind: std::net::IpAddr, cookie_secure: bool) -> bool {
     !bind.is_loopback() && !cookie_secure
@@ -75,11 +116,13 @@ impl Scheme {
 /// also one that another site's page makes: refuse state-changing requests
 /// that the browser says come from another origin.
 pub async fn refuse_cross_origin(
-    State(scheme): State<Scheme>,
+    State(guard): State<Guard>,
     req: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    check(scheme, req.method(), req.headers())?;
+    if !guard.disabled {
+        check(guard.scheme, req.method(), req.headers())?;
+    }
     Ok(next.run(req).await)
 }
 

@@ -257,9 +257,15 @@ impl AppState {
 /// The whole server: every route it serves, around the state of [`AppState::open`].
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     stats::refuse_public_bind(&config.common)?;
-    if config.token_transport == TokenTransport::Cookie {
+    // The header transport has no check to disable, but a server that
+    // says it runs without one should not be reachable from elsewhere either.
+    let csrf = if config.token_transport == TokenTransport::Cookie {
         csrf::warn_if_cookie_in_clear("jwt-app", &config.common);
-    }
+        Some(csrf::Guard::from_config("jwt-app", &config.common)?)
+    } else {
+        csrf::refuse_unsafe_public_bind(&config.common)?;
+        None
+    };
     let state = AppState::open(&config).await?;
     let transport = state.transport;
     let refresh = if transport.in_cookies() {
@@ -288,12 +294,12 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         router = router.route("/debug/store", get(stats::store_stats));
     }
     let mut router = router.with_state(state);
-    if transport.in_cookies() {
+    if let Some(csrf) = csrf {
         // The browser attaches the token cookies to requests other sites'
         // pages make; a bearer header it never attaches, so that transport
         // needs no check.
         router = router.layer(middleware::from_fn_with_state(
-            csrf::Scheme::served(config.common.cookie_secure),
+            csrf,
             csrf::refuse_cross_origin,
         ));
     }

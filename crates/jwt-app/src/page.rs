@@ -4,23 +4,41 @@
 use std::sync::OnceLock;
 
 use auth_core::page::Page;
-use axum::response::Html;
+use axum::{extract::State, response::Html};
 
-/// The page of the bearer-header transport. The script picks how it keeps
-/// and sends the tokens by `transport`, so that a cookie transport is one
-/// more entry in its `transports` and one more `Page` here.
+use crate::AppState;
+
+/// The script picks how it keeps and sends the tokens by `transport`: one
+/// script, one entry of its `transports` per `Page` here.
 const HEADER: Page = Page {
     app: "jwt",
     transport: "header",
     title: "jwt-app: the workshop page",
-    intro: include_str!("page/intro.html"),
-    holds: include_str!("page/holds.html"),
-    buttons: r#"<button id="refresh" type="button">POST /refresh</button>"#,
+    intro: include_str!("page/header-intro.html"),
+    holds: include_str!("page/header-holds.html"),
+    buttons: REFRESH_BUTTON,
     css: "",
     js: include_str!("page/app.js"),
 };
 
-pub async fn page() -> Html<&'static str> {
-    static ASSEMBLED: OnceLock<String> = OnceLock::new();
-    HEADER.html(&ASSEMBLED)
+const COOKIE: Page = Page {
+    transport: "cookie",
+    title: "jwt-app (cookie transport): the workshop page",
+    intro: include_str!("page/cookie-intro.html"),
+    holds: include_str!("page/cookie-holds.html"),
+    ..HEADER
+};
+
+const REFRESH_BUTTON: &str = r#"<button id="refresh" type="button">POST /refresh</button>"#;
+
+/// The page of the transport this server runs: a header page against a
+/// cookie server would send tokens it never gets.
+pub async fn page(State(app): State<AppState>) -> Html<&'static str> {
+    static HEADER_PAGE: OnceLock<String> = OnceLock::new();
+    static COOKIE_PAGE: OnceLock<String> = OnceLock::new();
+    if app.transport.in_cookies() {
+        COOKIE.html(&COOKIE_PAGE)
+    } else {
+        HEADER.html(&HEADER_PAGE)
+    }
 }

@@ -80,6 +80,7 @@ pub async fn main(config: Config) -> anyhow::Result<()> {
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     stats::refuse_public_bind(&config.common)?;
     csrf::warn_if_cookie_in_clear("session-app", &config.common);
+    let csrf = csrf::Guard::from_config("session-app", &config.common)?;
     let accounts = Accounts::open(&config.common).await?;
     let sessions =
         SessionBackend::open(config.session_store, &config.redis_url, accounts.db()).await?;
@@ -122,7 +123,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             config.common.cookie_secure,
         )
         .layer(middleware::from_fn_with_state(
-            csrf::Scheme::served(config.common.cookie_secure),
+            csrf,
             csrf::refuse_cross_origin,
         ));
     Ok(auth_core::middleware::finish(

@@ -4,7 +4,9 @@
 use browser_tests::{Browser, recorder::Recorder};
 use test_support::TestServer;
 
-use crate::servers::{Running, attacker, call, jwt_app, session_app, sign_in};
+use crate::servers::{
+    Running, attacker, call, jwt_app, jwt_cookie_app, session_app, sign_in, unsafe_session_app,
+};
 
 /// A user logged in to `app` in `browser`, and the attacker's server; every
 /// request `app` answers is in `seen`.
@@ -143,4 +145,50 @@ async fn the_bearer_header_is_out_of_its_reach() {
     assert!(frame.contains(r#""error":"unauthorized""#), "{frame}");
     attack.browser.screenshot("attacker-jwt-header").await;
     attack.still_logged_in().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jwt_in_a_cookie_is_in_reach_and_the_origin_check_refuses() {
+    let Some(attack) = Attack::prepare(jwt_cookie_app).await else {
+        return;
+    };
+    let origin = attack.visit("127.0.0.1").await;
+
+    let forged = attack.seen.of("POST", "/logout");
+    assert_eq!(forged.len(), 2, "the form and the fetch: {forged:#?}");
+    for logout in &forged {
+        assert!(logout.cookie, "the token cookie rides along: {logout:?}");
+        assert_eq!(logout.origin.as_deref(), Some(origin.as_str()));
+        assert_eq!(logout.status, 403, "the Origin check refuses: {logout:?}");
+    }
+    let form_answer = attack.frame_text(0).await;
+    assert!(form_answer.contains(r#""error":"csrf""#), "{form_answer}");
+    attack.browser.screenshot("attacker-jwt-cookie").await;
+    attack.still_logged_in().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_check_disabled_the_forged_logout_succeeds() {
+    let Some(attack) = Attack::prepare(unsafe_session_app).await else {
+        return;
+    };
+    attack.visit("127.0.0.1").await;
+
+    let forged = attack.seen.of("POST", "/logout");
+    assert_eq!(forged.len(), 2, "the form and the fetch: {forged:#?}");
+    // Whichever arrives first ends the session; the other may find it gone.
+    assert!(
+        forged.iter().any(|l| l.cookie && l.status == 204),
+        "a forged logout went through: {forged:#?}"
+    );
+    assert!(
+        forged.iter().all(|l| l.status != 403),
+        "nothing refused it: {forged:#?}"
+    );
+    attack.browser.screenshot("attacker-unsafe").await;
+
+    attack.browser.goto(&attack.app.url("/")).await;
+    let answer = call(&attack.browser, "/protected").await;
+    assert!(answer.starts_with("GET /protected → 401"), "{answer}");
+    attack.browser.close().await;
 }

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use test_support::{client, unique_email};
 
-use crate::servers::{call, inject, jwt_app, log_rows, session_app, sign_in};
+use crate::servers::{call, inject, jwt_app, jwt_cookie_app, log_rows, session_app, sign_in};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn session_page_holds_nothing_a_script_can_steal() {
@@ -136,5 +136,85 @@ async fn jwt_page_keeps_a_bearer_token_any_script_can_steal() {
         .await;
     assert_eq!(browser.js("return localStorage.length").await, 0);
     assert_eq!(replay().await.unwrap().status(), StatusCode::OK);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jwt_cookie_page_holds_nothing_a_script_can_steal() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = jwt_cookie_app(&Recorder::default()).await;
+    let email = unique_email("page");
+    sign_in(&browser, &app.url("/"), &email).await;
+
+    assert_eq!(
+        browser.js("return document.body.dataset.transport").await,
+        "cookie"
+    );
+    assert_eq!(browser.js("return document.cookie").await, "");
+    assert_eq!(browser.js("return localStorage.length").await, 0);
+    assert_eq!(browser.text("#doc-cookie").await, r#""""#);
+    assert_eq!(browser.text("#storage").await, "{}");
+    browser
+        .wait_until(
+            "the countdown",
+            "/^1[45] min \\d+ s$/.test($('countdown').textContent)",
+        )
+        .await;
+    let answer = call(&browser, "/protected").await;
+    assert!(answer.starts_with("GET /protected → 200"), "{answer}");
+    assert!(answer.contains(&format!("Hello {email}")), "{answer}");
+    let log = log_rows(&browser).await;
+    assert!(
+        log.contains(
+            &"GET /protected | 200 | Cookie: access_token=… (the browser added it; this page never sees it)"
+                .to_owned()
+        ),
+        "{log:#?}"
+    );
+
+    let loot = inject(&browser).await;
+    assert_eq!(
+        loot,
+        json!({"document.cookie": "", "localStorage": {}}),
+        "an injected script finds no token"
+    );
+    assert_eq!(browser.js("return $('xss').dataset.usable").await, "false");
+    assert!(browser.text("#verdict").await.starts_with("Nothing usable"));
+    let stolen = client()
+        .get(app.url("/protected"))
+        .header("cookie", "")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stolen.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        browser.text("#in-page").await.contains("GET /profile: 200"),
+        "{}",
+        browser.text("#in-page").await
+    );
+    browser.screenshot("jwt-cookie-page").await;
+
+    // Refresh and logout carry no token in their bodies: the browser sends
+    // the cookies, the refresh one only to /refresh.
+    browser.click("#refresh").await;
+    browser
+        .wait_until(
+            "the refresh",
+            "$('answer').textContent.startsWith('POST /refresh → 200')",
+        )
+        .await;
+    assert!(!browser.text("#answer").await.contains("token\""));
+    assert_eq!(browser.js("return document.cookie").await, "");
+    browser.click("#logout").await;
+    browser
+        .wait_until(
+            "the logout",
+            "$('answer').textContent.startsWith('POST /logout → 204')",
+        )
+        .await;
+    let after = call(&browser, "/protected").await;
+    assert!(after.starts_with("GET /protected → 401"), "{after}");
     browser.close().await;
 }

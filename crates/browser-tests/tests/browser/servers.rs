@@ -17,16 +17,30 @@ impl Running {
     }
 }
 
-/// A fast, private setup: its own data folder, cheap bcrypt.
-fn args(bin: &str, dir: &TempDir) -> [String; 5] {
+/// A fast, private setup: its own data folder, cheap bcrypt; `extra` on top.
+fn args(bin: &str, dir: &TempDir, extra: &[&str]) -> Vec<String> {
     let dir = dir.path().display().to_string();
-    [bin, "--data-dir", &dir, "--bcrypt-cost", "4"].map(str::to_owned)
+    [bin, "--data-dir", &dir, "--bcrypt-cost", "4"]
+        .iter()
+        .chain(extra)
+        .map(|a| (*a).to_owned())
+        .collect()
 }
 
 /// session-app, each request it answers recorded by `recorder`.
 pub async fn session_app(recorder: &Recorder) -> Running {
+    session_app_with(recorder, &[]).await
+}
+
+/// session-app with `UNSAFE_DISABLE_CSRF_CHECK`, as the teacher runs it to
+/// show the forged requests succeeding.
+pub async fn unsafe_session_app(recorder: &Recorder) -> Running {
+    session_app_with(recorder, &["--unsafe-disable-csrf-check"]).await
+}
+
+async fn session_app_with(recorder: &Recorder, extra: &[&str]) -> Running {
     let dir = test_support::data_dir();
-    let config = session_app::Config::try_parse_from(args("session-app", &dir)).unwrap();
+    let config = session_app::Config::try_parse_from(args("session-app", &dir, extra)).unwrap();
     let router = session_app::app(config).await.unwrap();
     Running {
         server: TestServer::start(recorder.around(router)).await,
@@ -36,8 +50,17 @@ pub async fn session_app(recorder: &Recorder) -> Running {
 
 /// jwt-app, each request it answers recorded by `recorder`.
 pub async fn jwt_app(recorder: &Recorder) -> Running {
+    jwt_app_with(recorder, &[]).await
+}
+
+/// jwt-app with its tokens in HttpOnly cookies (`TOKEN_TRANSPORT=cookie`).
+pub async fn jwt_cookie_app(recorder: &Recorder) -> Running {
+    jwt_app_with(recorder, &["--token-transport", "cookie"]).await
+}
+
+async fn jwt_app_with(recorder: &Recorder, extra: &[&str]) -> Running {
     let dir = test_support::data_dir();
-    let config = jwt_app::Config::try_parse_from(args("jwt-app", &dir)).unwrap();
+    let config = jwt_app::Config::try_parse_from(args("jwt-app", &dir, extra)).unwrap();
     let router = jwt_app::app(config).await.unwrap();
     Running {
         server: TestServer::start(recorder.around(router)).await,

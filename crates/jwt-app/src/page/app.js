@@ -1,6 +1,6 @@
-// jwt-app's part: the page's own code keeps the tokens and sends the access
-// token. Where it keeps them depends on the server's transport
-// (body[data-transport]); each transport is one entry below.
+// jwt-app's part: how the page keeps and sends the tokens depends on the
+// server's transport (body[data-transport]); each transport is one entry
+// below. expiry() is the access token's exp in seconds, or null.
 const transports = {
   // As the articles do: both tokens in localStorage, the access token added
   // as a header by this page's code.
@@ -32,6 +32,47 @@ const transports = {
         ? `Authorization: Bearer ${token.slice(0, 16)}… (added by this page's code)`
         : "none (no token stored)";
     },
+    refreshCredential: "refresh_token in the JSON body (added by this page's code)",
+    expiry() {
+      const token = this.access();
+      return (token && claimsOf(token)?.payload.exp) || null;
+    },
+    render() {
+      const token = this.access();
+      const decoded = token && claimsOf(token);
+      show("claims", decoded ? JSON.stringify(decoded, null, 2) : "(no access token)");
+      show("refresh-token", this.refresh() || "(none)");
+    },
+    nothingStolen: "Nothing usable: no token in localStorage or document.cookie.",
+  },
+  // TOKEN_TRANSPORT=cookie: both tokens are HttpOnly cookies the browser
+  // keeps and adds by itself, and the login answer carries none. Only the
+  // lifetime is kept, in a variable, for the countdown: storing anything
+  // would hand it to an injected script.
+  cookie: {
+    expiresAt: null,
+    store(body) {
+      this.expiresAt = Math.floor(Date.now() / 1000) + body.expires_in;
+    },
+    forget() {
+      this.expiresAt = null;
+    },
+    access: () => null,
+    refresh: () => null,
+    refreshBody: () => undefined,
+    headers: () => ({}),
+    credential() {
+      return this.expiresAt
+        ? "Cookie: access_token=… (the browser added it; this page never sees it)"
+        : "none (not logged in; the browser adds a cookie if it holds one)";
+    },
+    refreshCredential: "Cookie: refresh_token=… (Path=/refresh, the browser added it)",
+    expiry() {
+      return this.expiresAt;
+    },
+    render() {},
+    nothingStolen:
+      "Nothing usable: both tokens are HttpOnly cookies, so document.cookie is empty, and localStorage holds no token. Replayed, this curl gets 401.",
   },
 };
 
@@ -62,15 +103,11 @@ const jwt = {
   render() {
     show("storage", JSON.stringify({ ...localStorage }, null, 2));
     show("doc-cookie", JSON.stringify(document.cookie));
-    const token = transport.access();
-    const decoded = token && claimsOf(token);
-    show("claims", decoded ? JSON.stringify(decoded, null, 2) : "(no access token)");
-    show("refresh-token", transport.refresh() || "(none)");
+    transport.render();
     this.tick();
   },
   tick() {
-    const token = transport.access();
-    const exp = token && claimsOf(token)?.payload.exp;
+    const exp = transport.expiry();
     if (!exp) {
       show("countdown", "–");
       return;
@@ -85,12 +122,15 @@ const jwt = {
     const token = loot.localStorage.access_token;
     const refresh = loot.localStorage.refresh_token;
     if (!token) {
+      const cookie = loot["document.cookie"];
       return {
         usable: false,
         headers: {},
-        credential: "none (nothing stolen)",
-        curl: "(nothing to replay)",
-        verdict: "Nothing usable: no token in localStorage or document.cookie.",
+        credential: transport.credential(),
+        curl: cookie
+          ? `curl -i -H ${shellQuote(`Cookie: ${cookie}`)} ${location.origin}/protected`
+          : `curl -i ${location.origin}/protected`,
+        verdict: transport.nothingStolen,
       };
     }
     const exp = claimsOf(token)?.payload.exp;
@@ -118,7 +158,7 @@ if (transport) {
   $("refresh").onclick = async () => {
     const { status, data } = await api("POST", "/refresh", {
       body: transport.refreshBody(),
-      credential: "refresh_token in the JSON body (added by this page's code)",
+      credential: transport.refreshCredential,
     });
     if (status === 200) transport.store(data);
     jwt.render();

@@ -406,3 +406,25 @@ async fn the_logout_loophole_survives_the_cookie_and_a_denylist_closes_it() {
         let _: Value = replay.json().await.unwrap();
     }
 }
+
+/// The page of the header transport would keep tokens this server never
+/// puts in a body: each transport gets its own page, also where no browser
+/// runs the browser tests.
+#[tokio::test]
+async fn the_page_matches_the_transport() {
+    for (args, transport) in [(&COOKIE[..], "cookie"), (&[][..], "header")] {
+        let app = spawn_app(args).await;
+        let page = test_support::client()
+            .get(app.server.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!(r#"data-transport="{transport}""#)),
+            "{transport}: {page:.300}"
+        );
+    }
+}

@@ -5,7 +5,7 @@ use test_support::{
     expect_error, unique_email,
 };
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, try_start_in};
 
 /// A logout with `cred` and the header `name: value` is refused as `csrf`,
 /// and the session survives it.
@@ -123,4 +123,48 @@ async fn same_site_fetch_without_origin_is_refused() {
         .await
         .unwrap();
     assert_eq!(own.status(), StatusCode::NO_CONTENT);
+}
+
+/// `UNSAFE_DISABLE_CSRF_CHECK` exists so that the workshop can show the
+/// forged logout succeeding: with it, what the check refuses above passes.
+#[tokio::test]
+async fn the_unsafe_flag_lets_a_cross_origin_logout_through() {
+    let app = spawn_app(&["--unsafe-disable-csrf-check"]).await;
+    let c = client();
+    let (_, cred) = new_user(&app.server, "unsafe").await;
+    let forged = cred
+        .attach(c.post(app.server.url("/logout")))
+        .header(header::ORIGIN, "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::NO_CONTENT);
+    let gone = cred
+        .attach(c.get(app.server.url("/protected")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.status(),
+        StatusCode::UNAUTHORIZED,
+        "the forged logout ended the session"
+    );
+}
+
+#[tokio::test]
+async fn the_unsafe_flag_is_refused_off_loopback() {
+    let dir = test_support::data_dir();
+    let err = try_start_in(
+        dir.path(),
+        &["--unsafe-disable-csrf-check", "--bind", "0.0.0.0"],
+    )
+    .await
+    .err()
+    .expect("a public BIND with the CSRF check off must not start");
+    let message = err.to_string();
+    assert!(
+        message.contains("UNSAFE_DISABLE_CSRF_CHECK") && message.contains("loopback"),
+        "{message}"
+    );
 }
