@@ -21,40 +21,9 @@ async fn session_page_holds_nothing_a_script_can_steal() {
     assert_eq!(browser.js("return localStorage.length").await, 0);
     assert_eq!(browser.text("#doc-cookie").await, r#""""#);
     assert_eq!(browser.text("#max-age").await, "86400");
-    let answer = call(&browser, "/protected").await;
-    assert!(answer.starts_with("GET /protected → 200"), "{answer}");
-    assert!(answer.contains(&format!("Hello {email}")), "{answer}");
-    let log = log_rows(&browser).await;
-    assert!(
-        log.contains(
-            &"GET /protected | 200 | Cookie: sid=… (the browser added it; this page never sees it)"
-                .to_owned()
-        ),
-        "{log:#?}"
-    );
+    protected_goes_with_the_cookie(&browser, &email, "sid").await;
 
-    let loot = inject(&browser).await;
-    assert_eq!(
-        loot,
-        json!({"document.cookie": "", "localStorage": {}}),
-        "an injected script finds no credential"
-    );
-    assert_eq!(browser.js("return $('xss').dataset.usable").await, "false");
-    assert!(browser.text("#verdict").await.starts_with("Nothing usable"));
-    // The curl the page offers, replayed: what it stole logs nobody in.
-    let stolen = client()
-        .get(app.url("/protected"))
-        .header("cookie", "")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stolen.status(), StatusCode::UNAUTHORIZED);
-    // Yet the script acts as the user while the page is open.
-    assert!(
-        browser.text("#in-page").await.contains("GET /profile: 200"),
-        "{}",
-        browser.text("#in-page").await
-    );
+    an_injected_script_steals_nothing(&browser, &app.url("/protected")).await;
 
     browser.screenshot("session-page").await;
     browser.close().await;
@@ -162,38 +131,9 @@ async fn jwt_cookie_page_holds_nothing_a_script_can_steal() {
             "/^1[45] min \\d+ s$/.test($('countdown').textContent)",
         )
         .await;
-    let answer = call(&browser, "/protected").await;
-    assert!(answer.starts_with("GET /protected → 200"), "{answer}");
-    assert!(answer.contains(&format!("Hello {email}")), "{answer}");
-    let log = log_rows(&browser).await;
-    assert!(
-        log.contains(
-            &"GET /protected | 200 | Cookie: access_token=… (the browser added it; this page never sees it)"
-                .to_owned()
-        ),
-        "{log:#?}"
-    );
+    protected_goes_with_the_cookie(&browser, &email, "access_token").await;
 
-    let loot = inject(&browser).await;
-    assert_eq!(
-        loot,
-        json!({"document.cookie": "", "localStorage": {}}),
-        "an injected script finds no token"
-    );
-    assert_eq!(browser.js("return $('xss').dataset.usable").await, "false");
-    assert!(browser.text("#verdict").await.starts_with("Nothing usable"));
-    let stolen = client()
-        .get(app.url("/protected"))
-        .header("cookie", "")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stolen.status(), StatusCode::UNAUTHORIZED);
-    assert!(
-        browser.text("#in-page").await.contains("GET /profile: 200"),
-        "{}",
-        browser.text("#in-page").await
-    );
+    an_injected_script_steals_nothing(&browser, &app.url("/protected")).await;
     browser.screenshot("jwt-cookie-page").await;
 
     // Refresh and logout carry no token in their bodies: the browser sends
@@ -217,4 +157,43 @@ async fn jwt_cookie_page_holds_nothing_a_script_can_steal() {
     let after = call(&browser, "/protected").await;
     assert!(after.starts_with("GET /protected → 401"), "{after}");
     browser.close().await;
+}
+
+/// `/protected` from the page answers the signed-in user, and the log says
+/// the cookie `cookie` went, added by the browser.
+async fn protected_goes_with_the_cookie(browser: &Browser, email: &str, cookie: &str) {
+    let answer = call(browser, "/protected").await;
+    assert!(answer.starts_with("GET /protected → 200"), "{answer}");
+    assert!(answer.contains(&format!("Hello {email}")), "{answer}");
+    let log = log_rows(browser).await;
+    let row = format!(
+        "GET /protected | 200 | Cookie: {cookie}=… (the browser added it; this page never sees it)"
+    );
+    assert!(log.contains(&row), "{log:#?}");
+}
+
+/// The injected script finds no credential (HttpOnly cookies, nothing in
+/// storage), and the curl the page offers, replayed from here, logs nobody
+/// in at `protected`; yet the script acts as the user while the page is open.
+async fn an_injected_script_steals_nothing(browser: &Browser, protected: &str) {
+    let loot = inject(browser).await;
+    assert_eq!(
+        loot,
+        json!({"document.cookie": "", "localStorage": {}}),
+        "an injected script finds no credential"
+    );
+    assert_eq!(browser.js("return $('xss').dataset.usable").await, "false");
+    assert!(browser.text("#verdict").await.starts_with("Nothing usable"));
+    let stolen = client()
+        .get(protected)
+        .header("cookie", "")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stolen.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        browser.text("#in-page").await.contains("GET /profile: 200"),
+        "{}",
+        browser.text("#in-page").await
+    );
 }
