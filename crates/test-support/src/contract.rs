@@ -9,20 +9,11 @@ use crate::{PASSWORD, TestServer, client, expect_error, json, login, register, u
 
 pub use testbed::client::Credential;
 
+pub use crate::login_credential;
+
 /// The `sid=<value>` pair of a response's `Set-Cookie: sid=…`, if any.
 pub fn sid_cookie(res: &reqwest::Response) -> Option<String> {
     testbed::client::sid_pair(res.headers())
-}
-
-/// Logs in and returns the credential, whichever kind the app hands out.
-pub async fn login_credential(server: &TestServer, email: &str, password: &str) -> Credential {
-    let res = login(&client(), server, email, password).await;
-    let headers = res.headers().clone();
-    let (status, body) = json(res).await;
-    assert_eq!(status, StatusCode::OK, "login failed: {body}");
-    Credential::from_response(&headers, &body).unwrap_or_else(|| {
-        panic!("login answered 200 with neither a sid cookie nor an access token: {body}")
-    })
 }
 
 /// `POST /refresh` with the refresh token `cred` holds, where its transport

@@ -139,9 +139,28 @@ async fn send(client: &reqwest::Client, server: &TestServer, req: Request) -> Re
 }
 
 /// `GET path` with `cred` attached, as its holder sends it.
-pub async fn get_with(server: &TestServer, cred: &contract::Credential, path: &str) -> Response {
+pub async fn get_with(
+    server: &TestServer,
+    cred: &testbed::client::Credential,
+    path: &str,
+) -> Response {
     cred.attach(client().get(server.url(path)))
         .send()
         .await
         .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+}
+
+/// Logs in and returns the credential, whichever kind the app hands out.
+pub async fn login_credential(
+    server: &TestServer,
+    email: &str,
+    password: &str,
+) -> testbed::client::Credential {
+    let res = login(&client(), server, email, password).await;
+    let headers = res.headers().clone();
+    let (status, body) = json(res).await;
+    assert_eq!(status, StatusCode::OK, "login failed: {body}");
+    testbed::client::Credential::from_response(&headers, &body).unwrap_or_else(|| {
+        panic!("login answered 200 with neither a sid cookie nor an access token: {body}")
+    })
 }

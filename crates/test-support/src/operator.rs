@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::{
-    PASSWORD, client, contract::login_credential, expect_error, get_with, register, suite::Served,
+    PASSWORD, client, expect_error, get_with, login_credential, register, suite::Served,
     unique_email,
 };
 
