@@ -24,13 +24,6 @@ pub struct RoleChange {
     pub before: Role,
 }
 
-impl RoleChange {
-    /// An admin became a user: the app may revoke what the old role handed out.
-    pub fn is_demotion(&self) -> bool {
-        self.before == Role::Admin && self.user.role != Role::Admin
-    }
-}
-
 impl fmt::Display for RoleChange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (email, role) = (&self.user.email, self.user.role);
