@@ -286,14 +286,7 @@ impl RedisUrl {
     /// The URL with its password hidden; `redis://secret@host` is a password
     /// alone, as redis-cli reads it.
     pub fn shown(&self) -> String {
-        let mut url = Url::parse(&self.with_db(self.db)).unwrap_or_else(|_| self.url.clone());
-        if url.password().is_none() && !url.username().is_empty() {
-            let _ = url.set_username("");
-            let _ = url.set_password(Some("***"));
-        } else if url.password().is_some() {
-            let _ = url.set_password(Some("***"));
-        }
-        url.into()
+        auth_core::db::redact(&self.with_db(self.db))
     }
 }
 

@@ -211,13 +211,16 @@ impl Database {
     }
 }
 
-/// The URL without its password, for messages and logs.
+/// The URL without its password, for messages and logs. In a Redis URL a
+/// user-info without a colon (`redis://secret@host`) is the password, as
+/// redis-cli reads it; elsewhere it is a user name.
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
+            let (head, userinfo, tail) = (&url[..scheme + 3], &url[scheme + 3..at], &url[at..]);
             match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                Some((user, _)) => format!("{head}{user}:***{tail}"),
+                None if head.starts_with("redis") => format!("{head}:***{tail}"),
                 None => url.to_owned(),
             }
         }
@@ -233,6 +236,9 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("sqlite://data/auth.db"), "sqlite://data/auth.db");
+        assert_eq!(redact("redis://secret@h:6379/2"), "redis://:***@h:6379/2");
+        assert_eq!(redact("rediss://u:secret@h"), "rediss://u:***@h");
+        assert_eq!(redact("postgres://user@h/db"), "postgres://user@h/db");
     }
 
     #[test]
