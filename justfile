@@ -4,33 +4,61 @@
 default:
     @just --list
 
+# Every binary of the workshop comes from one cargo invocation, `cargo servers`
+# (.cargo/config.toml): cargo unifies features over the packages it builds
+# together, so building them one by one (`cargo run -p jwt-app`, then
+# `-p attacker`, ...) would compile the shared dependencies once per
+# selection. After one `just build` every recipe starts at once, and a Ctrl-C
+# reaches the server itself, not a cargo in between.
+target := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target")
+bin := target / "debug"
+
+# The harness is built in release mode: its numbers are the point. (The
+# workshop script's test runs every command with COMPARE_PROFILE=dev.)
+profile := env_var_or_default("COMPARE_PROFILE", "release")
+profile_dir := if profile == "dev" { "debug" } else { profile }
+compare_bin := target / profile_dir / "compare"
+
+# build everything the workshop runs, once, before the room arrives (minutes; later starts are instant)
+build:
+    cargo servers
+    cargo servers --profile {{profile}}
+
+[private]
+servers:
+    cargo servers --quiet
+
+[private]
+harness:
+    cargo servers --quiet --profile {{profile}}
+
 # session-app on http://127.0.0.1:3001 (memory store unless SESSION_STORE says otherwise)
-run-session *ARGS:
-    cargo run -p session-app -- {{ARGS}}
+run-session *ARGS: servers
+    {{bin}}/session-app {{ARGS}}
 
 # jwt-app on http://127.0.0.1:3000
-run-jwt *ARGS:
-    cargo run -p jwt-app -- {{ARGS}}
+run-jwt *ARGS: servers
+    {{bin}}/jwt-app {{ARGS}}
 
 # jwt-app on http://127.0.0.1:3000 with its tokens in HttpOnly cookies (TOKEN_TRANSPORT=cookie), behind the CSRF check
-run-jwt-cookie *ARGS:
-    cargo run -p jwt-app -- --token-transport cookie {{ARGS}}
+run-jwt-cookie *ARGS: servers
+    {{bin}}/jwt-app --token-transport cookie {{ARGS}}
 
 # the attacker's page on http://127.0.0.1:4000 (same site as the servers) and http://localhost:4000 (another site)
-run-attacker *ARGS:
-    cargo run -p attacker -- {{ARGS}}
+run-attacker *ARGS: servers
+    {{bin}}/attacker {{ARGS}}
 
 # both servers in this terminal (session-app :3001, jwt-app :3000), sharing data/; one Ctrl-C stops both
-up:
-    scripts/up.sh
+up: servers
+    UP_BIN_DIR={{bin}} scripts/up.sh
 
 # give an account a role with the servers' own binary (same settings, same database): just set-role ada@example.com admin
-set-role EMAIL ROLE *ARGS:
-    cargo run -q -p session-app -- {{ARGS}} set-role {{EMAIL}} {{ROLE}}
+set-role EMAIL ROLE *ARGS: servers
+    {{bin}}/session-app {{ARGS}} set-role {{EMAIL}} {{ROLE}}
 
-# the measured side-by-side table (builds both servers in release mode)
-compare *ARGS:
-    cargo compare {{ARGS}}
+# the measured side-by-side table (builds the harness and both servers in release mode)
+compare *ARGS: harness
+    {{compare_bin}} {{ARGS}}
 
 # what CI runs: formatting, lints, then every test
 test:

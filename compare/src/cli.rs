@@ -33,7 +33,7 @@ pub struct Options {
     pub explain: bool,
 
     /// Short load phases and fewer logins: for tests, not for numbers.
-    #[arg(long)]
+    #[arg(long, env = "COMPARE_QUICK")]
     pub quick: bool,
 
     /// bcrypt cost the servers hash with (the servers' own default is 12).

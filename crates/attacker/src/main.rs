@@ -18,10 +18,11 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    // The port bound, not the one asked for: 0 asks for any free one.
+    let port = listener.local_addr()?.port();
     println!(
         "attacker page on http://127.0.0.1:{port}/ (same site as the servers) \
          and http://localhost:{port}/ (another site); aim it with ?target=http://127.0.0.1:3000",
-        port = config.port
     );
     axum::serve(listener, attacker::app()).await?;
     Ok(())

@@ -40,19 +40,16 @@ fn build_jwt_app() -> PathBuf {
         .and_then(Path::file_name)
         .is_some_and(|dir| dir == "release");
     let mut cmd = std::process::Command::new(env!("CARGO"));
-    cmd.args([
-        "build",
-        "-p",
-        "jwt-app",
-        "--message-format=json-render-diagnostics",
-    ])
-    .current_dir(env!("CARGO_MANIFEST_DIR"))
-    .stderr(Stdio::inherit());
+    // `cargo servers` (.cargo/config.toml), as the justfile builds: the same
+    // packages together, so the same features, so one build serves both.
+    cmd.args(["servers", "--message-format=json-render-diagnostics"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stderr(Stdio::inherit());
     if release {
         cmd.arg("--release");
     }
     let out = cmd.output().expect("cargo runs");
-    assert!(out.status.success(), "cargo build -p jwt-app failed");
+    assert!(out.status.success(), "cargo servers failed");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
