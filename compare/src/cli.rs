@@ -27,6 +27,10 @@ pub struct Options {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 
+    /// Also write each chart of the HTML report as DIR/NAME.svg.
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+
     /// Print every HTTP exchange (request line, credentials, Set-Cookie,
     /// status, decoded JWT) as it happens.
     #[arg(long)]

@@ -33,8 +33,13 @@ Redis columns (session/redis, jwt+denylist/redis):
                                (`just redis`, apt-get install redis-server, or set REDIS_URL);
                                under CI=true a missing Redis fails the run instead.
 
-JSON (--format json, version 1): every cell is {outcome, value, expected}; a cell that was not
-measured (no Redis) also has \"skipped\": true, with \"value\": null and \"expected\": true.
+JSON (--format json, version 1): every cell is {outcome, value, expected}; a cell whose outcome
+rests on named numbers also has \"metrics\" ({\"requests_per_s\": …, \"p99_ms\": …}); a cell that
+was not measured (no Redis) also has \"skipped\": true, with \"value\": null and \"expected\": true.
+
+HTML (--format html): one self-contained page (inline CSS and SVG charts, nothing fetched) with
+the table, each scenario's claim, verdict and lesson, and the charts; `just report` writes and
+opens it. --charts DIR writes the same charts as SVG files.
 
 COMPARE_SERVER_LOG sets the servers' RUST_LOG (default: warn).";
 
@@ -110,6 +115,25 @@ async fn main() -> ExitCode {
             eprintln!("compare: wrote {}", path.display());
         }
         None => print!("{text}"),
+    }
+    if let Some(dir) = &opts.charts {
+        match compare::report::charts::write_svgs(&report, dir) {
+            Ok(charts) => {
+                for (chart, file) in charts {
+                    match file {
+                        Some(file) => eprintln!("compare: wrote {}", file.display()),
+                        None => eprintln!(
+                            "compare: no {} chart: scenario {} was not run",
+                            chart.id, chart.scenario
+                        ),
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("compare: cannot write the charts to {}: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        }
     }
     let unexpected = report.unexpected();
     if unexpected.is_empty() {

@@ -2,7 +2,12 @@
 //! `Authorization` header on every request, and of the login response.
 
 use super::{All, Configs, Measured, Scenario, each, first, ratio};
-use crate::{configs::Configuration, http, lab::Lab, report::Cell};
+use crate::{
+    configs::Configuration,
+    http,
+    lab::Lab,
+    report::{Cell, Metric},
+};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "credential-size",
@@ -59,5 +64,7 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         ),
         per_request,
         works,
-    ))
+    )
+    .with(Metric::CredentialBytes, per_request as f64)
+    .with(Metric::LoginResponseBytes, login.wire_bytes as f64))
 }

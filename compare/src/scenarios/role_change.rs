@@ -1,6 +1,8 @@
 //! Row 9: Role change: an admin demotes another admin; how long until /admin
 //! answers the demoted user differently.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use anyhow::ensure;
 use serde_json::json;
 
@@ -8,8 +10,9 @@ use super::{Each, Scenario};
 use crate::{
     configs::Configuration,
     http::{self, Credential, Http},
+    jwt::decode_jwt,
     lab::Lab,
-    report::Cell,
+    report::{Cell, Metric},
     server::Server,
 };
 
@@ -51,6 +54,15 @@ async fn set_role(
 }
 
 async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> {
+    let (cell, within) = measure(lab, config).await?;
+    Ok(match within {
+        Some(seconds) => cell.with(Metric::DemotionAppliesWithinS, seconds),
+        None => cell,
+    })
+}
+
+/// The cell, and how many seconds the demotion took to apply, at most.
+async fn measure(lab: &Lab, config: &'static Configuration) -> anyhow::Result<(Cell, Option<f64>)> {
     let server = lab.start(config, &[]).await?;
     let http = lab.http(config)?;
     http::register_as(&http, &server, BOSS).await?;
@@ -75,12 +87,16 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
     );
     set_role(&http, &server, &boss, &email, "user").await?;
     let stale = http::status(&http, &server, "/admin", &deputy).await?;
+    let within = applies_within(stale, &deputy);
 
     if deputy.refresh_token().is_none() {
-        return Ok(Cell::new(
-            format!("{stale} at the very next request"),
-            stale,
-            stale == 403,
+        return Ok((
+            Cell::new(
+                format!("{stale} at the very next request"),
+                stale,
+                stale == 403,
+            ),
+            within,
         ));
     }
     lab.note(
@@ -91,7 +107,7 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
     let (relogin, _) = http::login(&http, &server, &email).await?;
     let after_login = http::status(&http, &server, "/admin", &relogin).await?;
     let renewed = refreshed == 401 && after_login == 403;
-    Ok(if config.logout_revokes() {
+    let cell = if config.logout_revokes() {
         Cell::new(
             format!(
                 "{stale} at the very next request (its login is denied) · refresh {refreshed} · new login {after_login}"
@@ -107,5 +123,21 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
             stale,
             stale == 200 && renewed,
         )
-    })
+    };
+    Ok((cell, within))
+}
+
+/// 0 when the very next request already refuses the admin (403, or 401 for
+/// a denied login); when it still lets it in, the seconds its token has left
+/// until `exp`, the longest the stale role can last. `None` otherwise.
+fn applies_within(stale: u16, credential: &Credential) -> Option<f64> {
+    match stale {
+        401 | 403 => Some(0.0),
+        200 => {
+            let (_, claims) = decode_jwt(credential.jwt()?)?;
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?;
+            Some((claims["exp"].as_f64()? - now.as_secs_f64()).max(0.0))
+        }
+        _ => None,
+    }
 }

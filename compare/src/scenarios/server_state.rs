@@ -5,7 +5,13 @@
 use anyhow::{Context, bail};
 
 use super::{Each, Scenario};
-use crate::{configs::Configuration, http, lab::Lab, report::Cell, server::Server};
+use crate::{
+    configs::Configuration,
+    http,
+    lab::Lab,
+    report::{Cell, Metric},
+    server::Server,
+};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "server-state",
@@ -62,7 +68,8 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         ),
         per_login as i64,
         entries >= i64::from(logins),
-    ))
+    )
+    .with(Metric::ServerBytesPerLogin, bytes as f64 / f64::from(logins)))
 }
 
 struct StoreStats {

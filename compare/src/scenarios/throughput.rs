@@ -9,7 +9,14 @@ use hdrhistogram::Histogram;
 use tokio::task::JoinSet;
 
 use super::{All, Configs, Measured, Scenario, failed, ratio};
-use crate::{configs::Configuration, configs::Store, http, lab::Lab, report::Cell, server::Server};
+use crate::{
+    configs::Configuration,
+    configs::Store,
+    http,
+    lab::Lab,
+    report::{Cell, Metric},
+    server::Server,
+};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "throughput",
@@ -141,8 +148,8 @@ fn cell(t: &Target) -> Cell {
     let rps = run.latencies.len() as f64 / run.elapsed.as_secs_f64().max(f64::EPSILON);
     Cell::new(
         format!(
-            "{} req/s · p50 {} · p99 {} · login {}{}",
-            human(rps),
+            "{} · p50 {} · p99 {} · login {}{}",
+            Metric::RequestsPerS.show(rps),
             ms(run.quantile(0.50)),
             ms(run.quantile(0.99)),
             ms(t.login),
@@ -155,6 +162,14 @@ fn cell(t: &Target) -> Cell {
         rps.round() as u64,
         run.errors == 0 && !run.latencies.is_empty(),
     )
+    .with(Metric::RequestsPerS, rps)
+    .with(Metric::P50Ms, millis(run.quantile(0.50)))
+    .with(Metric::P99Ms, millis(run.quantile(0.99)))
+    .with(Metric::LoginMs, millis(t.login))
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// What load phases measured, added up.
@@ -303,18 +318,5 @@ fn lower(s: &str) -> String {
 }
 
 fn ms(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.2} ms")
-    } else {
-        format!("{ms:.0} ms")
-    }
-}
-
-fn human(n: f64) -> String {
-    if n >= 10_000.0 {
-        format!("{:.1}k", n / 1000.0)
-    } else {
-        format!("{n:.0}")
-    }
+    Metric::LoginMs.show(millis(d))
 }

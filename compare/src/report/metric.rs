@@ -1,0 +1,148 @@
+//! The numbers behind a cell's text, named and with a unit, so that the
+//! charts (and scripts reading the JSON) take them as measured instead of
+//! parsing the outcome written for people.
+
+use serde::{Serialize, Serializer};
+
+/// One measured quantity. Its [`key`](Metric::key) names it in the JSON's
+/// `metrics` and carries its unit, so a key never changes meaning: a new
+/// quantity is a new variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metric {
+    /// `GET /protected` answered per second under the bounded load.
+    RequestsPerS,
+    /// Median latency of those requests.
+    P50Ms,
+    /// 99th percentile latency of those requests.
+    P99Ms,
+    /// Median latency of one login at the run's bcrypt cost.
+    LoginMs,
+    /// Bytes of the header (`Cookie` or `Authorization`) that carries the
+    /// credential on every request.
+    CredentialBytes,
+    /// Bytes of the login response on the wire, paid once per login.
+    LoginResponseBytes,
+    /// Bytes the server's store holds per login, as the store reports them.
+    ServerBytesPerLogin,
+    /// Seconds until a demoted admin is answered as a user: 0 when the very
+    /// next request already is, else what the credential had left until its
+    /// `exp` (the longest the stale role can last).
+    DemotionAppliesWithinS,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 8] = [
+        Self::RequestsPerS,
+        Self::P50Ms,
+        Self::P99Ms,
+        Self::LoginMs,
+        Self::CredentialBytes,
+        Self::LoginResponseBytes,
+        Self::ServerBytesPerLogin,
+        Self::DemotionAppliesWithinS,
+    ];
+
+    /// The JSON key, unit included.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::RequestsPerS => "requests_per_s",
+            Self::P50Ms => "p50_ms",
+            Self::P99Ms => "p99_ms",
+            Self::LoginMs => "login_ms",
+            Self::CredentialBytes => "credential_bytes",
+            Self::LoginResponseBytes => "login_response_bytes",
+            Self::ServerBytesPerLogin => "server_bytes_per_login",
+            Self::DemotionAppliesWithinS => "demotion_applies_within_s",
+        }
+    }
+
+    /// `value` for a person, unit included: `50.4k req/s`, `0.81 ms`, `417 B`.
+    pub fn show(self, value: f64) -> String {
+        match self {
+            Self::RequestsPerS if value >= 10_000.0 => format!("{:.1}k req/s", value / 1000.0),
+            Self::RequestsPerS => format!("{value:.0} req/s"),
+            Self::P50Ms | Self::P99Ms | Self::LoginMs => milliseconds(value),
+            Self::CredentialBytes | Self::LoginResponseBytes | Self::ServerBytesPerLogin => {
+                format!("{value:.0} B")
+            }
+            Self::DemotionAppliesWithinS if value == 0.0 => "at the next request".to_owned(),
+            Self::DemotionAppliesWithinS => format!("up to {} (until exp)", seconds(value)),
+        }
+    }
+
+    /// `value` as an axis tick: short, unit included.
+    pub fn tick(self, value: f64) -> String {
+        match self {
+            Self::RequestsPerS if value >= 1000.0 => format!("{:.0}k", value / 1000.0),
+            Self::RequestsPerS => format!("{value:.0}"),
+            Self::P50Ms | Self::P99Ms | Self::LoginMs => milliseconds(value),
+            Self::CredentialBytes | Self::LoginResponseBytes | Self::ServerBytesPerLogin => {
+                format!("{value:.0} B")
+            }
+            Self::DemotionAppliesWithinS => seconds(value),
+        }
+    }
+}
+
+fn milliseconds(ms: f64) -> String {
+    if ms < 10.0 {
+        format!("{ms:.2} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
+/// `15 min`, `2 min 30 s`, `40 s`.
+fn seconds(s: f64) -> String {
+    let whole = s.round() as u64;
+    match (whole / 60, whole % 60) {
+        (0, s) => format!("{s} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
+    }
+}
+
+/// As its key: a map of metrics is a JSON object keyed by these names.
+impl Serialize for Metric {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique_and_names_its_unit() {
+        let keys: std::collections::BTreeSet<&str> = Metric::ALL.iter().map(|m| m.key()).collect();
+        assert_eq!(keys.len(), Metric::ALL.len());
+        for key in keys {
+            assert!(
+                ["_per_s", "_ms", "_bytes", "_per_login", "_s"]
+                    .iter()
+                    .any(|unit| key.ends_with(unit)),
+                "{key}"
+            );
+        }
+    }
+
+    #[test]
+    fn values_read_with_their_unit() {
+        assert_eq!(Metric::RequestsPerS.show(50_412.0), "50.4k req/s");
+        assert_eq!(Metric::RequestsPerS.show(812.4), "812 req/s");
+        assert_eq!(Metric::P99Ms.show(0.814), "0.81 ms");
+        assert_eq!(Metric::LoginMs.show(80.2), "80 ms");
+        assert_eq!(Metric::CredentialBytes.show(417.0), "417 B");
+        assert_eq!(
+            Metric::DemotionAppliesWithinS.show(0.0),
+            "at the next request"
+        );
+        assert_eq!(
+            Metric::DemotionAppliesWithinS.show(899.6),
+            "up to 15 min (until exp)"
+        );
+        assert_eq!(Metric::DemotionAppliesWithinS.tick(150.0), "2 min 30 s");
+        assert_eq!(Metric::RequestsPerS.tick(20_000.0), "20k");
+    }
+}

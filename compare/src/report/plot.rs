@@ -1,0 +1,182 @@
+//! Draws a chart's bars as SVG with plotters: one horizontal bar per column,
+//! in table order from the top, each with its value written at its end, so
+//! that it reads from the back of a room without the axis.
+//!
+//! Text is SVG `<text>` in the viewer's sans-serif font: nothing here reads a
+//! font file, and plotters only estimates label widths for the layout.
+
+use plotters::{
+    coord::ranged1d::SegmentValue,
+    prelude::*,
+    style::text_anchor::{HPos, Pos, VPos},
+};
+
+use super::{
+    charts::{Bar, Series},
+    html::esc,
+};
+use crate::configs::App;
+
+const WIDTH: u32 = 1200;
+/// Height of one column's row.
+const ROW: u32 = 56;
+/// Title, reading line and legend.
+const HEAD: u32 = 112;
+/// Ticks and the footnote.
+const FOOT: u32 = 96;
+/// Left of the bars: the column names.
+const NAMES: u32 = 270;
+
+/// plotters writes `font-size` as the size given over 1.24: these are the
+/// pixel sizes of the SVG, times 1.24.
+const TITLE: f64 = 34.0 * 1.24;
+const TEXT: f64 = 23.0 * 1.24;
+const SMALL: f64 = 17.0 * 1.24;
+
+const INK: RGBColor = RGBColor(17, 17, 17);
+const MUTED: RGBColor = RGBColor(80, 80, 80);
+const GRID: RGBColor = RGBColor(205, 205, 205);
+/// The pair of colours the HTML page uses too, apart for colour-blind eyes
+/// (blue and orange) and dark enough on white to project.
+pub const SESSION: RGBColor = RGBColor(31, 95, 168);
+pub const JWT: RGBColor = RGBColor(191, 84, 0);
+const OTHER: RGBColor = RGBColor(110, 110, 110);
+
+fn colour(app: Option<App>) -> RGBColor {
+    match app {
+        Some(App::Session) => SESSION,
+        Some(App::Jwt) => JWT,
+        None => OTHER,
+    }
+}
+
+/// The chart as an SVG document, or an SVG that says it could not be drawn.
+pub fn svg(series: &Series, footnote: &str) -> String {
+    let rows = u32::try_from(series.bars.len()).unwrap_or(u32::MAX).max(1);
+    let size = (WIDTH, HEAD + ROW * rows + FOOT);
+    let mut out = String::new();
+    let drawn = {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        draw(&root, series, footnote).and_then(|()| root.present())
+    };
+    match drawn {
+        Ok(()) => out,
+        Err(e) => format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"60\">\
+             <text x=\"10\" y=\"40\" font-family=\"sans-serif\" font-size=\"22\">\
+             {}: the chart could not be drawn ({})</text></svg>\n",
+            esc(series.chart.title),
+            esc(&e.to_string())
+        ),
+    }
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
+type Drawn = Result<(), DrawingAreaErrorKind<<SVGBackend<'static> as DrawingBackend>::ErrorType>>;
+
+fn draw(root: &Area, series: &Series, footnote: &str) -> Drawn {
+    root.fill(&WHITE)?;
+    let chart = series.chart;
+    let metric = chart.metric;
+    root.draw_text(chart.title, &font(TITLE, FontStyle::Bold, INK), (24, 18))?;
+    root.draw_text(
+        chart.reading,
+        &font(SMALL, FontStyle::Normal, MUTED),
+        (24, 66),
+    )?;
+    legend(root, &font(SMALL, FontStyle::Normal, INK))?;
+    let (_, height) = root.dim_in_pixel();
+    root.draw_text(
+        footnote,
+        &font(SMALL, FontStyle::Normal, MUTED),
+        (24, i32::try_from(height).unwrap_or(i32::MAX) - 34),
+    )?;
+
+    let n = series.bars.len().max(1);
+    let top = series
+        .bars
+        .iter()
+        .filter_map(|b| b.value.ok())
+        .fold(0.0, f64::max);
+    // Room right of the longest bar for its label.
+    let x_end = if top > 0.0 { top * 1.45 } else { 1.0 };
+    let area = root.margin(HEAD, FOOT - 56, 0, 30);
+    // A discrete range of plotters holds both its ends: 0..n-1 is n rows.
+    let mut plot = ChartBuilder::on(&area)
+        .x_label_area_size(44)
+        .y_label_area_size(NAMES)
+        .build_cartesian_2d(0.0..x_end, (0..n - 1).into_segmented())?;
+    // Row 0, the first column, at the top.
+    let row = |i: usize| n - 1 - i;
+    let names: Vec<&str> = series.bars.iter().map(|b| b.column).collect();
+    plot.configure_mesh()
+        .disable_y_mesh()
+        .x_labels(6)
+        .x_label_formatter(&|v| metric.tick(*v))
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(r) | SegmentValue::Exact(r) if *r < n => {
+                names[n - 1 - r].to_owned()
+            }
+            _ => String::new(),
+        })
+        .x_label_style(font(SMALL, FontStyle::Normal, MUTED))
+        .y_label_style(font(TEXT, FontStyle::Normal, INK))
+        .axis_style(INK)
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+
+    let measured = series
+        .bars
+        .iter()
+        .enumerate()
+        .filter_map(|(i, b)| b.value.ok().map(|v| (i, b, v)));
+    plot.draw_series(measured.clone().map(|(i, b, v)| {
+        let mut bar = Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(row(i))),
+                (v, SegmentValue::Exact(row(i) + 1)),
+            ],
+            colour(b.app).filled(),
+        );
+        bar.set_margin(9, 9, 0, 0);
+        bar
+    }))?;
+    let label = |text: String, i: usize, v: f64, style: TextStyle<'static>| {
+        EmptyElement::at((v, SegmentValue::CenterOf(row(i))))
+            + Text::new(text, (10, 0), style.pos(Pos::new(HPos::Left, VPos::Center)))
+    };
+    plot.draw_series(
+        measured.map(|(i, _, v)| label(metric.show(v), i, v, font(TEXT, FontStyle::Normal, INK))),
+    )?;
+    plot.draw_series(
+        series
+            .bars
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b): (usize, &Bar)| {
+                let why = b.value.err()?;
+                let style = font(TEXT, FontStyle::Italic, MUTED);
+                Some(label(format!("— {}", why.label()), i, 0.0, style))
+            }),
+    )?;
+    Ok(())
+}
+
+/// The viewer's sans-serif font: SVG text names a family, not a file.
+fn font(size: f64, style: FontStyle, colour: RGBColor) -> TextStyle<'static> {
+    ("sans-serif", size).into_font().style(style).color(&colour)
+}
+
+/// Which colour is which server, top right.
+fn legend(root: &Area, style: &TextStyle) -> Drawn {
+    let (width, _) = root.dim_in_pixel();
+    let mut x = i32::try_from(width).unwrap_or(i32::MAX) - 360;
+    for (name, colour) in [("session-app", SESSION), ("jwt-app", JWT)] {
+        root.draw(&Rectangle::new([(x, 70), (x + 22, 92)], colour.filled()))?;
+        root.draw_text(name, style, (x + 30, 68))?;
+        x += 180;
+    }
+    Ok(())
+}

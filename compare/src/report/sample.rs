@@ -1,0 +1,62 @@
+//! A small report for the renderings' unit tests: two columns, two
+//! scenarios, one cell the contract rules out.
+
+use super::{Cell, Machine, Report, ScenarioReport, VERSION};
+
+pub fn report() -> Report {
+    let cells = |a: u16, b: u16| {
+        vec![
+            (
+                "session/memory".to_owned(),
+                Cell::new("401 after logout", a, true),
+            ),
+            (
+                "jwt".to_owned(),
+                Cell::new("200 | still works", b, b == 200),
+            ),
+        ]
+    };
+    Report {
+        version: VERSION,
+        machine: Machine {
+            cores: 2,
+            os: "linux".into(),
+            arch: "x86_64".into(),
+            cpu: None,
+            bcrypt_cost: 10,
+            quick: true,
+            profile: "debug".into(),
+            date: "2026-11-01T00:00:00Z".into(),
+            redis: None,
+        },
+        configurations: vec!["session/memory".into(), "jwt".into()],
+        scenarios: vec![
+            ScenarioReport {
+                id: "logout-replay".into(),
+                title: "Logout, then replay".into(),
+                claim: "JWTs cannot be revoked.".into(),
+                lesson: "The loophole is real.".into(),
+                results: cells(401, 200),
+            },
+            ScenarioReport {
+                id: "tampering".into(),
+                title: "Tampering".into(),
+                claim: "Signed tokens cannot be forged.".into(),
+                lesson: "Both refuse.".into(),
+                results: cells(401, 401),
+            },
+        ],
+    }
+}
+
+/// [`report`] with a third column, session/redis, skipped in the first
+/// scenario for want of a Redis (and absent from the second).
+pub fn with_skipped_column() -> Report {
+    let mut report = report();
+    report.configurations.push("session/redis".into());
+    report.scenarios[0].results.push((
+        "session/redis".into(),
+        Cell::skipped("skipped: no Redis — set REDIS_URL"),
+    ));
+    report
+}
