@@ -1,6 +1,6 @@
 //! End to end: the real `compare` binary, `--quick`, its JSON checked cell by
-//! cell against the contract, and no server process (nor private
-//! redis-server) left behind.
+//! cell against the contract, its HTML page and charts, and no server
+//! process (nor private redis-server) left behind.
 //!
 //! The Redis columns are measured with `REDIS_URL` if set, else with a private
 //! redis-server if one is on the PATH. With neither they are skipped, which
@@ -10,11 +10,14 @@
 use std::{
     io::Write,
     process::{Child, Stdio},
+    sync::OnceLock,
     thread,
     time::{Duration, Instant},
 };
 
 use assert_cmd::{Command, assert::Assert};
+use compare::{report::charts::CHARTS, scenarios::SCENARIOS};
+use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 
 const CONFIGS: [&str; 7] = [
@@ -207,17 +210,84 @@ fn measured_or_null(wanted: [&Value; 7], skipped: &[&str]) -> Vec<Value> {
         .collect()
 }
 
+/// One quick run of every scenario on every column, shared by the tests that
+/// read it (the run is what takes time): the HTML page it wrote, the JSON
+/// report inside it, the charts it wrote as files, and its stderr.
+struct QuickRun {
+    page: String,
+    report: Value,
+    charts: tempfile::TempDir,
+    stderr: String,
+    code: Option<i32>,
+}
+
+fn quick_run() -> &'static QuickRun {
+    static RUN: OnceLock<QuickRun> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let marker = format!("quick-{}", std::process::id());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let charts = tempfile::tempdir().expect("temp dir");
+        let out = dir.path().join("report.html");
+        let run = compare(
+            &[
+                "--quick",
+                "--bcrypt-cost",
+                "4",
+                "--format",
+                "html",
+                "--out",
+                out.to_str().expect("utf-8 path"),
+                "--charts",
+                charts.path().to_str().expect("utf-8 path"),
+            ],
+            &marker,
+            Duration::from_secs(180),
+        );
+        let err = stderr(&run);
+        assert!(stdout(&run).is_empty(), "the report went to the file");
+        let page = std::fs::read_to_string(&out)
+            .unwrap_or_else(|e| panic!("no report file ({e}); stderr:\n{err}"));
+        let html = Html::parse_document(&page);
+        let data = html
+            .select(&selector(&format!(
+                "script#{}",
+                compare::report::html::DATA_ID
+            )))
+            .next()
+            .map(|s| s.text().collect::<String>())
+            .unwrap_or_default();
+        let report: Value = serde_json::from_str(&data)
+            .unwrap_or_else(|e| panic!("the page carries no JSON report ({e}); stderr:\n{err}"));
+        assert_no_server_left(&marker);
+        if let Some(port) = report["machine"]["redis"]
+            .as_str()
+            .and_then(private_redis_port)
+        {
+            assert_redis_gone(port);
+        }
+        QuickRun {
+            page,
+            report,
+            charts,
+            stderr: err,
+            code: run.get_output().status.code(),
+        }
+    })
+}
+
+fn selector(css: &str) -> Selector {
+    Selector::parse(css).unwrap_or_else(|e| panic!("selector {css}: {e}"))
+}
+
 #[test]
 fn quick_run_measures_every_cell_as_the_contract_says() {
-    let marker = format!("quick-{}", std::process::id());
-    let run = compare(
-        &["--quick", "--format", "json", "--bcrypt-cost", "4"],
-        &marker,
-        Duration::from_secs(180),
-    );
-    let (out, err) = (stdout(&run), stderr(&run));
-    let report: Value = serde_json::from_str(&out)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{out}\nstderr:\n{err}"));
+    let QuickRun {
+        report,
+        stderr: err,
+        code,
+        ..
+    } = quick_run();
+    let err = err.as_str();
 
     assert_eq!(report["version"], 1);
     assert_eq!(report["configurations"], serde_json::json!(CONFIGS));
@@ -278,9 +348,6 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         }
         skipped.push(config);
     }
-    let redis_port = report["machine"]["redis"]
-        .as_str()
-        .and_then(private_redis_port);
     if skipped.is_empty() {
         assert!(
             report["machine"]["redis"]
@@ -410,10 +477,147 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         }
     }
 
-    run.success();
-    assert_no_server_left(&marker);
-    if let Some(port) = redis_port {
-        assert_redis_gone(port);
+    assert_eq!(*code, Some(0), "stderr:\n{err}");
+}
+
+/// The quick run's page: HTML that parses, with every scenario of the crate's
+/// list (not a copy of it), a chart per chart of the crate's list whose bars
+/// and labels are the JSON's numbers, and nothing it would fetch.
+#[test]
+fn quick_run_as_html_is_one_page_with_every_scenario_and_its_charts() {
+    let run = quick_run();
+    let html = Html::parse_document(&run.page);
+    assert!(
+        html.errors.is_empty(),
+        "HTML parse errors: {:?}",
+        html.errors
+    );
+    let text = |e: ElementRef| e.text().collect::<String>();
+
+    let table: Vec<String> = html
+        .select(&selector("#measured tbody th"))
+        .map(text)
+        .collect();
+    assert_eq!(table.len(), SCENARIOS.len(), "{table:?}");
+    for (i, s) in SCENARIOS.iter().enumerate() {
+        assert_eq!(table[i], format!("{}. {}", i + 1, s.title));
+        let section = html
+            .select(&selector(&format!("section#scenario-{}", s.id)))
+            .next()
+            .unwrap_or_else(|| panic!("no section for {}", s.id));
+        let section_text = text(section);
+        for what in [s.title, s.id, s.claim] {
+            assert!(section_text.contains(what), "{}: no {what:?}", s.id);
+        }
+        assert!(section_text.contains("Verdict"), "{}", s.id);
+        let lesson = run.report["scenarios"][i]["lesson"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            !lesson.is_empty() && section_text.contains(lesson),
+            "{}: lesson",
+            s.id
+        );
+    }
+
+    let configs: Vec<&str> = run.report["configurations"]
+        .as_array()
+        .expect("columns")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for chart in CHARTS {
+        let figure = html
+            .select(&selector(&format!(
+                "section#scenario-{} figure#chart-{}",
+                chart.scenario, chart.id
+            )))
+            .next()
+            .unwrap_or_else(|| panic!("no chart {} in its scenario's section", chart.id));
+        let svgs: Vec<ElementRef> = figure.select(&selector("svg")).collect();
+        assert_eq!(svgs.len(), 1, "{}", chart.id);
+        let labels: Vec<String> = svgs[0]
+            .select(&selector("text"))
+            .map(|t| text(t).trim().to_owned())
+            .collect();
+        let scenario = run.report["scenarios"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["id"] == chart.scenario))
+            .expect("the chart's scenario in the JSON");
+        let mut bars = 0;
+        for config in &configs {
+            assert!(labels.iter().any(|l| l == config), "{}: {config}", chart.id);
+            let cell = &scenario["results"][*config];
+            let wanted = match cell["metrics"][chart.metric.key()].as_f64() {
+                Some(v) => {
+                    bars += 1;
+                    chart.metric.show(v)
+                }
+                None if cell["skipped"] == true => "— skipped: not measured".to_owned(),
+                None => panic!("{}/{config}: measured, but no number: {cell}", chart.id),
+            };
+            assert!(
+                labels.contains(&wanted),
+                "{}/{config}: no label {wanted:?} in {labels:?}",
+                chart.id
+            );
+        }
+        let rects = svgs[0].select(&selector("rect")).count();
+        assert!(
+            rects >= bars + 1,
+            "{}: {rects} rects for {bars} bars",
+            chart.id
+        );
+        let file = run.charts.path().join(format!("{}.svg", chart.id));
+        let svg = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("--charts wrote no {}: {e}", file.display()));
+        assert!(
+            svg.starts_with("<svg") && svg.contains(&labels[0]),
+            "{}",
+            chart.id
+        );
+    }
+
+    // Self-contained: nothing to fetch, from anywhere.
+    let external = |v: &str| {
+        let v = v.trim().to_ascii_lowercase();
+        v.starts_with("http:") || v.starts_with("https:") || v.starts_with("//")
+    };
+    for e in html
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
+        for (name, value) in e.value().attrs() {
+            if [
+                "src",
+                "href",
+                "xlink:href",
+                "srcset",
+                "action",
+                "poster",
+                "data",
+            ]
+            .contains(&name)
+            {
+                assert!(!external(value), "<{} {name}={value:?}>", e.value().name());
+            }
+            assert!(
+                !(name == "style" && value.contains("url(")),
+                "<{} style={value:?}>",
+                e.value().name()
+            );
+        }
+    }
+    assert_eq!(html.select(&selector("link")).count(), 0, "no <link>");
+    assert_eq!(
+        html.select(&selector("script[src], img, iframe, object, embed"))
+            .count(),
+        0
+    );
+    for style in html.select(&selector("style")) {
+        let css = text(style);
+        assert!(!css.contains("@import") && !css.contains("url("), "{css}");
     }
 }
 

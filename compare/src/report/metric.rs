@@ -66,16 +66,40 @@ impl Metric {
                 format!("{value:.0} B")
             }
             Self::DemotionAppliesWithinS if value == 0.0 => "at the next request".to_owned(),
+            Self::DemotionAppliesWithinS if value >= 60.0 => {
+                format!("up to {:.0} min (until exp)", value / 60.0)
+            }
             Self::DemotionAppliesWithinS => format!("up to {} (until exp)", seconds(value)),
+        }
+    }
+
+    /// How many of the metric's units one step of a chart's axis counts, so
+    /// that the round ticks a chart picks fall on round values: minutes for
+    /// a time that runs to minutes, not 500 s.
+    pub fn axis_unit(self, largest: f64) -> f64 {
+        match self {
+            Self::DemotionAppliesWithinS if largest >= 120.0 => 60.0,
+            _ => 1.0,
         }
     }
 
     /// `value` as an axis tick: short, unit included.
     pub fn tick(self, value: f64) -> String {
         match self {
-            Self::RequestsPerS if value >= 1000.0 => format!("{:.0}k", value / 1000.0),
+            Self::RequestsPerS if value >= 1000.0 => {
+                let k = value / 1000.0;
+                if k.fract() == 0.0 {
+                    format!("{k:.0}k")
+                } else {
+                    format!("{k:.1}k")
+                }
+            }
             Self::RequestsPerS => format!("{value:.0}"),
-            Self::P50Ms | Self::P99Ms | Self::LoginMs => milliseconds(value),
+            Self::P50Ms | Self::P99Ms | Self::LoginMs => {
+                // Ticks are round: 0.25, 0.5, 10, without trailing zeros.
+                let text = format!("{value:.2}");
+                format!("{} ms", text.trim_end_matches('0').trim_end_matches('.'))
+            }
             Self::CredentialBytes | Self::LoginResponseBytes | Self::ServerBytesPerLogin => {
                 format!("{value:.0} B")
             }
@@ -142,7 +166,18 @@ mod tests {
             Metric::DemotionAppliesWithinS.show(899.6),
             "up to 15 min (until exp)"
         );
+        assert_eq!(
+            Metric::DemotionAppliesWithinS.show(1.5),
+            "up to 2 s (until exp)"
+        );
+        assert_eq!(Metric::DemotionAppliesWithinS.axis_unit(900.0), 60.0);
+        assert_eq!(Metric::DemotionAppliesWithinS.axis_unit(30.0), 1.0);
+        assert_eq!(Metric::RequestsPerS.axis_unit(50_000.0), 1.0);
         assert_eq!(Metric::DemotionAppliesWithinS.tick(150.0), "2 min 30 s");
         assert_eq!(Metric::RequestsPerS.tick(20_000.0), "20k");
+        assert_eq!(Metric::RequestsPerS.tick(1_500.0), "1.5k");
+        assert_eq!(Metric::P99Ms.tick(0.0), "0 ms");
+        assert_eq!(Metric::P99Ms.tick(0.25), "0.25 ms");
+        assert_eq!(Metric::P99Ms.tick(10.0), "10 ms");
     }
 }

@@ -11,10 +11,7 @@ use plotters::{
     style::text_anchor::{HPos, Pos, VPos},
 };
 
-use super::{
-    charts::{Bar, Series},
-    html::esc,
-};
+use super::{charts::Series, html::esc};
 use crate::configs::App;
 
 const WIDTH: u32 = 1200;
@@ -26,6 +23,8 @@ const HEAD: u32 = 112;
 const FOOT: u32 = 96;
 /// Left of the bars: the column names.
 const NAMES: u32 = 270;
+/// Right of the plot.
+const RIGHT: u32 = 30;
 
 /// plotters writes `font-size` as the size given over 1.24: these are the
 /// pixel sizes of the SVG, times 1.24.
@@ -93,31 +92,44 @@ fn draw(root: &Area, series: &Series, footnote: &str) -> Drawn {
     )?;
 
     let n = series.bars.len().max(1);
-    let top = series
+    let largest = series
         .bars
         .iter()
         .filter_map(|b| b.value.ok())
         .fold(0.0, f64::max);
-    // Room right of the longest bar for its label.
-    let x_end = if top > 0.0 { top * 1.45 } else { 1.0 };
-    let area = root.margin(HEAD, FOOT - 56, 0, 30);
+    let unit = metric.axis_unit(largest);
+    // Room right of the longest bar for the longest label, as plotters
+    // would estimate it: about 0.55 em a character.
+    let label_room = series
+        .bars
+        .iter()
+        .filter_map(|b| b.value.ok())
+        .map(|v| metric.show(v).chars().count() as f64 * 0.55 * TEXT / 1.24 + 24.0)
+        .fold(0.0, f64::max);
+    let plot_width = f64::from(WIDTH - NAMES - RIGHT);
+    let x_end = if largest > 0.0 {
+        largest / unit * plot_width / (plot_width - label_room).max(plot_width / 3.0)
+    } else {
+        1.0
+    };
+    let area = root.margin(HEAD, FOOT - 56, 0, RIGHT);
     // A discrete range of plotters holds both its ends: 0..n-1 is n rows.
     let mut plot = ChartBuilder::on(&area)
         .x_label_area_size(44)
         .y_label_area_size(NAMES)
         .build_cartesian_2d(0.0..x_end, (0..n - 1).into_segmented())?;
-    // Row 0, the first column, at the top.
+    // The first column on the top row: rows count from the bottom.
     let row = |i: usize| n - 1 - i;
-    let names: Vec<&str> = series.bars.iter().map(|b| b.column).collect();
     plot.configure_mesh()
         .disable_y_mesh()
         .x_labels(6)
-        .x_label_formatter(&|v| metric.tick(*v))
+        .x_label_formatter(&|x| metric.tick(x * unit))
         .y_labels(n)
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(r) | SegmentValue::Exact(r) if *r < n => {
-                names[n - 1 - r].to_owned()
-            }
+            SegmentValue::CenterOf(r) if *r < n => series
+                .bars
+                .get(row(*r))
+                .map_or_else(String::new, |b| b.column.to_owned()),
             _ => String::new(),
         })
         .x_label_style(font(SMALL, FontStyle::Normal, MUTED))
@@ -136,31 +148,31 @@ fn draw(root: &Area, series: &Series, footnote: &str) -> Drawn {
         let mut bar = Rectangle::new(
             [
                 (0.0, SegmentValue::Exact(row(i))),
-                (v, SegmentValue::Exact(row(i) + 1)),
+                (v / unit, SegmentValue::Exact(row(i) + 1)),
             ],
             colour(b.app).filled(),
         );
         bar.set_margin(9, 9, 0, 0);
         bar
     }))?;
-    let label = |text: String, i: usize, v: f64, style: TextStyle<'static>| {
-        EmptyElement::at((v, SegmentValue::CenterOf(row(i))))
+    // Text just right of where the bar ends (or would start).
+    let label = |text: String, i: usize, x: f64, style: TextStyle<'static>| {
+        EmptyElement::at((x, SegmentValue::CenterOf(row(i))))
             + Text::new(text, (10, 0), style.pos(Pos::new(HPos::Left, VPos::Center)))
     };
-    plot.draw_series(
-        measured.map(|(i, _, v)| label(metric.show(v), i, v, font(TEXT, FontStyle::Normal, INK))),
-    )?;
-    plot.draw_series(
-        series
-            .bars
-            .iter()
-            .enumerate()
-            .filter_map(|(i, b): (usize, &Bar)| {
-                let why = b.value.err()?;
-                let style = font(TEXT, FontStyle::Italic, MUTED);
-                Some(label(format!("— {}", why.label()), i, 0.0, style))
-            }),
-    )?;
+    plot.draw_series(measured.map(|(i, _, v)| {
+        label(
+            metric.show(v),
+            i,
+            v / unit,
+            font(TEXT, FontStyle::Normal, INK),
+        )
+    }))?;
+    plot.draw_series(series.bars.iter().enumerate().filter_map(|(i, b)| {
+        let why = b.value.err()?;
+        let style = font(TEXT, FontStyle::Italic, MUTED);
+        Some(label(format!("— {}", why.label()), i, 0.0, style))
+    }))?;
     Ok(())
 }
 
@@ -175,7 +187,11 @@ fn legend(root: &Area, style: &TextStyle) -> Drawn {
     let mut x = i32::try_from(width).unwrap_or(i32::MAX) - 360;
     for (name, colour) in [("session-app", SESSION), ("jwt-app", JWT)] {
         root.draw(&Rectangle::new([(x, 70), (x + 22, 92)], colour.filled()))?;
-        root.draw_text(name, style, (x + 30, 68))?;
+        root.draw_text(
+            name,
+            &style.pos(Pos::new(HPos::Left, VPos::Center)),
+            (x + 30, 81),
+        )?;
         x += 180;
     }
     Ok(())

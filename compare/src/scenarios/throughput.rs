@@ -202,9 +202,9 @@ impl Load {
     fn record(&mut self, latency: Duration) {
         let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         // `record` grows the histogram to fit. `saturating_record` does not:
-        // past the range it has so far (2 ms at first) it records the range's
-        // lower end, so a slow request counted as a 2 µs one. It only fails
-        // for values no request reaches, and then clamping is right.
+        // past the range it has so far (about 2 ms at first) it records the
+        // top it was created with, 2 µs, so a slow request counted as a fast
+        // one. `record` only fails for values no request reaches.
         if self.latencies.record(micros).is_err() {
             self.latencies.saturating_record(micros);
         }
