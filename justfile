@@ -60,6 +60,24 @@ set-role EMAIL ROLE *ARGS: servers
 compare *ARGS: harness
     {{compare_bin}} {{ARGS}}
 
+# the measured comparison as one HTML page with charts (a full run unless --quick): writes target/report.html and opens it
+report *ARGS: harness
+    #!/usr/bin/env bash
+    set -uo pipefail
+    out="{{target}}/report.html"
+    rm -f "$out"
+    # Exit 1 means cells differ from the contract: the page says which, so it is opened all the same.
+    "{{compare_bin}}" --format html --out "$out" {{ARGS}}
+    status=$?
+    [ -f "$out" ] || exit "$status"
+    if command -v xdg-open >/dev/null && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+        xdg-open "$out" >/dev/null 2>&1 &
+    elif [ "$(uname)" = Darwin ]; then
+        open "$out"
+    fi
+    echo "the report: $out"
+    exit "$status"
+
 # what CI runs: formatting, lints, then every test
 test:
     cargo fmt --all -- --check
