@@ -46,8 +46,9 @@ pub struct Options {
 }
 
 impl Options {
-    /// Whether the report itself goes to stdout as JSON, which nothing else may then touch.
-    pub fn json_on_stdout(&self) -> bool {
-        self.format == Format::Json && self.out.is_none()
+    /// Whether the report itself goes to stdout as a document (JSON, HTML),
+    /// which nothing else may then touch.
+    pub fn document_on_stdout(&self) -> bool {
+        self.format.is_document() && self.out.is_none()
     }
 }

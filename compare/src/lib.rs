@@ -42,7 +42,9 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         .iter()
         .filter(|s| opts.scenarios.is_empty() || opts.scenarios.iter().any(|n| n == s.id))
         .collect();
-    let explain = opts.explain.then(|| Explain::new(opts.json_on_stdout()));
+    let explain = opts
+        .explain
+        .then(|| Explain::new(opts.document_on_stdout()));
     let mut lab = Lab::new(opts.bcrypt_cost, opts.quick, explain)?;
 
     let wanting: Vec<&str> = configs

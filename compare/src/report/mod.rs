@@ -199,6 +199,14 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    /// Whether the rendering is a document for a program (a parser, a
+    /// browser): nothing else may be printed into it.
+    pub fn is_document(self) -> bool {
+        matches!(self, Self::Json | Self::Html)
+    }
+}
+
 impl Report {
     /// `scenario/configuration: outcome` for every cell the contract rules out.
     pub fn unexpected(&self) -> Vec<String> {
