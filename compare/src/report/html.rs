@@ -6,7 +6,10 @@
 //! so a new scenario shows here without a change to this file.
 
 use super::{Cell, Report, ScenarioReport, charts};
-use crate::configs::{App, CONFIGURATIONS};
+use crate::{
+    configs::{App, CONFIGURATIONS, configuration_names},
+    scenarios::SCENARIOS,
+};
 
 /// The `id` of the `<script type="application/json">` that carries the
 /// report's JSON, for scripts (and tests) reading the page.
@@ -43,6 +46,9 @@ fn header(report: &Report) -> String {
              tests. The statuses hold; the speeds are not numbers to quote.</p>\n",
         );
     }
+    if let Some(left_out) = left_out(report) {
+        out.push_str(&format!("<p class=\"left-out\">{}</p>\n", esc(&left_out)));
+    }
     let clean = report.unexpected().is_empty();
     for line in report.verdict() {
         out.push_str(&format!(
@@ -53,6 +59,27 @@ fn header(report: &Report) -> String {
     }
     out.push_str("</header>\n");
     out
+}
+
+/// The scenarios and columns this run left out (`--scenario`, `--config`),
+/// so that a missing section or chart reads as not run, not as forgotten.
+fn left_out(report: &Report) -> Option<String> {
+    let scenarios: Vec<&str> = SCENARIOS
+        .iter()
+        .map(|s| s.id)
+        .filter(|id| !report.scenarios.iter().any(|s| s.id == *id))
+        .collect();
+    let columns: Vec<&str> = configuration_names()
+        .filter(|c| !report.configurations.iter().any(|r| r == c))
+        .collect();
+    let mut parts = Vec::new();
+    if !scenarios.is_empty() {
+        parts.push(format!("scenarios {}", scenarios.join(", ")));
+    }
+    if !columns.is_empty() {
+        parts.push(format!("columns {}", columns.join(", ")));
+    }
+    (!parts.is_empty()).then(|| format!("Not run this time: {}.", parts.join("; ")))
 }
 
 /// Links to the table and to each scenario's section.
@@ -287,6 +314,7 @@ a { color: inherit; }
 code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .9em; }
 code.id { font-size: .55em; font-weight: normal; color: var(--muted); vertical-align: middle; }
 .machine, .key, footer { color: var(--muted); font-size: .8rem; }
+.left-out { font-weight: 600; }
 .quick { border: 3px solid var(--ink); background: #fff3c4; padding: .4em .7em; font-weight: 600; }
 .verdict { font-weight: 700; }
 .verdict.ok { color: var(--ok); }
@@ -353,6 +381,24 @@ mod tests {
                 "✓ As the contract says in all 1 measured column(s). 1 column(s) not run."
             )
         );
+    }
+
+    #[test]
+    fn the_scenarios_and_columns_left_out_are_named() {
+        let page = page(&sample::report());
+        let line = page
+            .lines()
+            .find(|l| l.starts_with("<p class=\"left-out\">Not run this time: scenarios login, "))
+            .expect("the line");
+        assert!(
+            !line.contains("logout-replay") && !line.contains(" tampering"),
+            "{line}"
+        );
+        assert!(
+            line.contains("; columns session/sqlite, session/redis, "),
+            "{line}"
+        );
+        assert!(!line.contains("session/memory"), "{line}");
     }
 
     #[test]
