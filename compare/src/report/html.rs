@@ -331,7 +331,7 @@ th.jwt { border-left: 8px solid var(--jwt); }
 thead th.session, thead th.jwt { border-left: 1px solid var(--rule); border-top: 8px solid; }
 thead th.session { border-top-color: var(--session); }
 thead th.jwt { border-top-color: var(--jwt); }
-table.measured { font-size: .6rem; }
+table.measured { font-size: .66rem; }
 table.measured tbody th { width: 12%; }
 table.measured a { text-decoration: none; }
 table.cells { font-size: .9rem; }
