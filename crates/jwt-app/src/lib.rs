@@ -148,7 +148,7 @@ pub struct AppState {
 /// EMAIL admin`) with these settings, or the server.
 pub async fn main(config: Config) -> anyhow::Result<()> {
     let Some(command) = config.common.command.clone() else {
-        let addr = SocketAddr::new(config.common.bind, config.port);
+        let addr = SocketAddr::new(config.common.serve.bind, config.port);
         return auth_core::serve::run("jwt-app", addr, app(config).await?).await;
     };
     let change = auth_core::command::run(command, &config.common).await?;
@@ -305,6 +305,6 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     }
     Ok(auth_core::middleware::finish(
         router,
-        config.common.request_timeout,
+        config.common.serve.request_timeout,
     ))
 }

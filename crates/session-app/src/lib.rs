@@ -128,6 +128,6 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         ));
     Ok(auth_core::middleware::finish(
         router,
-        config.common.request_timeout,
+        config.common.serve.request_timeout,
     ))
 }
