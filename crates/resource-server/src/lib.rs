@@ -71,7 +71,9 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             (notes, health)
         }
         Mode::Session => {
-            warn_unused(&config, "session");
+            if config.denylist != SharedDenylist::Off {
+                tracing::warn!("DENYLIST applies to AUTH_MODE=jwt only; ignored");
+            }
             let introspection =
                 Introspection::new(upstream, counters.clone(), config.introspection_cache_ttl);
             let notes = notes.route_layer(middleware::from_fn_with_state(
@@ -132,12 +134,6 @@ async fn token_check(config: &Config, upstream: Upstream) -> anyhow::Result<(Tok
         }
     };
     Ok((TokenCheck { keys, denylist }, health))
-}
-
-fn warn_unused(config: &Config, mode: &str) {
-    if config.denylist != SharedDenylist::Off {
-        tracing::warn!("DENYLIST applies to AUTH_MODE=jwt only; ignored in {mode} mode");
-    }
 }
 
 /// How late a logout or a demotion reaches this server, said at start.
