@@ -160,7 +160,7 @@ async fn fetch_until_known(keys: Weak<RemoteKeys>) {
             Err(e) => {
                 // Once, then every minute or so: a server started before
                 // jwt-app should say what it waits for without flooding the log.
-                if failures % 60 == 0 {
+                if failures.is_multiple_of(60) {
                     tracing::warn!(
                         login_server = %strong.upstream.base(),
                         error = %e,

@@ -105,15 +105,15 @@ async fn odd_cookies_are_401_json_and_oversized_ones_are_not_sent_on() {
 async fn the_counters_stay_on_loopback_and_the_login_server_on_http() {
     let url = "http://127.0.0.1:3000";
     let public = resource_config(url, &["--bind", "0.0.0.0"]).expect("arguments");
-    let err = resource_server::app(public).await.err().expect("refused");
+    let err = resource_server::app(public).await.expect_err("refused");
     assert!(err.to_string().contains("loopback"), "{err}");
 
     let tls = resource_config("https://login.example.com", &[]).expect("arguments");
-    let err = resource_server::app(tls).await.err().expect("refused");
+    let err = resource_server::app(tls).await.expect_err("refused");
     assert!(err.to_string().contains("http://"), "{err}");
 
     let leeway = resource_config(url, &["--jwt-leeway", "60s"]).expect("arguments");
-    let err = resource_server::app(leeway).await.err().expect("refused");
+    let err = resource_server::app(leeway).await.expect_err("refused");
     assert!(err.to_string().contains("JWT_LEEWAY"), "{err}");
 }
 
