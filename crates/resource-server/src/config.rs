@@ -24,14 +24,6 @@ impl Mode {
             Self::Session => "session",
         }
     }
-
-    /// Where the login server listens when `LOGIN_SERVER_URL` does not say.
-    fn default_login_server(self) -> &'static str {
-        match self {
-            Self::Jwt => "http://127.0.0.1:3000",
-            Self::Session => "http://127.0.0.1:3001",
-        }
-    }
 }
 
 /// Which of jwt-app's denylists to consult (jwt mode).
@@ -64,8 +56,9 @@ pub struct Config {
     #[command(flatten)]
     pub serve: ServeConfig,
 
-    /// Port to listen on.
-    #[arg(long, env = "PORT", default_value_t = 3002)]
+    /// Port to listen on. Not `PORT`: that one moves jwt-app and
+    /// session-app, which run beside it from the same environment.
+    #[arg(long, env = "API_PORT", default_value_t = 3002)]
     pub port: u16,
 
     /// `jwt`: verify jwt-app's tokens here with its public key; `session`:
@@ -73,10 +66,13 @@ pub struct Config {
     #[arg(long, env = "AUTH_MODE", value_enum, default_value_t = Mode::Jwt)]
     pub mode: Mode,
 
-    /// Base URL of the login server (http://): default
-    /// http://127.0.0.1:3000 (jwt-app) or http://127.0.0.1:3001 (session-app).
-    #[arg(long, env = "LOGIN_SERVER_URL")]
-    pub login_server_url: Option<Url>,
+    /// jwt-app's base URL (http://), for jwt mode.
+    #[arg(long, env = "JWT_APP_URL", default_value = "http://127.0.0.1:3000")]
+    pub jwt_app_url: Url,
+
+    /// session-app's base URL (http://), for session mode.
+    #[arg(long, env = "SESSION_APP_URL", default_value = "http://127.0.0.1:3001")]
+    pub session_app_url: Url,
 
     /// Longest a call to the login server may take, connecting included;
     /// then the request gets 503.
@@ -127,10 +123,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// The login server of the mode: jwt-app or session-app.
     pub fn login_server(&self) -> Url {
-        self.login_server_url.clone().unwrap_or_else(|| {
-            Url::parse(self.mode.default_login_server())
-                .unwrap_or_else(|e| unreachable!("a constant URL parses: {e}"))
-        })
+        match self.mode {
+            Mode::Jwt => self.jwt_app_url.clone(),
+            Mode::Session => self.session_app_url.clone(),
+        }
     }
 }

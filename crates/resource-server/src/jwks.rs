@@ -58,10 +58,12 @@ pub struct RemoteKeys {
 }
 
 impl RemoteKeys {
-    /// Starts fetching in the background and returns at once: this server
-    /// may start before jwt-app, in whichever order `just` users start things.
-    /// The retry loop ends when the keys are known, or when they are dropped.
-    pub fn start(
+    /// Fetches the keys once before the server starts serving (with jwt-app
+    /// up, the first request finds them); if that fails, goes on without them
+    /// and retries in the background: this server may start before jwt-app,
+    /// in whichever order `just` users start things. The retry loop ends when
+    /// the keys are known, or when they are dropped.
+    pub async fn start(
         verification: Verification,
         upstream: Upstream,
         refetch_every: Duration,
@@ -73,8 +75,27 @@ impl RemoteKeys {
             refetch_every,
             last_refetch: Mutex::new(None),
         });
-        tokio::spawn(fetch_until_known(Arc::downgrade(&keys)));
+        match keys.fetch().await {
+            Ok(count) => keys.known_now(count),
+            Err(e) => {
+                tracing::warn!(
+                    login_server = %keys.upstream.base(),
+                    error = %e,
+                    "no public keys from the login server yet (retrying every {START_RETRY:?}); \
+                     requests get 503 until then"
+                );
+                tokio::spawn(fetch_until_known(Arc::downgrade(&keys)));
+            }
+        }
         keys
+    }
+
+    fn known_now(&self, count: usize) {
+        tracing::info!(
+            login_server = %self.upstream.base(),
+            keys = count,
+            "the login server's public keys are known: tokens are verified here, without asking it"
+        );
     }
 
     fn current(&self) -> Option<Arc<VerifyingKeys>> {
@@ -145,33 +166,21 @@ impl RemoteKeys {
 }
 
 async fn fetch_until_known(keys: Weak<RemoteKeys>) {
-    let mut failures = 0u32;
+    let mut failures = 1u32;
     loop {
+        tokio::time::sleep(START_RETRY).await;
         let Some(strong) = keys.upgrade() else { return };
         match strong.fetch().await {
-            Ok(count) => {
-                tracing::info!(
-                    login_server = %strong.upstream.base(),
-                    keys = count,
-                    "the login server's public keys are known: tokens are verified here, without asking it"
-                );
-                return;
-            }
-            Err(e) => {
-                // Once, then every minute or so: a server started before
-                // jwt-app should say what it waits for without flooding the log.
-                if failures.is_multiple_of(60) {
-                    tracing::warn!(
-                        login_server = %strong.upstream.base(),
-                        error = %e,
-                        "waiting for the login server's public keys (retrying every {START_RETRY:?}); requests get 503 until then"
-                    );
-                }
-                failures += 1;
-            }
+            Ok(count) => return strong.known_now(count),
+            // Every minute or so: say what it waits for without flooding the log.
+            Err(e) if failures.is_multiple_of(60) => tracing::warn!(
+                login_server = %strong.upstream.base(),
+                error = %e,
+                "still no public keys from the login server; requests get 503"
+            ),
+            Err(_) => {}
         }
-        drop(strong);
-        tokio::time::sleep(START_RETRY).await;
+        failures += 1;
     }
 }
 

@@ -120,7 +120,7 @@ async fn token_check(config: &Config, upstream: Upstream) -> anyhow::Result<(Tok
         &config.jwt_audience,
         config.jwt_leeway,
     )?;
-    let keys = RemoteKeys::start(verification, upstream, config.jwks_refetch_interval);
+    let keys = RemoteKeys::start(verification, upstream, config.jwks_refetch_interval).await;
     let mut health =
         Health::new("resource-server", config.denylist.label()).with(KeysKnown(keys.clone()));
     let denylist: Option<Arc<dyn jwt_app::Denylist>> = match config.denylist {

@@ -46,8 +46,8 @@ impl Upstream {
     pub fn new(base: Url, timeout: Duration, counters: Arc<Counters>) -> anyhow::Result<Self> {
         if base.scheme() != "http" {
             anyhow::bail!(
-                "LOGIN_SERVER_URL is {base}: only http:// is spoken to the login server (on \
-                 loopback or a private network; see docs/architecture.md)"
+                "the login server's URL (JWT_APP_URL or SESSION_APP_URL) is {base}: only http:// \
+                 is spoken to it (on loopback or a private network; see docs/architecture.md)"
             );
         }
         let client = reqwest::Client::builder()

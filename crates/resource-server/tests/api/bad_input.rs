@@ -122,7 +122,7 @@ async fn without_upstream_stats_there_is_no_debug_route() {
     use clap::Parser;
     let config = resource_server::Config::try_parse_from([
         "resource-server",
-        "--login-server-url",
+        "--jwt-app-url",
         "http://127.0.0.1:9",
     ])
     .expect("arguments");

@@ -187,8 +187,8 @@ pub struct Resource {
     pub server: TestServer,
 }
 
-/// Starts the resource server with `--login-server-url login_server
-/// --upstream-stats` and `extra`.
+/// Starts the resource server in front of `login_server` (in either mode)
+/// with `--upstream-stats` and `extra`.
 pub async fn resource(login_server: &str, extra: &[&str]) -> Resource {
     let config = resource_config(login_server, extra).expect("valid resource-server arguments");
     let app = resource_server::app(config)
@@ -205,7 +205,9 @@ pub fn resource_config(
 ) -> Result<resource_server::Config, clap::Error> {
     let base = [
         "resource-server",
-        "--login-server-url",
+        "--jwt-app-url",
+        login_server,
+        "--session-app-url",
         login_server,
         "--upstream-stats",
     ];
