@@ -44,6 +44,10 @@ run-jwt *ARGS: servers
 run-jwt-cookie *ARGS: servers
     {{bin}}/jwt-app --token-transport cookie {{ARGS}}
 
+# the resource server on http://127.0.0.1:3002 (counters at /debug/upstream): in front of jwt-app on :3000 (run it with --jwt-alg EdDSA), or of session-app on :3001 with --mode session
+run-api *ARGS: servers
+    {{bin}}/resource-server --upstream-stats {{ARGS}}
+
 # the attacker's page on http://127.0.0.1:4000 (same site as the servers) and http://localhost:4000 (another site)
 run-attacker *ARGS: servers
     {{bin}}/attacker {{ARGS}}

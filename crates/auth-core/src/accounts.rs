@@ -167,7 +167,9 @@ impl Accounts {
     }
 }
 
-fn admin_only(role: Role) -> Result<(), ApiError> {
+/// 403 unless `role` is admin: the one refusal every role-gated route gives,
+/// whoever decided the role.
+pub fn admin_only(role: Role) -> Result<(), ApiError> {
     match role {
         Role::Admin => Ok(()),
         Role::User => Err(ApiError::Forbidden("this needs the admin role".into())),

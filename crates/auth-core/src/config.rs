@@ -7,9 +7,9 @@ pub struct CommonConfig {
     #[command(subcommand)]
     pub command: Option<crate::command::Command>,
 
-    /// Address to listen on; loopback unless you mean to expose the server.
-    #[arg(long, env = "BIND", default_value = "127.0.0.1")]
-    pub bind: IpAddr,
+    /// Where to listen and how long a request may take.
+    #[command(flatten)]
+    pub serve: ServeConfig,
 
     /// Folder for the SQLite database and key files, created on first start.
     #[arg(long, env = "DATA_DIR", default_value = "data")]
@@ -79,10 +79,34 @@ pub struct CommonConfig {
     /// compare harness, not for production. Refused on a BIND other than loopback.
     #[arg(long, env = "STORE_STATS", default_value_t = false)]
     pub store_stats: bool,
+}
+
+/// What every server of the workspace reads to serve at all, the resource
+/// server included (it has no users, so no [`CommonConfig`]).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeConfig {
+    /// Address to listen on; loopback unless you mean to expose the server.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
 
     /// Longest a request may take before it is answered 408.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+}
+
+impl ServeConfig {
+    /// Refuses a setting that is `on` and `what` (the flag, its variable and
+    /// the danger) unless the server listens on loopback only: debug routes
+    /// and workshop switches must not be reachable from elsewhere.
+    pub fn loopback_only(&self, on: bool, what: &str) -> anyhow::Result<()> {
+        if on && !self.bind.is_loopback() {
+            anyhow::bail!(
+                "{what}: it is allowed on a loopback BIND only, and BIND is {}",
+                self.bind
+            );
+        }
+        Ok(())
+    }
 }
 
 impl CommonConfig {

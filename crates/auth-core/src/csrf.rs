@@ -15,12 +15,12 @@ use crate::{ApiError, CommonConfig};
 /// A server reachable from other machines, whose credential cookie is not
 /// kept to HTTPS, sends it in clear over any network between: say so at start.
 pub fn warn_if_cookie_in_clear(app: &str, config: &CommonConfig) {
-    if cookie_in_clear(config.bind, config.cookie_secure) {
+    if cookie_in_clear(config.serve.bind, config.cookie_secure) {
         tracing::warn!(
             "BIND {} lets other machines reach {app}, and without COOKIE_SECURE=true its \
              credential cookie may travel over plain HTTP, readable on the way: serve it over \
              HTTPS and set COOKIE_SECURE=true",
-            config.bind
+            config.serve.bind
         );
     }
 }
@@ -29,14 +29,11 @@ pub fn warn_if_cookie_in_clear(app: &str, config: &CommonConfig) {
 /// browser visits: a demonstration on one's own machine, never a server
 /// others reach.
 pub fn refuse_unsafe_public_bind(config: &CommonConfig) -> anyhow::Result<()> {
-    if config.unsafe_disable_csrf_check && !config.bind.is_loopback() {
-        anyhow::bail!(
-            "--unsafe-disable-csrf-check (UNSAFE_DISABLE_CSRF_CHECK) lets any other site's page \
-             act as the logged-in user: it is allowed on a loopback BIND only, and BIND is {}",
-            config.bind
-        );
-    }
-    Ok(())
+    config.serve.loopback_only(
+        config.unsafe_disable_csrf_check,
+        "--unsafe-disable-csrf-check (UNSAFE_DISABLE_CSRF_CHECK) lets any other site's page \
+         act as the logged-in user",
+    )
 }
 
 /// What [`refuse_cross_origin`] runs with.

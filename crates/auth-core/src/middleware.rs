@@ -8,7 +8,7 @@ use axum::{
     body::Body,
     http::{HeaderValue, Request, StatusCode, header},
     middleware,
-    response::{IntoResponse, Response},
+    response::{Extension, IntoResponse, IntoResponseParts, Response},
 };
 use serde_json::json;
 use tower::ServiceBuilder;
@@ -57,15 +57,31 @@ pub fn finish(router: Router, request_timeout: Duration) -> Router {
         )
 }
 
+/// Marks an answer that is the same for every caller and holds nothing of
+/// theirs (a public key): the credential the request happened to carry (a
+/// browser sends its cookies everywhere) must not make it uncacheable.
+#[derive(Debug, Clone, Copy)]
+pub struct SameForEveryone;
+
+/// `Cache-Control: public, max-age=…` and the [`SameForEveryone`] mark that
+/// keeps it: for an answer any cache may keep and share for `max_age`.
+pub fn cacheable(max_age: Duration) -> impl IntoResponseParts {
+    let value = HeaderValue::from_str(&format!("public, max-age={}", max_age.as_secs()))
+        .unwrap_or_else(|_| HeaderValue::from_static("no-cache"));
+    ([(header::CACHE_CONTROL, value)], Extension(SameForEveryone))
+}
+
 /// A response that sets a credential (`Set-Cookie`), or answers a request
 /// that carried one, must not be kept by a browser's or a proxy's cache: the
 /// next user of a shared machine would read it. (jwt-app's token bodies say
-/// so themselves, as RFC 6749 §5.1 asks.)
+/// so themselves, as RFC 6749 §5.1 asks.) Only an answer marked
+/// [`SameForEveryone`] keeps its own caching when the request carried one.
 async fn no_store_with_credentials(req: Request<Body>, next: middleware::Next) -> Response {
     let carried = req.headers().contains_key(header::AUTHORIZATION)
         || req.headers().contains_key(header::COOKIE);
     let mut res = next.run(req).await;
-    if carried || res.headers().contains_key(header::SET_COOKIE) {
+    let public = res.extensions().get::<SameForEveryone>().is_some();
+    if (carried && !public) || res.headers().contains_key(header::SET_COOKIE) {
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -30,7 +30,12 @@ pub async fn command_or_serve(
         println!("{}", crate::command::run(command, common).await?);
         return Ok(());
     }
-    run(app_name, SocketAddr::new(common.bind, port), app.await?).await
+    run(
+        app_name,
+        SocketAddr::new(common.serve.bind, port),
+        app.await?,
+    )
+    .await
 }
 
 /// Serves `app` on `addr` until Ctrl-C or SIGTERM, then lets requests in flight finish.

@@ -14,15 +14,11 @@ use crate::{ApiError, CommonConfig};
 /// logins the server holds: only a loopback BIND (the local harness) may
 /// serve it.
 pub fn refuse_public_bind(config: &CommonConfig) -> anyhow::Result<()> {
-    if config.store_stats && !config.bind.is_loopback() {
-        anyhow::bail!(
-            "--store-stats (STORE_STATS) serves GET /debug/store, which tells anyone who asks \
-             how many logins this server holds: it is allowed on a loopback BIND only, and \
-             BIND is {}",
-            config.bind
-        );
-    }
-    Ok(())
+    config.serve.loopback_only(
+        config.store_stats,
+        "--store-stats (STORE_STATS) serves GET /debug/store, which tells anyone who asks \
+         how many logins this server holds",
+    )
 }
 
 /// Entries a store holds and the bytes they take, as the store counts them.

@@ -12,7 +12,13 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{AppState, tokens::InvalidToken, transport::Presented};
+use crate::{
+    AppState,
+    denylist::Denylist,
+    tokens::Tokens,
+    transport::{Presented, Transport},
+    verification::{Claims, InvalidToken},
+};
 
 /// The verified token of the request, for handlers that act on the token
 /// itself (logout) rather than on the user.
@@ -32,21 +38,74 @@ impl<S: Send + Sync> FromRequestParts<S> for VerifiedToken {
     }
 }
 
-/// Verifies the access token, then lets the request through with its
-/// [`auth_core::Principal`] and [`VerifiedToken`] in the extensions.
-pub async fn require_bearer(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
-    let challenges = app.transport.challenges();
+/// Why a token was not let through.
+#[derive(Debug)]
+pub enum Refused {
+    /// A bad, expired or revoked token: 401 with the `invalid_token` challenge.
+    Invalid(InvalidToken),
+    /// What the check needs cannot be reached (a key not fetched yet, the
+    /// denylist down): fail closed, 503, and no verdict on the token.
+    Unavailable(ApiError),
+}
+
+impl From<InvalidToken> for Refused {
+    fn from(why: InvalidToken) -> Self {
+        Self::Invalid(why)
+    }
+}
+
+/// Where a verifier gets the key for a token. jwt-app holds its own; the
+/// resource server looks up the one the token's `kid` names among those it
+/// fetched. The rules they check with are the same ([`crate::verification`]).
+#[async_trait::async_trait]
+pub trait AccessTokenVerifier: Send + Sync {
+    async fn verify(&self, token: &str) -> Result<Claims, Refused>;
+}
+
+#[async_trait::async_trait]
+impl AccessTokenVerifier for Tokens {
+    async fn verify(&self, token: &str) -> Result<Claims, Refused> {
+        Ok(Tokens::verify(self, token)?)
+    }
+}
+
+/// jwt-app's check in front of its protected routes: [`check`] with its own
+/// key, denylist and transport.
+pub async fn require_bearer(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    check(
+        app.tokens.as_ref(),
+        app.denylist.as_deref(),
+        app.transport,
+        req,
+        next,
+    )
+    .await
+}
+
+/// Verifies the access token `transport` carries, asks the denylist if
+/// there is one, then lets the request through with its
+/// [`auth_core::Principal`] and [`VerifiedToken`] in the extensions. The one
+/// check of an access token, wherever it runs (jwt-app, the resource server).
+pub async fn check(
+    verifier: &dyn AccessTokenVerifier,
+    denylist: Option<&dyn Denylist>,
+    transport: Transport,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let challenges = transport.challenges();
     let invalid = |why| invalid(why, challenges);
-    let token = match app.transport.access_token(req.headers()) {
+    let token = match transport.access_token(req.headers()) {
         Ok(Presented::Token(token)) => token,
         Ok(Presented::Missing) => return missing(challenges),
         Err(why) => return invalid(why),
     };
-    let claims = match app.tokens.verify(&token) {
+    let claims = match verifier.verify(&token).await {
         Ok(claims) => claims,
-        Err(why) => return invalid(why),
+        Err(Refused::Invalid(why)) => return invalid(why),
+        Err(Refused::Unavailable(e)) => return e.into_response(),
     };
-    if let Some(denylist) = &app.denylist {
+    if let Some(denylist) = denylist {
         match denylist.is_denied(&claims.jti, &claims.sid).await {
             Ok(false) => {}
             Ok(true) => return invalid(InvalidToken("the token was revoked by a logout")),

@@ -38,6 +38,14 @@ impl JwtAlg {
         }
     }
 
+    /// The name a token's `alg` header gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::EdDsa => "EdDSA",
+        }
+    }
+
     fn key_file(self) -> &'static str {
         match self {
             Self::Hs256 => "jwt-hs256.key",

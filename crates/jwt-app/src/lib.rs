@@ -5,6 +5,7 @@
 
 pub mod bearer;
 pub mod denylist;
+pub mod jwks;
 pub mod keys;
 mod login;
 mod logout;
@@ -15,6 +16,7 @@ pub mod refresh_tokens;
 mod set_role;
 pub mod tokens;
 pub mod transport;
+pub mod verification;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -35,13 +37,15 @@ use axum::{
 use clap::Parser;
 
 pub use denylist::{Denylist, DenylistMode, MemoryDenylist, RedisDenylist};
+pub use jwks::PublishedKeys;
 pub use keys::{JwtAlg, Secret};
 pub use redis::Redis;
 pub use refresh_tokens::{
     DbRefreshStore, RedisRefreshStore, RefreshStore, RefreshStoreKind, RefreshToken,
 };
-pub use tokens::{Claims, Tokens};
+pub use tokens::Tokens;
 pub use transport::{TokenTransport, Transport};
+pub use verification::{Claims, Verification};
 
 /// Stateless JWT access tokens with rotating refresh tokens.
 ///
@@ -142,13 +146,15 @@ pub struct AppState {
     pub health: Health,
     pub measured: Measured,
     pub transport: Transport,
+    /// What `GET /.well-known/jwks.json` answers (nothing with HS256).
+    pub jwks: PublishedKeys,
 }
 
 /// What the `jwt-app` binary runs: an operator's command (`jwt-app set-role
 /// EMAIL admin`) with these settings, or the server.
 pub async fn main(config: Config) -> anyhow::Result<()> {
     let Some(command) = config.common.command.clone() else {
-        let addr = SocketAddr::new(config.common.bind, config.port);
+        let addr = SocketAddr::new(config.common.serve.bind, config.port);
         return auth_core::serve::run("jwt-app", addr, app(config).await?).await;
     };
     let change = auth_core::command::run(command, &config.common).await?;
@@ -236,6 +242,7 @@ impl AppState {
         }
         Ok(Self {
             accounts,
+            jwks: tokens.published().clone(),
             tokens: Arc::new(tokens),
             refresh,
             denylist,
@@ -289,6 +296,8 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/login", post(login::login))
         .route("/refresh", refresh)
         .route("/health", get(health::health))
+        // The public key, for services that verify tokens themselves; 404 with HS256.
+        .route(jwks::JWKS_PATH, get(jwks::jwks))
         .route("/", get(page::page));
     if config.common.store_stats {
         router = router.route("/debug/store", get(stats::store_stats));
@@ -305,6 +314,6 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     }
     Ok(auth_core::middleware::finish(
         router,
-        config.common.request_timeout,
+        config.common.serve.request_timeout,
     ))
 }

@@ -1,67 +1,15 @@
-//! Access tokens: what they claim, how they are signed and what a verifier insists on.
+//! Access tokens: how jwt-app signs them, with the claims and the rules of
+//! [`crate::verification`], and the key the JWK Set publishes.
 
-use std::time::Duration;
-
-use auth_core::{ApiError, Principal, Role, User, unix_now};
-use jsonwebtoken::{Header, Validation, errors::ErrorKind};
-use serde::{Deserialize, Serialize};
+use auth_core::{ApiError, User, unix_now};
+use jsonwebtoken::Header;
 
 use crate::{
     Config,
+    jwks::PublishedKeys,
     keys::{self, Keys},
+    verification::{ACCESS_TOKEN_TYP, Claims, InvalidToken, Verification},
 };
-
-/// More than a few seconds of leeway turns "expired" into "expired a while
-/// ago"; jsonwebtoken's default of 60 s is the classic surprise.
-pub const MAX_LEEWAY_SECS: u64 = 5;
-
-/// The `typ` header of an access token (RFC 9068 §2.1): it tells our access
-/// tokens apart from any other JWT signed with the same key.
-pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
-
-/// The claims of an access token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Claims {
-    /// The user id, as a string as RFC 7519 wants.
-    pub sub: String,
-    pub email: String,
-    /// Copied at issue time: a role change reaches it only at the next refresh.
-    pub role: Role,
-    pub iat: i64,
-    pub exp: i64,
-    pub iss: String,
-    pub aud: String,
-    /// Unique per token, so that one token can be denied without the others.
-    pub jti: String,
-    /// The refresh family this token was issued with, so that a logout that
-    /// sends no refresh token can still revoke the family.
-    pub sid: String,
-}
-
-impl Claims {
-    pub fn principal(&self) -> Result<Principal, InvalidToken> {
-        let user_id = self
-            .sub
-            .parse()
-            .map_err(|_| InvalidToken("the sub claim is not a user id"))?;
-        Ok(Principal {
-            user_id,
-            email: self.email.clone(),
-            role_claim: Some(self.role),
-        })
-    }
-}
-
-/// Why a token was refused, in words fit for `error_description`: plain
-/// ASCII without quotes or backslashes (RFC 6750 §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InvalidToken(pub &'static str);
-
-impl InvalidToken {
-    pub fn description(self) -> &'static str {
-        self.0
-    }
-}
 
 /// A signed access token and its lifetime in seconds.
 pub struct AccessToken {
@@ -72,76 +20,60 @@ pub struct AccessToken {
 /// Signs and verifies access tokens with one key and one algorithm.
 pub struct Tokens {
     keys: Keys,
-    validation: Validation,
+    verification: Verification,
+    /// The public key, when there is one to publish (EdDSA); its `kid` goes
+    /// into every token's header.
+    published: PublishedKeys,
     issuer: String,
     audience: String,
     ttl_secs: u64,
-    leeway_secs: u64,
 }
 
 impl Tokens {
-    fn alg_name(&self) -> &'static str {
-        match self.validation.algorithms.first() {
-            Some(jsonwebtoken::Algorithm::EdDSA) => "EdDSA",
-            _ => "HS256",
-        }
-    }
-
     /// Checks the settings, then loads (or creates) the key: nothing is
     /// written to disk for a configuration that is refused anyway.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        if config.jwt_leeway > Duration::from_secs(MAX_LEEWAY_SECS) {
-            anyhow::bail!(
-                "JWT_LEEWAY is {:?}; at most {MAX_LEEWAY_SECS} s is allowed, \
-                 or expired tokens keep working",
-                config.jwt_leeway
-            );
-        }
-        let leeway_secs = config.jwt_leeway.as_secs();
+        let verification = Verification::new(
+            config.jwt_alg,
+            &config.jwt_issuer,
+            &config.jwt_audience,
+            config.jwt_leeway,
+        )?;
         let ttl_secs = config.access_ttl.as_secs();
         if ttl_secs == 0 {
             anyhow::bail!("ACCESS_TTL must be at least 1 second");
-        }
-        if config.jwt_issuer.is_empty() || config.jwt_audience.is_empty() {
-            anyhow::bail!("JWT_ISSUER and JWT_AUDIENCE must not be empty");
         }
         let keys = keys::load(
             config.jwt_alg,
             config.jwt_secret.as_ref(),
             &config.common.data_dir,
         )?;
-
-        // Only the configured algorithm: a token must not choose how it is checked.
-        let mut validation = Validation::new(keys.algorithm);
-        validation.leeway = leeway_secs;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
-        validation.validate_aud = true;
-        validation.set_issuer(&[&config.jwt_issuer]);
-        validation.set_audience(&[&config.jwt_audience]);
-        // jsonwebtoken checks iss and aud only when present unless they are required.
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-
+        let published = PublishedKeys::of(&keys)?;
         Ok(Self {
             keys,
-            validation,
+            verification,
+            published,
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
             ttl_secs,
-            leeway_secs,
         })
+    }
+
+    /// What `GET /.well-known/jwks.json` answers.
+    pub fn published(&self) -> &PublishedKeys {
+        &self.published
     }
 
     /// How long past `exp` a token is still accepted: a denylist entry must
     /// outlive the token by this much.
     pub fn leeway_secs(&self) -> u64 {
-        self.leeway_secs
+        self.verification.leeway_secs()
     }
 
     /// When an access token issued now stops being accepted, leeway
     /// included: a denied login must stay denied that long.
     pub fn last_expiry_from_now(&self) -> i64 {
-        unix_now().saturating_add_unsigned(self.ttl_secs + self.leeway_secs)
+        unix_now().saturating_add_unsigned(self.ttl_secs + self.leeway_secs())
     }
 
     pub fn issue(&self, user: &User, family_id: &str) -> Result<AccessToken, ApiError> {
@@ -159,6 +91,8 @@ impl Tokens {
         };
         let mut header = Header::new(self.keys.algorithm);
         header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
+        // The resource server picks the published key by it.
+        header.kid = self.published.kid().map(str::to_owned);
         let token = jsonwebtoken::encode(&header, &claims, &self.keys.encoding).map_err(|e| {
             ApiError::Internal(anyhow::anyhow!("cannot sign the access token: {e}"))
         })?;
@@ -168,59 +102,8 @@ impl Tokens {
         })
     }
 
+    /// Verifies a token with this server's own key and the pinned rules.
     pub fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
-        // Into a `Value` first: decoding straight into `Claims` would fail on a
-        // missing `exp` before jsonwebtoken's validation could say so.
-        let data =
-            jsonwebtoken::decode::<serde_json::Value>(token, &self.keys.decoding, &self.validation)
-                .map_err(|e| {
-                    // jsonwebtoken cannot even parse an `alg` it does not know
-                    // (`none`) and reports a parse error: name the real reason.
-                    if header_alg(token).is_some_and(|alg| alg != self.alg_name()) {
-                        InvalidToken("the token is not signed with the accepted algorithm")
-                    } else {
-                        InvalidToken(describe(e.kind()))
-                    }
-                })?;
-        // jsonwebtoken's Validation has no say on `typ`; RFC 9068 §4 lets
-        // `application/at+jwt` stand for `at+jwt`, and media types ignore case.
-        let typ = data.header.typ.unwrap_or_default().to_ascii_lowercase();
-        if typ != ACCESS_TOKEN_TYP && typ != format!("application/{ACCESS_TOKEN_TYP}") {
-            return Err(InvalidToken("the token is not typed at+jwt"));
-        }
-        serde_json::from_value(data.claims)
-            .map_err(|_| InvalidToken("the token's claims are not as expected"))
-    }
-}
-
-/// The `alg` a token's header names, read without verifying anything.
-fn header_alg(token: &str) -> Option<String> {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let header = URL_SAFE_NO_PAD.decode(token.split('.').next()?).ok()?;
-    let header: serde_json::Value = serde_json::from_slice(&header).ok()?;
-    header.get("alg")?.as_str().map(str::to_owned)
-}
-
-fn describe(kind: &ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::ExpiredSignature => "the token has expired",
-        ErrorKind::ImmatureSignature => "the token is not valid yet",
-        ErrorKind::InvalidSignature => "the signature does not match",
-        ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => {
-            "the token is not signed with the accepted algorithm"
-        }
-        ErrorKind::InvalidIssuer => "the token was issued by someone else",
-        ErrorKind::InvalidAudience => "the token is meant for another audience",
-        ErrorKind::MissingRequiredClaim(claim) => match claim.as_str() {
-            "exp" => "the token has no exp claim",
-            "iss" => "the token has no iss claim",
-            "aud" => "the token has no aud claim",
-            "sub" => "the token has no sub claim",
-            _ => "the token lacks a required claim",
-        },
-        ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) => {
-            "the token's claims are not as expected"
-        }
-        _ => "the token is malformed",
+        self.verification.verify(token, &self.keys.decoding)
     }
 }

@@ -13,7 +13,7 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{refresh_tokens::IssuedRefresh, tokens::AccessToken, tokens::InvalidToken};
+use crate::{refresh_tokens::IssuedRefresh, tokens::AccessToken, verification::InvalidToken};
 
 /// Our tokens are well under 1 KiB; anything this big is refused on its
 /// length alone, before any base64 or signature work is spent on it.

@@ -2,6 +2,7 @@
 //! named by an opaque `sid` cookie (tower-sessions).
 
 mod guard;
+mod introspection;
 mod login;
 mod logout;
 mod page;
@@ -24,7 +25,7 @@ use axum::{
 };
 use clap::Parser;
 
-pub use store::{SessionBackend, SessionStoreKind};
+pub use store::{SessionBackend, SessionStoreKind, cookie_name};
 
 /// Login remembered in a server-side session (cookie `sid`).
 ///
@@ -64,6 +65,7 @@ pub struct Config {
 #[derive(Clone, FromRef)]
 struct AppState {
     accounts: Accounts,
+    sessions: SessionBackend,
     health: Health,
     measured: Measured,
 }
@@ -98,6 +100,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             .health_checks(Health::new("session-app", label).with(accounts.db().clone())),
         measured: Measured::new(label, vec![("sessions", sessions.measured(accounts.db()))]),
         accounts,
+        sessions: sessions.clone(),
     };
 
     let mut router = Router::new()
@@ -111,6 +114,9 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         // Open to anyone:
         .route("/register", post(routes::register))
         .route("/login", post(login::login))
+        // Whom a cookie belongs to, for services that hold no sessions (401
+        // without one): it reads the session record itself, for its expiry.
+        .route("/session", get(introspection::session))
         .route("/health", get(health::health))
         .route("/", get(page::page));
     if config.common.store_stats {
@@ -128,6 +134,6 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         ));
     Ok(auth_core::middleware::finish(
         router,
-        config.common.request_timeout,
+        config.common.serve.request_timeout,
     ))
 }

@@ -111,6 +111,9 @@ fn request() -> impl Strategy<Value = Arbitrary> {
         "[a-zA-Z0-9%@.]{0,30}".prop_map(|e| format!("/admin/users/{e}/role")),
         Just("/health".to_owned()),
         Just("/debug/store".to_owned()),
+        // Each app's own additions (the other app answers 404).
+        Just("/session".to_owned()),
+        Just("/.well-known/jwks.json".to_owned()),
         "/[a-zA-Z0-9%./_-]{0,30}",
     ];
     let content_type = proptest::option::of(prop_oneof![

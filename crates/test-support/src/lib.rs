@@ -36,6 +36,27 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind an ephemeral port");
+        Self::serve(listener, app)
+    }
+
+    /// Serves `app` on `addr`: a port named before the server existed (a
+    /// client configured first), or the one a stopped server held (a
+    /// restart on the same address). Tries for a few seconds while the port
+    /// is still being released.
+    pub async fn start_on(addr: SocketAddr, app: Router) -> Self {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match TcpListener::bind(addr).await {
+                Ok(listener) => return Self::serve(listener, app),
+                Err(e) if tokio::time::Instant::now() > deadline => {
+                    panic!("cannot listen on {addr} again: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn serve(listener: TcpListener, app: Router) -> Self {
         let addr = listener.local_addr().expect("local address");
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -85,7 +106,7 @@ impl Drop for TestServer {
     }
 }
 
-pub(crate) use testbed::free_port;
+pub use testbed::free_port;
 
 /// A temporary data folder, removed when dropped.
 pub fn data_dir() -> tempfile::TempDir {

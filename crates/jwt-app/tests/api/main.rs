@@ -13,6 +13,7 @@ mod expiry;
 mod forgery;
 mod health;
 mod helpers;
+mod jwks;
 mod keys;
 mod login;
 mod logout;

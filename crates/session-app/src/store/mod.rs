@@ -16,7 +16,8 @@ use axum::{
 use tower_sessions::{
     Expiry, SessionManagerLayer, SessionStore,
     cookie::{SameSite, time},
-    session_store::ExpiredDeletion,
+    session::{Id, Record},
+    session_store::{self, ExpiredDeletion},
 };
 
 use auth_core::{
@@ -91,6 +92,17 @@ impl SessionBackend {
             Self::Memory(s) => with_sessions(router, swept(s), ttl, secure),
             Self::Db(s) => with_sessions(router, swept(s), ttl, secure),
             Self::Redis(s) => with_sessions(router, s.store(), ttl, secure),
+        }
+    }
+
+    /// The live record of session `id` as the store holds it, its expiry
+    /// included (which tower-sessions' `Session` does not tell: it only
+    /// knows the configured lifetime); `None` when there is none.
+    pub async fn record(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            Self::Memory(s) => s.load(id).await,
+            Self::Db(s) => s.load(id).await,
+            Self::Redis(s) => s.store().load(id).await,
         }
     }
 

@@ -6,6 +6,7 @@ mod cookie;
 mod csrf;
 mod database_outage;
 mod helpers;
+mod introspection;
 mod processes;
 mod redis;
 mod restart;

@@ -1,0 +1,7 @@
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    auth_core::serve::init_tracing();
+    resource_server::main(resource_server::Config::parse()).await
+}
