@@ -64,17 +64,19 @@ set-role EMAIL ROLE *ARGS: servers
 compare *ARGS: harness
     {{compare_bin}} {{ARGS}}
 
-# the measured comparison as one HTML page with charts (a full run unless --quick): writes target/report.html and opens it
+# the measured comparison as one HTML page with charts (a full run unless --quick): writes target/report.html (or REPORT_FILE) and opens it (unless COMPARE_NO_OPEN is set)
 report *ARGS: harness
     #!/usr/bin/env bash
     set -uo pipefail
-    out="{{target}}/report.html"
+    out="${REPORT_FILE:-{{target}}/report.html}"
     rm -f "$out"
     # Exit 1 means cells differ from the contract: the page says which, so it is opened all the same.
     "{{compare_bin}}" --format html --out "$out" {{ARGS}}
     status=$?
     [ -f "$out" ] || exit "$status"
-    if command -v xdg-open >/dev/null && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+    if [ -n "${COMPARE_NO_OPEN:-}" ]; then
+        :
+    elif command -v xdg-open >/dev/null && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
         xdg-open "$out" >/dev/null 2>&1 &
     elif [ "$(uname)" = Darwin ]; then
         open "$out"
