@@ -7,10 +7,13 @@ use tracing_subscriber::EnvFilter;
 
 use crate::CommonConfig;
 
+/// The servers' log filter when `RUST_LOG` is unset: a line per request.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn";
+
 /// Logs to stderr; `RUST_LOG` overrides the default level.
 pub fn init_tracing() {
     let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
