@@ -86,8 +86,12 @@ impl Load {
     }
 
     fn record(&mut self, latency: Duration) {
-        self.latencies
-            .saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
+        // `record`, which grows the histogram, not `saturating_record`: that
+        // one clamps to the highest value the histogram was made for *before*
+        // growing it, and `Histogram::new` is made for 2: every latency past
+        // its first bucket (2.047 ms) was counted as 2 µs.
+        let _ = self.latencies.record(micros);
     }
 
     pub fn quantile(&self, q: f64) -> Duration {
@@ -253,6 +257,13 @@ mod tests {
         .await?;
         assert!(ok.requests() > 10 && ok.errors == 0, "{ok:?}");
         assert!(ok.quantile(0.5) <= ok.quantile(0.99));
+        let mut slow = Load::default();
+        slow.record(Duration::from_millis(30));
+        assert_eq!(
+            slow.quantile(0.5).as_millis(),
+            30,
+            "a latency past the first bucket is kept"
+        );
         let missing = run(
             &Target::get(addr, "/nope", None, 200),
             1,

@@ -112,6 +112,7 @@ fn flood(results: &[FloodResult], markdown: bool) -> String {
             "p99 ×",
             "logins ok",
             "503 busy",
+            "429",
             "other",
             "busy share",
         ],
@@ -129,14 +130,16 @@ fn flood(results: &[FloodResult], markdown: bool) -> String {
             times(f.p99_ratio),
             f.logins_ok.to_string(),
             f.logins_busy.to_string(),
+            f.logins_throttled.to_string(),
             f.logins_other.to_string(),
             f.busy_share
                 .map_or_else(|| "–".into(), |s| format!("{:.0} %", s * 100.0)),
         ]);
     }
     format!(
-        "{t}\n/protected on 8 connections, alone and while the login clients each keep a \
-         login in flight; 503 busy = answered at once (after the queue timeout) with Retry-After.\n"
+        "{t}\n/protected on 8 connections, alone and while the login clients (one account each) \
+         each keep a login in flight; 503 busy = turned away after the hash queue timeout, with \
+         Retry-After, instead of waiting without bound.\n"
     )
 }
 
