@@ -337,7 +337,7 @@ impl Drop for Server {
 /// The harness holds the write end, so a harness that dies in any way (even
 /// SIGKILL, which no handler sees) still takes its servers with it.
 pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
-    auth_core::serve::init_tracing();
+    let _log = auth_core::serve::init_tracing();
     let argv = std::iter::once(app.name().to_owned()).chain(args);
     let (is_command, server): (
         bool,
