@@ -84,6 +84,14 @@ report *ARGS: harness
     echo "the report: $out"
     exit "$status"
 
+# speed near the floor: every column and bare servers doing the same library work on GET /protected, in rounds, with ratios; then the login flood (release build). ARGS: --quick, --wrk, --only NAME, --format markdown|json, --out FILE
+bench *ARGS:
+    cargo run --release --quiet -p compare -- bench {{ARGS}}
+
+# the criterion micro-benchmarks: JWT sign/verify, session load and denylist check per store, bcrypt 10-12
+micro *ARGS:
+    cargo bench -p jwt-app -p session-app -p auth-core {{ARGS}}
+
 # what CI runs: formatting, lints, then every test
 test:
     cargo fmt --all -- --check

@@ -3,6 +3,7 @@
 //! each configuration, drives them through the same scenarios over HTTP and
 //! reports what happened, side by side.
 
+pub mod bench;
 pub mod child;
 pub mod cli;
 pub mod configs;
@@ -11,6 +12,7 @@ pub mod home;
 pub mod http;
 pub mod jwt;
 pub mod lab;
+pub mod load;
 pub mod progress;
 pub mod redis;
 pub mod report;

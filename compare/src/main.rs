@@ -53,6 +53,12 @@ enum Child {
         #[arg(last = true)]
         args: Vec<String>,
     },
+    /// Runs one of the bench's bare servers in this process.
+    #[command(hide = true)]
+    ServeBare(bare::Config),
+    /// Measures /protected of every configuration against bare servers
+    /// doing the same library work, the login flood, and memory per user.
+    Bench(compare::bench::Options),
     /// Runs PROGRAM and kills it when stdin closes: how the harness keeps
     /// its private redis-server from outliving it.
     #[command(hide = true)]
@@ -77,6 +83,17 @@ async fn main() -> ExitCode {
                 }
             };
         }
+        Some(Child::ServeBare(config)) => {
+            let name = config.kind.name();
+            return match compare::server::serve_bare(config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{name} failed: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Child::Bench(options)) => return compare::bench::main(options).await,
         Some(Child::Guard { program, args }) => {
             return match compare::child::guard(&program, &args).await {
                 Ok(()) => ExitCode::SUCCESS,

@@ -46,6 +46,11 @@ pub struct Launcher {
     /// `RUST_LOG` for the children. The default (`warn`) keeps per-request
     /// info lines out of the throughput numbers.
     pub server_log: String,
+    /// Send each child's stderr to `server.log` in its data folder instead
+    /// of a pipe the harness reads: the bench's servers log every request,
+    /// and reading tens of thousands of lines a second would take cycles
+    /// from the load generator in this process.
+    pub stderr_to_file: bool,
 }
 
 impl Launcher {
@@ -56,6 +61,7 @@ impl Launcher {
             exe,
             bcrypt_cost,
             server_log,
+            stderr_to_file: false,
         })
     }
 
@@ -127,16 +133,55 @@ impl Launcher {
         data_dir: &Path,
         extra: &[&str],
     ) -> anyhow::Result<Server> {
-        let app = config.app;
         let args = self.args(config, data_dir, extra);
-        let mut cmd = self.command(config, &args);
+        let cmd = self.command(config, &args);
+        let what = format!("{} {}", config.app.name(), args.join(" "));
+        self.spawn(config.name, cmd, &what, data_dir).await
+    }
+
+    /// Starts one of the bench's bare servers (`compare serve-bare KIND`) on a
+    /// free port, with `extra` flags, the same way as a configuration.
+    pub async fn start_bare(
+        &self,
+        kind: bare::Kind,
+        data_dir: &Path,
+        extra: &[String],
+    ) -> anyhow::Result<Server> {
+        let kind_arg = clap::ValueEnum::to_possible_value(&kind)
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default();
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg("serve-bare")
+            .arg(&kind_arg)
+            .args(["--bind", "127.0.0.1", "--port", "0"])
+            .args(extra);
+        let what = format!("bare {kind_arg} {}", extra.join(" "));
+        self.spawn(kind.name(), cmd, &what, data_dir).await
+    }
+
+    /// Runs `cmd` as a child named `name`, and waits for its `listening on` line.
+    async fn spawn(
+        &self,
+        name: &'static str,
+        mut cmd: Command,
+        what: &str,
+        data_dir: &Path,
+    ) -> anyhow::Result<Server> {
+        let log_file = self.stderr_to_file.then(|| data_dir.join("server.log"));
+        let stderr = match &log_file {
+            Some(path) => Stdio::from(
+                std::fs::File::create(path)
+                    .with_context(|| format!("cannot create {}", path.display()))?,
+            ),
+            None => Stdio::piped(),
+        };
         cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(stderr)
             .kill_on_drop(true);
         let mut child = cmd
             .spawn()
-            .with_context(|| format!("cannot start {}", config.name))?;
+            .with_context(|| format!("cannot start {name}"))?;
 
         let stderr_tail = Arc::new(Mutex::new(VecDeque::new()));
         let stderr_task = child
@@ -145,7 +190,7 @@ impl Launcher {
             .map(|s| tokio::spawn(keep_tail(s, stderr_tail.clone())));
         let stdin = child.stdin.take();
         let Some(stdout) = child.stdout.take() else {
-            bail!("{}: no stdout pipe", config.name);
+            bail!("{name}: no stdout pipe");
         };
         let mut lines = BufReader::new(stdout).lines();
 
@@ -170,11 +215,11 @@ impl Launcher {
                 if let Some(task) = stderr_task {
                     let _ = tokio::time::timeout(Duration::from_secs(2), task).await;
                 }
+                if let Some(path) = &log_file {
+                    tail_file(path, &stderr_tail);
+                }
                 bail!(
-                    "{} ({} {}) {why}; its stderr:\n{}",
-                    config.name,
-                    app.name(),
-                    args.join(" "),
+                    "{name} ({what}) {why}; its stderr:\n{}",
                     tail_text(&stderr_tail)
                 );
             }
@@ -183,16 +228,27 @@ impl Launcher {
         let stdout_task =
             tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         Ok(Server {
-            name: config.name,
+            name,
             addr,
             data_dir: data_dir.to_owned(),
             child: Some(child),
             stdin,
             stderr_tail,
+            log_file,
             tasks: [stderr_task, Some(stdout_task)],
             home: None,
         })
     }
+}
+
+/// The last lines of a child's log file, into `tail`.
+fn tail_file(path: &Path, tail: &Tail) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
+    tail.clear();
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.len().saturating_sub(40);
+    tail.extend(lines[from..].iter().map(|l| (*l).to_owned()));
 }
 
 /// A running server process. Dropping it kills the process.
@@ -205,6 +261,8 @@ pub struct Server {
     /// signal to stop (see [`serve`]).
     stdin: Option<ChildStdin>,
     stderr_tail: Tail,
+    /// Where its stderr went instead of the pipe, if [`Launcher::stderr_to_file`].
+    log_file: Option<PathBuf>,
     tasks: [Option<JoinHandle<()>>; 2],
     /// A home (data folder, part of Redis) that lives exactly as long as
     /// this server; dropped, and so cleaned, after the process is killed.
@@ -228,6 +286,9 @@ impl Server {
 
     /// The last lines the server wrote to stderr.
     pub fn stderr(&self) -> String {
+        if let Some(path) = &self.log_file {
+            tail_file(path, &self.stderr_tail);
+        }
         tail_text(&self.stderr_tail)
     }
 
@@ -276,7 +337,7 @@ impl Drop for Server {
 /// The harness holds the write end, so a harness that dies in any way (even
 /// SIGKILL, which no handler sees) still takes its servers with it.
 pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
-    auth_core::serve::init_tracing();
+    let _log = auth_core::serve::init_tracing();
     let argv = std::iter::once(app.name().to_owned()).chain(args);
     let (is_command, server): (
         bool,
@@ -305,6 +366,16 @@ pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
     let orphaned = stdin_closed();
     tokio::select! {
         result = server => result,
+        _ = orphaned => Ok(()),
+    }
+}
+
+/// The child side of `compare serve-bare KIND`: a bare server, which also
+/// stops when its stdin closes, as [`serve`]'s do.
+pub async fn serve_bare(config: bare::Config) -> anyhow::Result<()> {
+    let orphaned = stdin_closed();
+    tokio::select! {
+        result = bare::main(config) => result,
         _ = orphaned => Ok(()),
     }
 }

@@ -4,9 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, ensure};
-use hdrhistogram::Histogram;
-use tokio::task::JoinSet;
+use anyhow::Context;
 
 use super::{All, Configs, Measured, Scenario, failed, ratio};
 use crate::{
@@ -14,6 +12,7 @@ use crate::{
     configs::Store,
     http,
     lab::Lab,
+    load::{self, Load},
     report::{Cell, Metric},
     server::Server,
 };
@@ -72,7 +71,7 @@ async fn run(lab: &Lab, configs: Configs<'_>) -> Measured {
     );
     let mut broken: Vec<(&'static Configuration, anyhow::Error)> = Vec::new();
     for t in &mut targets {
-        if let Err(e) = load(&t.server.url("/protected"), &t.header, warm_up).await {
+        if let Err(e) = load::run(&t.target(), CONNECTIONS, warm_up).await {
             broken.push((t.config, e));
         }
     }
@@ -86,8 +85,8 @@ async fn run(lab: &Lab, configs: Configs<'_>) -> Measured {
                 t.config.name,
                 round + 1
             ));
-            match load(&t.server.url("/protected"), &t.header, total / rounds).await {
-                Ok(l) => t.load.add(l),
+            match load::run(&t.target(), CONNECTIONS, total / rounds).await {
+                Ok(l) => t.load.add(&l),
                 Err(e) => broken.push((t.config, e)),
             }
         }
@@ -143,9 +142,16 @@ async fn prepare(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Ta
     })
 }
 
+impl Target {
+    fn target(&self) -> load::Target {
+        let (name, value) = (self.header.0, self.header.1.as_str());
+        load::Target::get(self.server.addr, "/protected", Some((name, value)), 200)
+    }
+}
+
 fn cell(t: &Target) -> Cell {
     let run = &t.load;
-    let rps = run.latencies.len() as f64 / run.elapsed.as_secs_f64().max(f64::EPSILON);
+    let rps = run.rate();
     Cell::new(
         format!(
             "{} · p50 {} · p99 {} · login {}{}",
@@ -170,101 +176,6 @@ fn cell(t: &Target) -> Cell {
 
 fn millis(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// What load phases measured, added up.
-struct Load {
-    /// Of the requests that succeeded, in microseconds.
-    latencies: Histogram<u64>,
-    errors: usize,
-    elapsed: Duration,
-}
-
-impl Default for Load {
-    fn default() -> Self {
-        Self {
-            // Three significant digits: 0.01 ms apart at 10 ms.
-            latencies: Histogram::new(3).expect("3 significant digits is in range"),
-            errors: 0,
-            elapsed: Duration::ZERO,
-        }
-    }
-}
-
-impl Load {
-    fn add(&mut self, other: Load) {
-        // Both histograms grow as needed, so adding never overflows a range.
-        let _ = self.latencies.add(&other.latencies);
-        self.errors += other.errors;
-        self.elapsed += other.elapsed;
-    }
-
-    fn record(&mut self, latency: Duration) {
-        let micros = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
-        // `record` grows the histogram to fit. `saturating_record` does not:
-        // past the range it has so far (about 2 ms at first) it records the
-        // top it was created with, 2 µs, so a slow request counted as a fast
-        // one. `record` only fails for values no request reaches.
-        if self.latencies.record(micros).is_err() {
-            self.latencies.saturating_record(micros);
-        }
-    }
-
-    fn quantile(&self, q: f64) -> Duration {
-        Duration::from_micros(self.latencies.value_at_quantile(q))
-    }
-}
-
-/// `CONNECTIONS` tasks share one client (so one keep-alive connection each)
-/// and send requests back to back until `duration` is over.
-async fn load(
-    url: &str,
-    header: &(&'static str, String),
-    duration: Duration,
-) -> anyhow::Result<Load> {
-    let client = testbed::client::client();
-    let started = Instant::now();
-    let deadline = started + duration;
-    let mut tasks = JoinSet::new();
-    for _ in 0..CONNECTIONS {
-        let (client, url, header) = (client.clone(), url.to_owned(), header.clone());
-        tasks.spawn(async move {
-            let mut run = Load::default();
-            while Instant::now() < deadline {
-                let sent = Instant::now();
-                let res = client.get(&url).header(header.0, &header.1).send().await;
-                let ok = match res {
-                    Ok(res) => res.status() == 200 && res.bytes().await.is_ok(),
-                    Err(_) => false,
-                };
-                if ok {
-                    run.record(sent.elapsed());
-                } else {
-                    run.errors += 1;
-                }
-            }
-            run
-        });
-    }
-    // Every request is bounded by the client's timeout; this bounds the lot.
-    let limit = duration + testbed::client::REQUEST_TIMEOUT + Duration::from_secs(5);
-    let joined = tokio::time::timeout(limit, async {
-        let mut all = Load::default();
-        while let Some(done) = tasks.join_next().await {
-            all.add(done.context("a load task failed")?);
-        }
-        Ok::<_, anyhow::Error>(all)
-    })
-    .await
-    .context("the load phase did not end in time")??;
-    let mut load = joined;
-    load.elapsed = started.elapsed();
-    ensure!(
-        !load.latencies.is_empty(),
-        "no request succeeded ({} failed)",
-        load.errors
-    );
-    Ok(load)
 }
 
 fn lesson(lab: &Lab, configs: Configs<'_>, measured: &Measured, logins: &[Duration]) -> String {
@@ -325,23 +236,4 @@ fn lower(s: &str) -> String {
 
 fn ms(d: Duration) -> String {
     Metric::LoginMs.show(millis(d))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slow_requests_count_at_their_latency() {
-        let mut load = Load::default();
-        for ms in [1, 5, 10, 40] {
-            load.record(Duration::from_millis(ms));
-        }
-        let mut all = Load::default();
-        all.add(load);
-        let p99 = all.quantile(0.99).as_secs_f64() * 1000.0;
-        assert!((39.9..40.1).contains(&p99), "p99 {p99} ms");
-        let p50 = all.quantile(0.5).as_secs_f64() * 1000.0;
-        assert!((4.99..5.01).contains(&p50), "p50 {p50} ms");
-    }
 }

@@ -20,7 +20,29 @@ use super::{Denied, Denylist, DenylistError};
 /// logouts stall every request that checks the list.
 #[derive(Default)]
 pub struct MemoryDenylist {
-    entries: Mutex<HashMap<String, i64>>,
+    entries: Mutex<Entries>,
+}
+
+/// Tokens and logins in maps of their own, keyed by the bare `jti` and
+/// `sid`: a check on every request then looks both up by the request's own
+/// strings, without building `sid:`-prefixed keys for them.
+#[derive(Default)]
+struct Entries {
+    tokens: HashMap<String, i64>,
+    logins: HashMap<String, i64>,
+}
+
+impl Entries {
+    fn map<'a>(&mut self, entry: Denied<'a>) -> (&mut HashMap<String, i64>, &'a str) {
+        match entry {
+            Denied::Token(jti) => (&mut self.tokens, jti),
+            Denied::Login(sid) => (&mut self.logins, sid),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.tokens.len() + self.logins.len()
+    }
 }
 
 impl MemoryDenylist {
@@ -34,10 +56,12 @@ impl MemoryDenylist {
 
     fn purge_expired(&self) {
         let now = unix_now();
-        self.entries().retain(|_, until| *until >= now);
+        let mut entries = self.entries();
+        entries.tokens.retain(|_, until| *until >= now);
+        entries.logins.retain(|_, until| *until >= now);
     }
 
-    fn entries(&self) -> MutexGuard<'_, HashMap<String, i64>> {
+    fn entries(&self) -> MutexGuard<'_, Entries> {
         // The map stays consistent even if a holder panicked: every update is a
         // single insert or retain.
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
@@ -49,7 +73,8 @@ impl Denylist for MemoryDenylist {
     async fn deny(&self, entry: Denied<'_>, until: i64) -> Result<(), DenylistError> {
         if until >= unix_now() {
             let mut entries = self.entries();
-            let deadline = entries.entry(entry.key()).or_insert(until);
+            let (map, name) = entries.map(entry);
+            let deadline = map.entry(name.to_owned()).or_insert(until);
             // A later deny of the same login never shortens it.
             *deadline = (*deadline).max(until);
         }
@@ -59,8 +84,9 @@ impl Denylist for MemoryDenylist {
     async fn is_denied(&self, jti: &str, sid: &str) -> Result<bool, DenylistError> {
         let now = unix_now();
         let entries = self.entries();
-        let denied = |entry: Denied<'_>| entries.get(&entry.key()).is_some_and(|u| *u >= now);
-        Ok(denied(Denied::Token(jti)) || denied(Denied::Login(sid)))
+        let live =
+            |map: &HashMap<String, i64>, name: &str| map.get(name).is_some_and(|u| *u >= now);
+        Ok(live(&entries.tokens, jti) || live(&entries.logins, sid))
     }
 }
 
@@ -68,8 +94,13 @@ impl Denylist for MemoryDenylist {
 impl MeasuredStore for MemoryDenylist {
     async fn stats(&self) -> Result<StoreStats, ApiError> {
         let entries = self.entries();
-        // Each entry is its name and an 8-byte deadline.
-        let bytes = entries.keys().map(|key| key.len() + 8).sum::<usize>();
+        // Each entry is its name (as `Denied::key` spells it) and an 8-byte deadline.
+        let bytes = entries.tokens.keys().map(|k| k.len() + 8).sum::<usize>()
+            + entries
+                .logins
+                .keys()
+                .map(|sid| Denied::Login(sid).key().len() + 8)
+                .sum::<usize>();
         Ok(StoreStats {
             entries: entries.len() as i64,
             bytes: bytes as i64,
