@@ -103,6 +103,44 @@ impl Lab {
 
     /// Runs `command` with the settings `server` was started with (its data
     /// folder, so its database), and notes the line it printed.
+    /// Starts the resource server in front of `login` (`config`'s server),
+    /// in `home`, with `extra` flags, and says so under `--explain`.
+    pub async fn start_api(
+        &self,
+        config: &'static Configuration,
+        login: &Server,
+        home: &Home,
+        extra: &[String],
+    ) -> anyhow::Result<Server> {
+        let (mode, url_flag) = if config.is_session() {
+            ("session", "--session-app-url")
+        } else {
+            ("jwt", "--jwt-app-url")
+        };
+        let mut args: Vec<String> = [
+            "--mode",
+            mode,
+            url_flag,
+            &format!("http://{}", login.addr),
+            "--upstream-stats",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        args.extend_from_slice(extra);
+        let api = self.launcher.start_api(home.path(), &args).await?;
+        self.note(
+            config.name,
+            &format!(
+                "started resource-server {} (process {}) on {}",
+                args.join(" "),
+                api.pid().map_or_else(|| "?".to_owned(), |p| p.to_string()),
+                api.addr
+            ),
+        );
+        Ok(api)
+    }
+
     pub async fn operator(
         &self,
         config: &'static Configuration,

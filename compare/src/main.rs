@@ -59,6 +59,9 @@ enum Child {
     /// Measures /protected of every configuration against bare servers
     /// doing the same library work, the login flood, and memory per user.
     Bench(compare::bench::Options),
+    /// Runs the resource server in this process (the `decentralized` scenario).
+    #[command(hide = true)]
+    ServeApi(Box<resource_server::Config>),
     /// Runs PROGRAM and kills it when stdin closes: how the harness keeps
     /// its private redis-server from outliving it.
     #[command(hide = true)]
@@ -89,6 +92,15 @@ async fn main() -> ExitCode {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("{name} failed: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Child::ServeApi(config)) => {
+            return match compare::server::serve_api(*config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("resource-server failed: {e:#}");
                     ExitCode::FAILURE
                 }
             };

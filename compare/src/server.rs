@@ -19,7 +19,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, ChildStdin, Command},
@@ -157,6 +157,24 @@ impl Launcher {
             .args(extra);
         let what = format!("bare {kind_arg} {}", extra.join(" "));
         self.spawn(kind.name(), cmd, &what, data_dir).await
+    }
+
+    /// Starts the resource server (`compare serve-api`) on a free port with
+    /// `args`, in a clean environment like the servers.
+    pub async fn start_api(&self, data_dir: &Path, args: &[String]) -> anyhow::Result<Server> {
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg("serve-api")
+            .args(["--bind", "127.0.0.1", "--port", "0"])
+            .args(args);
+        for var in resource_server::Config::command()
+            .get_arguments()
+            .filter_map(|a| a.get_env())
+        {
+            cmd.env_remove(var);
+        }
+        cmd.env("RUST_LOG", &self.server_log);
+        let what = format!("resource-server {}", args.join(" "));
+        self.spawn("resource-server", cmd, &what, data_dir).await
     }
 
     /// Runs `cmd` as a child named `name`, and waits for its `listening on` line.
@@ -376,6 +394,17 @@ pub async fn serve_bare(config: bare::Config) -> anyhow::Result<()> {
     let orphaned = stdin_closed();
     tokio::select! {
         result = bare::main(config) => result,
+        _ = orphaned => Ok(()),
+    }
+}
+
+/// The child side of `compare serve-api`: the resource server, which also
+/// stops when its stdin closes, as [`serve`]'s do.
+pub async fn serve_api(config: resource_server::Config) -> anyhow::Result<()> {
+    let _log = auth_core::serve::init_tracing();
+    let orphaned = stdin_closed();
+    tokio::select! {
+        result = resource_server::main(config) => result,
         _ = orphaned => Ok(()),
     }
 }

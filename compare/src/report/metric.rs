@@ -28,10 +28,13 @@ pub enum Metric {
     /// next request already is, else what the credential had left until its
     /// `exp` (the longest the stale role can last).
     DemotionAppliesWithinS,
+    /// Calls a second service makes to the login server per request it
+    /// lets through (JWK Set fetches and introspections alike).
+    LoginServerCallsPerRequest,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 8] = [
+    pub const ALL: [Metric; 9] = [
         Self::RequestsPerS,
         Self::P50Ms,
         Self::P99Ms,
@@ -40,6 +43,7 @@ impl Metric {
         Self::LoginResponseBytes,
         Self::ServerBytesPerLogin,
         Self::DemotionAppliesWithinS,
+        Self::LoginServerCallsPerRequest,
     ];
 
     /// The JSON key, unit included.
@@ -53,6 +57,7 @@ impl Metric {
             Self::LoginResponseBytes => "login_response_bytes",
             Self::ServerBytesPerLogin => "server_bytes_per_login",
             Self::DemotionAppliesWithinS => "demotion_applies_within_s",
+            Self::LoginServerCallsPerRequest => "login_server_calls_per_request",
         }
     }
 
@@ -70,6 +75,7 @@ impl Metric {
                 format!("up to {:.0} min (until exp)", value / 60.0)
             }
             Self::DemotionAppliesWithinS => format!("up to {} (until exp)", seconds(value)),
+            Self::LoginServerCallsPerRequest => format!("{value:.2} calls/request"),
         }
     }
 
@@ -104,6 +110,7 @@ impl Metric {
                 format!("{value:.0} B")
             }
             Self::DemotionAppliesWithinS => seconds(value),
+            Self::LoginServerCallsPerRequest => format!("{value:.1}"),
         }
     }
 }

@@ -5,6 +5,7 @@
 mod client_readable;
 mod credential_size;
 mod cross_site;
+mod decentralized;
 mod expiry_refresh;
 mod login;
 mod logout_replay;
@@ -118,6 +119,7 @@ pub const SCENARIOS: &[Scenario] = &[
     cross_site::SCENARIO,
     client_readable::SCENARIO,
     throughput::SCENARIO,
+    decentralized::SCENARIO,
 ];
 
 /// Runs `one` on each configuration in turn. A configuration that fails

@@ -31,7 +31,7 @@ pub const SCENARIO: Scenario = Scenario {
 
 const BOSS: &str = "boss@example.com";
 
-async fn set_role(
+pub(super) async fn set_role(
     http: &Http,
     server: &Server,
     boss: &Credential,
