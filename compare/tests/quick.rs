@@ -438,6 +438,15 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         "page scripts read no claim of a session id, nor of a JWT in an HttpOnly cookie; \
          every claim of a JWT the page holds",
     );
+    let (one_call, no_call) = (Value::from(1.0), Value::from(0.0));
+    expect(
+        "decentralized",
+        [
+            &one_call, &one_call, &one_call, &no_call, &no_call, &no_call, &gone,
+        ],
+        "a second service asks session-app once per request and jwt-app never; the JWT in a \
+         cookie does not reach a service that takes bearer tokens only",
+    );
     for id in ["login", "credential-size"] {
         let outcome = scenario(id)["results"]["jwt/cookie"]["outcome"]
             .as_str()

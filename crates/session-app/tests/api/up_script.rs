@@ -20,7 +20,7 @@ struct Group(u32);
 impl Drop for Group {
     fn drop(&mut self) {
         let _ = std::process::Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.0)])
+            .args(["-KILL", "--", &format!("-{}", self.0)])
             .stderr(Stdio::null())
             .status();
     }
