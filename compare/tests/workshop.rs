@@ -204,7 +204,8 @@ fn just_installed() -> bool {
 
 #[test]
 fn the_script_parses_into_just_commands() {
-    let doc = std::fs::read_to_string(Path::new(ROOT).join("docs/workshop.md")).unwrap();
+    let doc = std::fs::read_to_string(Path::new(ROOT).join("docs/workshop.md"))
+        .expect("docs/workshop.md");
     let steps = steps(&doc);
     // Every part has something to run.
     let parts: Vec<&str> = steps.iter().map(|s| s.part.as_str()).collect();
@@ -229,8 +230,9 @@ async fn workshop_commands_run() {
         testbed::ci::skip_or_fail(&format!("no Redis answers at {redis_url} (just redis)"));
         return;
     }
-    let doc = std::fs::read_to_string(Path::new(ROOT).join("docs/workshop.md")).unwrap();
-    let data = tempfile::tempdir().unwrap();
+    let doc = std::fs::read_to_string(Path::new(ROOT).join("docs/workshop.md"))
+        .expect("docs/workshop.md");
+    let data = tempfile::tempdir().expect("temp dir");
     let prefix = format!("workshop-test-{}:", std::process::id());
     let base: Vec<(String, String)> = [
         ("DATA_DIR", data.path().to_string_lossy().into_owned()),
@@ -281,7 +283,7 @@ async fn workshop_commands_run() {
     for serving in running.drain(..).rev() {
         serving.stop().await;
     }
-    testbed::redis::delete_prefix(&redis_url, &prefix).unwrap();
+    testbed::redis::delete_prefix(&redis_url, &prefix).expect("the test's Redis keys removed");
 }
 
 /// Where the servers already running in this part listen, under the names
