@@ -88,7 +88,7 @@ fn rows(rows: &[RowResult], markdown: bool) -> String {
         t.add_row(vec![
             r.name.clone(),
             r.counterpart.clone().unwrap_or_else(|| "–".into()),
-            note.map_or_else(|| rate(r.requests_per_s), |n| first_line(n)),
+            note.map_or_else(|| rate(r.requests_per_s), first_line),
             ms(r.p50_ms),
             ms(r.p90_ms),
             ms(r.p99_ms),
