@@ -8,7 +8,7 @@
 //! spends several times the server's own work per request (header maps,
 //! pool bookkeeping, body streams), and every cycle it spends is one the
 //! server does not get, which squeezes the ratios between columns towards
-//! 1. This one sends bytes rendered once and reads the status line and
+//! one. This one sends bytes rendered once and reads the status line and
 //! `Content-Length`; that is all a GET of a small JSON answer needs, and it
 //! is what wrk does too (the bench cross-checks the two).
 
