@@ -90,7 +90,7 @@ bench *ARGS:
 
 # the criterion micro-benchmarks: JWT sign/verify, session load and denylist check per store, bcrypt 10-12
 micro *ARGS:
-    cargo bench -p jwt-app -p session-app -p auth-core {{ARGS}}
+    cargo bench -p jwt-app -p session-app -p auth-core --bench tokens --bench stores --bench bcrypt -- {{ARGS}}
 
 # what CI runs: formatting, lints, then every test
 test:

@@ -1,0 +1,90 @@
+//! jwt-app's per-request work, one piece at a time: signing and verifying
+//! an access token with each algorithm (`Tokens`: jsonwebtoken and our
+//! checks around it; the bench's bare servers show jsonwebtoken alone), and one
+//! denylist check per store. `cargo bench -p jwt-app` (or `just micro`).
+//! The Redis check uses REDIS_URL, else a private redis-server, else is left out.
+
+use std::{hint::black_box, sync::Arc};
+
+use auth_core::{Role, User};
+use clap::Parser;
+use criterion::{Criterion, criterion_group, criterion_main};
+use jwt_app::{Config, Denylist, MemoryDenylist, Redis, RedisDenylist, Tokens, denylist::Denied};
+
+fn user() -> User {
+    User {
+        id: 42,
+        email: "bench@example.com".into(),
+        password_hash: String::new(),
+        role: Role::User,
+        created_at: 0,
+    }
+}
+
+fn tokens(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let data_dir = dir.path().to_string_lossy().into_owned();
+    for alg in ["HS256", "EdDSA"] {
+        let config = Config::try_parse_from(["jwt-app", "--jwt-alg", alg, "--data-dir", &data_dir])
+            .expect("the bench's flags parse");
+        let tokens = Tokens::from_config(&config).expect("keys in a fresh folder");
+        let user = user();
+        c.bench_function(&format!("{alg} sign (Tokens::issue)"), |b| {
+            b.iter(|| tokens.issue(black_box(&user), "family"))
+        });
+        let token = tokens.issue(&user, "family").expect("a token").token;
+        c.bench_function(&format!("{alg} verify (Tokens::verify)"), |b| {
+            b.iter(|| tokens.verify(black_box(&token)))
+        });
+    }
+}
+
+fn denylists(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let until = auth_core::unix_now() + 900;
+    let memory = Arc::new(MemoryDenylist::default());
+    // A denylist of 10 000 logouts: a busy quarter of an hour.
+    rt.block_on(async {
+        for i in 0..10_000 {
+            let _ = memory.deny(Denied::Token(&format!("jti-{i}")), until).await;
+        }
+    });
+    c.bench_function("denylist check (memory, 10k entries)", |b| {
+        b.to_async(&rt).iter(|| async {
+            memory
+                .is_denied(black_box("a-jti"), black_box("a-sid"))
+                .await
+        })
+    });
+    let redis = rt.block_on(redis_url());
+    let Some((url, _server)) = redis else {
+        eprintln!("SKIPPED: denylist check (redis): no Redis (REDIS_URL or redis-server)");
+        return;
+    };
+    let prefix = format!("bench:{}:", std::process::id());
+    let list = rt
+        .block_on(Redis::connect(&url, &prefix, "the bench"))
+        .map(RedisDenylist::new)
+        .expect("Redis answers");
+    c.bench_function("denylist check (redis, one round trip)", |b| {
+        b.to_async(&rt)
+            .iter(|| async { list.is_denied(black_box("a-jti"), black_box("a-sid")).await })
+    });
+    let _ = testbed::redis::delete_prefix(&url, &prefix);
+}
+
+/// REDIS_URL if it answers, else a private redis-server (kept alive by the
+/// second half), else none.
+async fn redis_url() -> Option<(String, Option<testbed::redis::RedisServer>)> {
+    if let Ok(url) = std::env::var("REDIS_URL")
+        && testbed::redis::ping(&url).await.is_ok()
+    {
+        return Some((url, None));
+    }
+    let program = testbed::redis::RedisServer::find()?;
+    let server = testbed::redis::RedisServer::start(&program).await.ok()?;
+    Some((server.url(), Some(server)))
+}
+
+criterion_group!(benches, tokens, denylists);
+criterion_main!(benches);
