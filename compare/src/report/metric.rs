@@ -150,9 +150,16 @@ mod tests {
         assert_eq!(keys.len(), Metric::ALL.len());
         for key in keys {
             assert!(
-                ["_per_s", "_ms", "_bytes", "_per_login", "_s"]
-                    .iter()
-                    .any(|unit| key.ends_with(unit)),
+                [
+                    "_per_s",
+                    "_ms",
+                    "_bytes",
+                    "_per_login",
+                    "_per_request",
+                    "_s"
+                ]
+                .iter()
+                .any(|unit| key.ends_with(unit)),
                 "{key}"
             );
         }
