@@ -126,6 +126,11 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
         version: report::VERSION,
         machine,
         configurations: configs.iter().map(|c| c.name.to_owned()).collect(),
+        left_out: SCENARIOS
+            .iter()
+            .map(|s| s.id)
+            .filter(|id| !scenarios.iter().any(|s| s.id == *id))
+            .collect(),
         scenarios,
     })
 }

@@ -146,7 +146,7 @@ async fn main() -> ExitCode {
         None => print!("{text}"),
     }
     if let Some(dir) = &opts.charts {
-        match compare::report::charts::write_svgs(&report, dir) {
+        match compare::report::plot::write_svgs(&report, dir) {
             Ok(charts) => {
                 for (chart, file) in charts {
                     match file {

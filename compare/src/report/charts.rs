@@ -2,12 +2,7 @@
 //! from the cells' metrics. A column without its number says why (skipped,
 //! failed, not run) and is never drawn as a 0.
 
-use std::{
-    io,
-    path::{Path, PathBuf},
-};
-
-use super::{Cell, Metric, Report, ScenarioReport, plot};
+use super::{Cell, Metric, Report, ScenarioReport};
 use crate::configs::{App, CONFIGURATIONS};
 
 /// One chart: a metric of one scenario, one bar per column.
@@ -139,80 +134,10 @@ fn value(cell: &Cell, metric: Metric) -> Result<f64, Missing> {
     }
 }
 
-/// `series` drawn as a standalone SVG document, noting which run it shows.
-pub fn svg(report: &Report, series: &Series) -> String {
-    let m = &report.machine;
-    let footnote = format!(
-        "auth-compare · cargo compare · {} · {} build · bcrypt cost {} · {} cores · {}",
-        if m.quick {
-            "QUICK run (short load phases: not for numbers)"
-        } else {
-            "full run"
-        },
-        m.profile,
-        m.bcrypt_cost,
-        m.cores,
-        m.date.get(..10).unwrap_or(&m.date),
-    );
-    plot::svg(series, &footnote)
-}
-
-/// Writes each chart whose scenario was run to `dir/ID.svg` (making `dir`
-/// if needed). Returns every chart with its file, or `None` if it had no
-/// scenario to draw from.
-pub fn write_svgs(
-    report: &Report,
-    dir: &Path,
-) -> io::Result<Vec<(&'static Chart, Option<PathBuf>)>> {
-    std::fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
-    for chart in CHARTS {
-        let file = match series(report, chart) {
-            Some(series) => {
-                let path = dir.join(format!("{}.svg", chart.id));
-                std::fs::write(&path, svg(report, &series))?;
-                Some(path)
-            }
-            None => None,
-        };
-        written.push((chart, file));
-    }
-    Ok(written)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{report::sample, scenarios::SCENARIOS};
-
-    /// The sample, with a throughput row: session/memory measured, jwt failed,
-    /// session/redis skipped.
-    fn with_throughput() -> Report {
-        let mut report = sample::with_skipped_column();
-        report.scenarios.push(ScenarioReport {
-            id: "throughput".into(),
-            title: "Speed".into(),
-            claim: "JWTs are faster.".into(),
-            lesson: "Not measurably.".into(),
-            results: vec![
-                (
-                    "session/memory".into(),
-                    Cell::new("50.4k req/s", 50_412, true)
-                        .with(Metric::RequestsPerS, 50_412.0)
-                        .with(Metric::P99Ms, 0.81),
-                ),
-                (
-                    "jwt".into(),
-                    Cell::error(&anyhow::anyhow!("the server did not start")),
-                ),
-                (
-                    "session/redis".into(),
-                    Cell::skipped("skipped: no Redis — set REDIS_URL"),
-                ),
-            ],
-        });
-        report
-    }
+    use crate::report::sample::with_throughput;
 
     fn chart(id: &str) -> &'static Chart {
         CHARTS.iter().find(|c| c.id == id).expect("a chart")
@@ -257,31 +182,5 @@ mod tests {
     fn a_scenario_that_was_not_run_has_no_chart() {
         let report = with_throughput();
         assert!(series(&report, chart("credential-bytes")).is_none());
-        let dir = tempfile::tempdir().expect("temp dir");
-        let written = write_svgs(&report, dir.path()).expect("written");
-        let files: Vec<&str> = written
-            .iter()
-            .filter(|(_, f)| f.is_some())
-            .map(|(c, _)| c.id)
-            .collect();
-        assert_eq!(files, ["requests-per-second", "p99-latency"]);
-        let svg = std::fs::read_to_string(dir.path().join("p99-latency.svg")).expect("a file");
-        assert!(svg.starts_with("<svg"), "{svg}");
-        assert!(!dir.path().join("credential-bytes.svg").exists());
-    }
-
-    #[test]
-    fn every_chart_draws_from_a_scenario_of_the_table_with_a_unique_id() {
-        for chart in CHARTS {
-            assert!(
-                SCENARIOS.iter().any(|s| s.id == chart.scenario),
-                "{}: no scenario {}",
-                chart.id,
-                chart.scenario
-            );
-            assert_eq!(CHARTS.iter().filter(|c| c.id == chart.id).count(), 1);
-        }
-        assert_eq!(of_scenario("throughput").count(), 2);
-        assert_eq!(of_scenario("login").count(), 0);
     }
 }

@@ -5,11 +5,8 @@
 //! offline and in an e-mail. The sections come from the report's scenarios,
 //! so a new scenario shows here without a change to this file.
 
-use super::{Cell, Report, ScenarioReport, charts};
-use crate::{
-    configs::{App, CONFIGURATIONS, configuration_names},
-    scenarios::SCENARIOS,
-};
+use super::{Cell, Report, ScenarioReport, charts, escape::esc, plot};
+use crate::configs::{App, CONFIGURATIONS, configuration_names};
 
 /// The `id` of the `<script type="application/json">` that carries the
 /// report's JSON, for scripts (and tests) reading the page.
@@ -64,11 +61,7 @@ fn header(report: &Report) -> String {
 /// The scenarios and columns this run left out (`--scenario`, `--config`),
 /// so that a missing section or chart reads as not run, not as forgotten.
 fn left_out(report: &Report) -> Option<String> {
-    let scenarios: Vec<&str> = SCENARIOS
-        .iter()
-        .map(|s| s.id)
-        .filter(|id| !report.scenarios.iter().any(|s| s.id == *id))
-        .collect();
+    let scenarios = &report.left_out;
     let columns: Vec<&str> = configuration_names()
         .filter(|c| !report.configurations.iter().any(|r| r == c))
         .collect();
@@ -169,7 +162,7 @@ fn section(report: &Report, number: usize, s: &ScenarioReport) -> String {
 
 fn figure(report: &Report, series: &charts::Series) -> String {
     let chart = series.chart;
-    let svg = charts::svg(report, series);
+    let svg = plot::document(report, series);
     // Inline, the SVG scales to the page by its viewBox; the label is what a
     // screen reader says for it.
     let svg = svg.replacen(
@@ -275,22 +268,6 @@ fn app_class(config: &str) -> &'static str {
 /// `redis`) and nowhere else, as in the text table.
 fn breakable(name: &str) -> String {
     esc(name).replace('/', "/<wbr>").replace('+', "+<wbr>")
-}
-
-/// `text` safe in HTML text and in a quoted attribute.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Light, high-contrast, large: for a projector at the back of a room, and

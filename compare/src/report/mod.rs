@@ -15,9 +15,10 @@
 //! used (`null` when none of them ran).
 
 pub mod charts;
+mod escape;
 pub mod html;
 mod metric;
-mod plot;
+pub mod plot;
 mod table;
 
 pub use metric::Metric;
@@ -36,6 +37,10 @@ pub struct Report {
     pub machine: Machine,
     pub configurations: Vec<String>,
     pub scenarios: Vec<ScenarioReport>,
+    /// The scenarios this run left out (`--scenario`), for the page to say
+    /// so; the JSON lists what was run.
+    #[serde(skip)]
+    pub left_out: Vec<&'static str>,
 }
 
 /// Where and how the numbers were taken: speeds mean little without it.

@@ -11,7 +11,13 @@ use plotters::{
     style::text_anchor::{HPos, Pos, VPos},
 };
 
-use super::{charts::Series, html::esc};
+use super::{
+    Report,
+    charts::{CHARTS, Chart, Series, series},
+    escape::esc,
+};
+use std::path::{Path, PathBuf};
+
 use crate::configs::App;
 
 const WIDTH: u32 = 1200;
@@ -47,6 +53,47 @@ fn colour(app: Option<App>) -> RGBColor {
         Some(App::Jwt) => JWT,
         None => OTHER,
     }
+}
+
+/// `series` drawn as a standalone SVG document, noting which run it shows.
+pub fn document(report: &Report, series: &Series) -> String {
+    let m = &report.machine;
+    let footnote = format!(
+        "auth-compare · cargo compare · {} · {} build · bcrypt cost {} · {} cores · {}",
+        if m.quick {
+            "QUICK run (short load phases: not for numbers)"
+        } else {
+            "full run"
+        },
+        m.profile,
+        m.bcrypt_cost,
+        m.cores,
+        m.date.get(..10).unwrap_or(&m.date),
+    );
+    svg(series, &footnote)
+}
+
+/// Writes each chart whose scenario was run to `dir/ID.svg` (making `dir`
+/// if needed). Returns every chart with its file, or `None` if it had no
+/// scenario to draw from.
+pub fn write_svgs(
+    report: &Report,
+    dir: &Path,
+) -> std::io::Result<Vec<(&'static Chart, Option<PathBuf>)>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    for chart in CHARTS {
+        let file = match series(report, chart) {
+            Some(series) => {
+                let path = dir.join(format!("{}.svg", chart.id));
+                std::fs::write(&path, document(report, &series))?;
+                Some(path)
+            }
+            None => None,
+        };
+        written.push((chart, file));
+    }
+    Ok(written)
 }
 
 /// The chart as an SVG document, or an SVG that says it could not be drawn.
@@ -195,4 +242,26 @@ fn legend(root: &Area, style: &TextStyle) -> Drawn {
         x += 180;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample::with_throughput;
+
+    #[test]
+    fn only_the_charts_of_scenarios_that_ran_are_written() {
+        let report = with_throughput();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let written = write_svgs(&report, dir.path()).expect("written");
+        let files: Vec<&str> = written
+            .iter()
+            .filter(|(_, f)| f.is_some())
+            .map(|(c, _)| c.id)
+            .collect();
+        assert_eq!(files, ["requests-per-second", "p99-latency"]);
+        let svg = std::fs::read_to_string(dir.path().join("p99-latency.svg")).expect("a file");
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(!dir.path().join("credential-bytes.svg").exists());
+    }
 }

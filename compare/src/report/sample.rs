@@ -1,7 +1,7 @@
 //! A small report for the renderings' unit tests: two columns, two
 //! scenarios, one cell the contract rules out.
 
-use super::{Cell, Machine, Report, ScenarioReport, VERSION};
+use super::{Cell, Machine, Metric, Report, ScenarioReport, VERSION};
 
 pub fn report() -> Report {
     let cells = |a: u16, b: u16| {
@@ -18,6 +18,8 @@ pub fn report() -> Report {
     };
     Report {
         version: VERSION,
+        // As `run` would list them: the table's scenarios this sample lacks.
+        left_out: vec!["login", "credential-size", "server-state", "throughput"],
         machine: Machine {
             cores: 2,
             os: "linux".into(),
@@ -58,5 +60,34 @@ pub fn with_skipped_column() -> Report {
         "session/redis".into(),
         Cell::skipped("skipped: no Redis — set REDIS_URL"),
     ));
+    report
+}
+
+/// The sample, with a throughput row: session/memory measured, jwt failed,
+/// session/redis skipped.
+pub fn with_throughput() -> Report {
+    let mut report = with_skipped_column();
+    report.scenarios.push(ScenarioReport {
+        id: "throughput".into(),
+        title: "Speed".into(),
+        claim: "JWTs are faster.".into(),
+        lesson: "Not measurably.".into(),
+        results: vec![
+            (
+                "session/memory".into(),
+                Cell::new("50.4k req/s", 50_412, true)
+                    .with(Metric::RequestsPerS, 50_412.0)
+                    .with(Metric::P99Ms, 0.81),
+            ),
+            (
+                "jwt".into(),
+                Cell::error(&anyhow::anyhow!("the server did not start")),
+            ),
+            (
+                "session/redis".into(),
+                Cell::skipped("skipped: no Redis — set REDIS_URL"),
+            ),
+        ],
+    });
     report
 }

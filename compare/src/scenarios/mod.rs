@@ -169,3 +169,27 @@ pub fn first(
 ) -> Option<&'static Configuration> {
     configs.iter().copied().find(|c| pick(c))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::SCENARIOS;
+    use crate::report::charts;
+
+    #[test]
+    fn every_chart_draws_from_a_scenario_of_the_table_with_a_unique_id() {
+        for chart in charts::CHARTS {
+            assert!(
+                SCENARIOS.iter().any(|s| s.id == chart.scenario),
+                "{}: no scenario {}",
+                chart.id,
+                chart.scenario
+            );
+            assert_eq!(
+                charts::CHARTS.iter().filter(|c| c.id == chart.id).count(),
+                1
+            );
+        }
+        assert_eq!(charts::of_scenario("throughput").count(), 2);
+        assert_eq!(charts::of_scenario("login").count(), 0);
+    }
+}
