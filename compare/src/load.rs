@@ -98,6 +98,12 @@ impl Load {
         Duration::from_micros(self.latencies.value_at_quantile(q))
     }
 
+    /// [`quantile`](Self::quantile) in milliseconds, as reports and
+    /// metrics give latencies.
+    pub fn quantile_ms(&self, q: f64) -> f64 {
+        self.quantile(q).as_secs_f64() * 1000.0
+    }
+
     pub fn requests(&self) -> u64 {
         self.latencies.len()
     }

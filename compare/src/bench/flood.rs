@@ -137,7 +137,7 @@ async fn flood(
         // The hash a dropped login started still runs to its end.
         tokio::time::sleep(Duration::from_millis(700)).await;
     }
-    let ms = |l: &load::Load, q: f64| l.quantile(q).as_secs_f64() * 1000.0;
+    let ms = load::Load::quantile_ms;
     result.p99_alone_ms = median(alone.iter().map(|l| ms(l, 0.99)).collect());
     result.p99_flood_ms = median(flooded.iter().map(|l| ms(l, 0.99)).collect());
     result.p50_alone_ms = median(alone.iter().map(|l| ms(l, 0.5)).collect());

@@ -159,7 +159,7 @@ pub async fn rows(
     for (l, result) in loaded.iter().zip(&mut results) {
         let Some(ready) = l else { continue };
         let of = |f: &dyn Fn(&Load) -> f64| median(ready.rounds.iter().map(f).collect());
-        let ms = |q: f64| move |l: &Load| l.quantile(q).as_secs_f64() * 1000.0;
+        let ms = |q: f64| move |l: &Load| l.quantile_ms(q);
         result.requests_per_s = of(&Load::rate);
         result.p50_ms = of(&ms(0.50));
         result.p90_ms = of(&ms(0.90));

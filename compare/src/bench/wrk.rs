@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
-use crate::load::{self, Load};
+use crate::load;
 
 /// The rows cross-checked: the floor, and the plainest column of each app.
 pub const CHECKED: [&str; 3] = ["bare/route", "session/memory", "jwt"];
@@ -57,12 +57,11 @@ pub async fn check(
         wrk_p99_ms: None,
         error: None,
     };
-    let ms = |l: &Load, q: f64| l.quantile(q).as_secs_f64() * 1000.0;
     match load::run(target, connections, duration).await {
         Ok(l) => {
             check.ours_requests_per_s = Some(l.rate());
-            check.ours_p50_ms = Some(ms(&l, 0.5));
-            check.ours_p99_ms = Some(ms(&l, 0.99));
+            check.ours_p50_ms = Some(l.quantile_ms(0.5));
+            check.ours_p99_ms = Some(l.quantile_ms(0.99));
         }
         Err(e) => check.error = Some(format!("ours: {e:#}")),
     }

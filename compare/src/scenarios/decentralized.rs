@@ -101,7 +101,7 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
     )
     .await
     .context("the load on the resource server")?;
-    let (rps, p99) = (run.rate(), millis(run.quantile(0.99)));
+    let (rps, p99) = (run.rate(), run.quantile_ms(0.99));
 
     lab.note(
         config.name,
@@ -211,8 +211,4 @@ async fn upstream(client: &reqwest::Client, api: &Server) -> anyhow::Result<(u64
             .with_context(|| format!("/debug/upstream has no {key}: {body}"))
     };
     Ok((count("verified_requests")?, count("upstream_calls")?))
-}
-
-fn millis(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

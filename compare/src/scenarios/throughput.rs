@@ -169,8 +169,8 @@ fn cell(t: &Target) -> Cell {
         run.errors == 0 && !run.latencies.is_empty(),
     )
     .with(Metric::RequestsPerS, rps)
-    .with(Metric::P50Ms, millis(run.quantile(0.50)))
-    .with(Metric::P99Ms, millis(run.quantile(0.99)))
+    .with(Metric::P50Ms, run.quantile_ms(0.50))
+    .with(Metric::P99Ms, run.quantile_ms(0.99))
     .with(Metric::LoginMs, millis(t.login))
 }
 
