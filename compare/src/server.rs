@@ -355,7 +355,7 @@ impl Drop for Server {
 /// The harness holds the write end, so a harness that dies in any way (even
 /// SIGKILL, which no handler sees) still takes its servers with it.
 pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
-    let _log = auth_core::serve::init_tracing();
+    let _log = auth_core::serve::init_tracing()?;
     let argv = std::iter::once(app.name().to_owned()).chain(args);
     let (is_command, server): (
         bool,
@@ -401,7 +401,7 @@ pub async fn serve_bare(config: bare::Config) -> anyhow::Result<()> {
 /// The child side of `compare serve-api`: the resource server, which also
 /// stops when its stdin closes, as [`serve`]'s do.
 pub async fn serve_api(config: resource_server::Config) -> anyhow::Result<()> {
-    let _log = auth_core::serve::init_tracing();
+    let _log = auth_core::serve::init_tracing()?;
     let orphaned = stdin_closed();
     tokio::select! {
         result = resource_server::main(config) => result,

@@ -3,6 +3,7 @@
 //! both servers expose and the HTTP middleware both need.
 
 pub mod accounts;
+mod allocator;
 pub mod client_addr;
 pub mod command;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod json;
+pub mod log_writer;
 pub mod middleware;
 pub mod mysql_migration_lock;
 pub mod page;

@@ -1,46 +1,59 @@
-use std::{
-    io::{BufWriter, IsTerminal},
-    net::SocketAddr,
-};
+use std::{io::IsTerminal, net::SocketAddr};
 
 use anyhow::Context;
 use axum::Router;
 use tokio::net::TcpListener;
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::{
+    EnvFilter, filter::Targets, layer::SubscriberExt, util::SubscriberInitExt,
+};
 
-use crate::CommonConfig;
+use crate::{
+    CommonConfig,
+    log_writer::{self, BatchedWriter},
+};
 
 /// The servers' log filter when `RUST_LOG` is unset: a line per request.
 pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn";
 
-/// What the log writer thread buffers before a write(2): many lines.
-const LOG_BUFFER: usize = 64 * 1024;
-
-/// Logs to stderr; `RUST_LOG` overrides the default level. Keep the guard
-/// until the process ends: dropping it writes out what is still queued.
-///
-/// The lines go through a writer thread. Written by the request's own
-/// thread, each line was a write(2) under stderr's lock: about a quarter of
-/// the server's throughput (issue 12). The thread writes whatever has
-/// queued in one call through its buffer. Not lossy: when the channel is
-/// full, requests wait for the writer rather than lines silently vanishing.
-#[must_use = "the log writer stops when its guard is dropped"]
-pub fn init_tracing() -> WorkerGuard {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("log-writer")
-        .finish(BufWriter::with_capacity(LOG_BUFFER, std::io::stderr()));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        // Colours for a person at a terminal only: in a file or a pipe the
-        // escape codes are bytes to write and noise to read.
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(writer)
+/// Logs to stderr, in batches ([`log_writer`]); `RUST_LOG` overrides the
+/// default level. Keep the guard until the process ends: dropping it writes
+/// out what is still buffered.
+pub fn init_tracing() -> anyhow::Result<log_writer::Guard> {
+    let (writer, guard) =
+        BatchedWriter::start(std::io::stderr()).context("cannot start the log writer thread")?;
+    let (targets, env_filter) = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                // Colours for a person at a terminal only: in a file or a pipe
+                // the escape codes are bytes to write and noise to read.
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(writer),
+        )
+        .with(targets)
+        .with(env_filter)
         .init();
-    guard
+    Ok(guard)
+}
+
+/// `RUST_LOG` (else [`DEFAULT_LOG_FILTER`]) as one of two filters. Directives
+/// of targets and levels only (`info,sqlx=warn`, the usual case) become a
+/// `Targets`, decided once per call site. `EnvFilter`, needed only for
+/// directives on spans or fields (`[request{uri=/login}]=debug`), looks the
+/// request's span up in a map behind a lock each time the span is entered
+/// or left, several times a request, even when no such directive exists
+/// (issue 12). A `RUST_LOG` that neither parses falls back to the default.
+fn log_filter(rust_log: Option<&str>) -> (Option<Targets>, Option<EnvFilter>) {
+    let directives = rust_log
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or(DEFAULT_LOG_FILTER);
+    if let Ok(targets) = directives.parse::<Targets>() {
+        return (Some(targets), None);
+    }
+    match EnvFilter::try_new(directives) {
+        Ok(filter) => (None, Some(filter)),
+        Err(_) => (DEFAULT_LOG_FILTER.parse().ok(), None),
+    }
 }
 
 /// What a server binary does with its settings: run the operator's
@@ -110,4 +123,37 @@ pub async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::*;
+
+    #[test]
+    fn log_filter_takes_targets_when_it_can_and_env_filter_when_it_must() {
+        let (targets, env) = log_filter(None);
+        let targets = targets.expect("the default names targets only");
+        assert!(env.is_none());
+        assert!(targets.would_enable("session_app", &Level::INFO));
+        assert!(!targets.would_enable("sqlx::query", &Level::INFO));
+        assert!(targets.would_enable("sqlx::query", &Level::WARN));
+
+        let (targets, env) = log_filter(Some("[request{uri=/login}]=debug"));
+        assert!(
+            targets.is_none() && env.is_some(),
+            "a span directive needs EnvFilter"
+        );
+
+        for unusable in [Some(""), Some("  "), Some("=[=")] {
+            let (targets, env) = log_filter(unusable);
+            let targets = targets.expect("falls back to the default");
+            assert!(env.is_none());
+            assert!(
+                targets.would_enable("jwt_app", &Level::INFO),
+                "{unusable:?}"
+            );
+        }
+    }
 }
