@@ -2,7 +2,7 @@
 //! take the rows in turn (each round starting one row later, so that no row
 //! is always first after a pause), and the median of the rounds.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     Settings, median,
@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// One row's numbers; `None` where it was not measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RowResult {
     pub name: String,
     /// The bare row it is held against.
