@@ -110,7 +110,7 @@ pub async fn rows(
             *l = None;
         }
     }
-    let n = loaded.len().max(1);
+    let n = loaded.len();
     for round in 0..settings.rounds {
         for k in 0..n {
             let i = (k + round) % n;

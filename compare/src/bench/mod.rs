@@ -227,6 +227,10 @@ pub async fn run(opts: &Options) -> anyhow::Result<BenchReport> {
     lab.launcher.stderr_to_file = true;
 
     let rows = chosen(&opts.only);
+    if rows.is_empty() {
+        // Not an error: the flood and the memory section still run.
+        lab.warn(&format!("no row matches --only {}", opts.only.join(", ")));
+    }
     let mut machine = Machine::here(bcrypt_cost(opts.quick), opts.quick);
     let mut no_redis = None;
     // The memory section has Redis stores of its own.
