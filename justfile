@@ -84,7 +84,7 @@ report *ARGS: harness
     echo "the report: $out"
     exit "$status"
 
-# speed near the floor: every column and bare servers doing the same library work on GET /protected, in rounds, with ratios; then the login flood (release build). ARGS: --quick, --wrk, --only NAME, --format markdown|json, --out FILE
+# speed near the floor: every column and bare servers doing the same library work on GET /protected, in rounds, with ratios; then the login flood and the memory per signed-in user (release build). ARGS: --quick, --wrk, --only NAME, --format markdown|json, --out FILE, --charts DIR, --from-json FILE, --no-memory
 bench *ARGS:
     cargo run --release --quiet -p compare -- bench {{ARGS}}
 

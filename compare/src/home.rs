@@ -23,6 +23,15 @@ impl Home {
         self.dir.path()
     }
 
+    /// What each key in this home's part of Redis costs: see
+    /// [`Namespace::key_sizes`].
+    pub async fn key_sizes(&self) -> anyhow::Result<Vec<(String, u64)>> {
+        match &self.redis {
+            Some(redis) => redis.key_sizes().await,
+            None => anyhow::bail!("this home has no part of Redis"),
+        }
+    }
+
     /// The server flags that point it at this home's part of Redis.
     pub fn redis_flags(&self) -> Vec<String> {
         self.redis

@@ -202,6 +202,18 @@ impl Namespace {
         }
     }
 
+    /// `MEMORY USAGE key SAMPLES 0` of every key the servers wrote here (the
+    /// harness's claim key left out), each named without the namespace's
+    /// prefix: what one key costs Redis, its name and Redis' own overhead
+    /// for it included, but not the keyspace's hash table.
+    pub async fn key_sizes(&self) -> anyhow::Result<Vec<(String, u64)>> {
+        let (url, prefix) = match &self.kind {
+            Kind::Database(db) => (self.url.with_db(*db), String::new()),
+            Kind::Prefix(prefix) => (self.url.with_db(self.url.db), prefix.clone()),
+        };
+        tokio::task::spawn_blocking(move || key_sizes(&url, &prefix)).await?
+    }
+
     /// Removes what the servers wrote here: blocking, each step bounded.
     fn clean(&self) -> anyhow::Result<()> {
         match &self.kind {
@@ -229,6 +241,53 @@ impl Drop for Namespace {
         // Best effort: a private redis-server already stopped has nothing to clean.
         let _ = self.clean();
     }
+}
+
+/// [`Namespace::key_sizes`] on the blocking client: a bounded wait per step,
+/// and one pipeline for all the `MEMORY USAGE`s. Prefixes are the
+/// harness's own ([`unique_prefix`]), free of glob characters.
+fn key_sizes(url: &str, prefix: &str) -> anyhow::Result<Vec<(String, u64)>> {
+    let mut conn =
+        redis::Client::open(url)?.get_connection_with_timeout(testbed::redis::ANSWER_WITHIN)?;
+    conn.set_read_timeout(Some(testbed::redis::ANSWER_WITHIN))?;
+    let pattern = format!("{prefix}*");
+    let (mut keys, mut cursor) = (Vec::new(), 0u64);
+    loop {
+        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("MATCH")
+            .arg(&pattern)
+            .arg("COUNT")
+            .arg(1000)
+            .query(&mut conn)?;
+        keys.extend(batch.into_iter().filter(|k| k != CLAIM_KEY));
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    // SCAN may return a key twice.
+    keys.sort();
+    keys.dedup();
+    let mut pipe = redis::pipe();
+    for key in &keys {
+        pipe.cmd("MEMORY")
+            .arg("USAGE")
+            .arg(key)
+            .arg("SAMPLES")
+            .arg(0);
+    }
+    // A key that expired between SCAN and MEMORY USAGE answers nil.
+    let sizes: Vec<Option<u64>> = if keys.is_empty() {
+        Vec::new()
+    } else {
+        pipe.query(&mut conn)?
+    };
+    Ok(keys
+        .into_iter()
+        .zip(sizes)
+        .filter_map(|(key, size)| Some((key.strip_prefix(prefix)?.to_owned(), size?)))
+        .collect())
 }
 
 /// A `redis://` URL and the logical database it names.

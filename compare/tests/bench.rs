@@ -1,6 +1,8 @@
 //! `compare bench --quick`, the real binary against real servers: every row
-//! and the flood come back with numbers and ratios. A functional test: it
-//! asserts that the bench works, never how fast anything is.
+//! and the flood come back with numbers and ratios, every store with its
+//! bytes per signed-in user, and the charts are drawn, from the run and
+//! again from its saved JSON. A functional test: it asserts that the bench
+//! works, never how fast or how small anything is.
 
 use std::time::Duration;
 
@@ -35,11 +37,35 @@ fn positive(v: &Value) -> bool {
     v.as_f64().is_some_and(|n| n > 0.0 && n.is_finite())
 }
 
+/// The charts `compare bench --charts` draws, and the rows each names.
+fn assert_charts(dir: &std::path::Path, rows: &[Value]) {
+    for (chart, bare_rows) in [("bench-vs-bare", false), ("bench-vs-route", true)] {
+        let path = dir.join(format!("{chart}.svg"));
+        let svg =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("no {}: {e}", path.display()));
+        assert!(svg.starts_with("<svg"), "{chart}: {svg}");
+        for row in rows {
+            let name = row["name"].as_str().unwrap_or_default();
+            if !bare_rows && name.starts_with("bare/") {
+                continue;
+            }
+            // plotters writes each text on a line of its own.
+            assert!(
+                svg.contains(&format!("\n{name}\n</text>")),
+                "{chart} lacks {name}"
+            );
+        }
+    }
+}
+
 #[test]
 fn quick_bench_measures_every_row_with_ratios() {
+    let charts = tempfile::tempdir().expect("a temp dir");
+    let charts_dir = charts.path().to_str().expect("a UTF-8 path");
     let run = Command::cargo_bin("compare")
         .expect("the compare binary")
         .args(["bench", "--quick", "--flood-cost", "4", "--format", "json"])
+        .args(["--charts", charts_dir])
         .timeout(Duration::from_secs(600))
         .assert();
     let out = run.get_output();
@@ -83,4 +109,59 @@ fn quick_bench_measures_every_row_with_ratios() {
         }
         assert!(f["logins_ok"].as_u64().is_some_and(|n| n > 0), "{f}");
     }
+    assert_charts(charts.path(), rows);
+
+    let memory = report["memory"].as_array().expect("memory");
+    for store in [
+        "session/memory",
+        "session/sqlite",
+        "session/redis",
+        "jwt refresh token, SQLite",
+        "jwt refresh token, Redis",
+        "jwt denylist entry, Redis",
+    ] {
+        assert!(
+            memory.iter().any(|m| m["store"] == store),
+            "no memory row for {store}: {memory:?}"
+        );
+    }
+    for m in memory {
+        if m["store"].as_str().is_some_and(|s| s.contains("edis")) && m["skipped"].is_string() {
+            assert!(!testbed::ci::in_ci(), "skipped under CI: {m}");
+            eprintln!("SKIPPED: {m}");
+            continue;
+        }
+        assert!(positive(&m["bytes"]), "memory: {m}");
+        assert!(m["over"].as_u64().is_some_and(|n| n > 0), "memory: {m}");
+        assert!(m["error"].is_null(), "memory: {m}");
+    }
+
+    // The same charts again from the saved run, without measuring.
+    let saved = charts.path().join("run.json");
+    std::fs::write(&saved, &out.stdout).expect("the run saved");
+    let redrawn = charts.path().join("redrawn");
+    let again = Command::cargo_bin("compare")
+        .expect("the compare binary")
+        .args(["bench", "--from-json"])
+        .arg(&saved)
+        .arg("--charts")
+        .arg(&redrawn)
+        .timeout(Duration::from_secs(60))
+        .assert();
+    let again = again.get_output();
+    assert!(
+        again.status.success(),
+        "compare bench --from-json failed:\n{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_charts(&redrawn, rows);
+    let table = String::from_utf8_lossy(&again.stdout);
+    assert!(table.contains("session/memory"), "{table}");
+
+    let broken = Command::cargo_bin("compare")
+        .expect("the compare binary")
+        .args(["bench", "--from-json", "/no/such/file.json"])
+        .timeout(Duration::from_secs(60))
+        .assert();
+    assert_eq!(broken.get_output().status.code(), Some(2));
 }

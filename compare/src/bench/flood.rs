@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use super::median;
@@ -29,7 +29,7 @@ const LOGIN_CLIENTS: usize = 32;
 /// for a latency measured below saturation.
 const CONNECTIONS: usize = 8;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FloodResult {
     pub name: String,
     pub bcrypt_cost: u32,

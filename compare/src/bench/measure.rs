@@ -2,7 +2,7 @@
 //! take the rows in turn (each round starting one row later, so that no row
 //! is always first after a pause), and the median of the rounds.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{
     Settings, median,
@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// One row's numbers; `None` where it was not measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RowResult {
     pub name: String,
     /// The bare row it is held against.
@@ -110,7 +110,7 @@ pub async fn rows(
             *l = None;
         }
     }
-    let n = loaded.len().max(1);
+    let n = loaded.len();
     for round in 0..settings.rounds {
         for k in 0..n {
             let i = (k + round) % n;

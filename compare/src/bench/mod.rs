@@ -4,22 +4,27 @@
 //! rounds; each row reports requests/s and latency percentiles (the median
 //! of the rounds) and its ratio to its bare counterpart and to the bare
 //! route. Then the login flood: `/protected` while logins arrive faster
-//! than bcrypt can hash them. Numbers, not verdicts: nothing asserts a speed.
+//! than bcrypt can hash them; then what a signed-in user costs each store
+//! in memory. Numbers, not verdicts: nothing asserts a speed.
 
+pub mod chart;
 mod flood;
 mod measure;
+mod memory;
 mod rows;
 mod table;
 mod wrk;
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
-use serde::Serialize;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
 
 use crate::{lab::Lab, redis, report::Machine};
 
 pub use flood::FloodResult;
 pub use measure::RowResult;
+pub use memory::MemoryResult;
 pub use rows::{Row, Subject};
 pub use wrk::WrkCheck;
 
@@ -52,6 +57,14 @@ pub struct Options {
     /// bcrypt cost of the flood's server (the servers' own default: 12).
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(4..=31))]
     pub flood_cost: u32,
+    /// Logins of one account per store for the memory section (each a new
+    /// session or refresh token): 100000, or 300 under --quick. The Redis
+    /// stores take at most 1000: their number is per key.
+    #[arg(long, value_name = "N")]
+    pub memory_logins: Option<usize>,
+    /// Leave out the memory per signed-in user.
+    #[arg(long)]
+    pub no_memory: bool,
     /// Also load bare/route, session/memory and jwt with wrk (if installed),
     /// to cross-check the in-process load generator.
     #[arg(long)]
@@ -62,6 +75,14 @@ pub struct Options {
     /// Write the results to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Also draw the ratios as SVG charts into DIR (bench-vs-bare.svg,
+    /// bench-vs-route.svg).
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
+    /// Measure nothing: read a run saved with `--format json` and print it
+    /// (and draw its charts) as if it had just been measured.
+    #[arg(long, value_name = "FILE")]
+    pub from_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -72,7 +93,7 @@ pub enum Format {
 }
 
 /// How long and how hard, after `--quick` is applied.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
     pub connections: usize,
     pub rounds: usize,
@@ -83,6 +104,9 @@ pub struct Settings {
     pub server_log: String,
     /// Whether wrk cross-checks the load generator.
     pub wrk: bool,
+    /// Logins per store of the memory section (0: left out).
+    #[serde(default)]
+    pub memory_logins: usize,
 }
 
 impl Settings {
@@ -100,6 +124,12 @@ impl Settings {
             server_log: std::env::var("COMPARE_SERVER_LOG")
                 .unwrap_or_else(|_| auth_core::serve::DEFAULT_LOG_FILTER.to_owned()),
             wrk: opts.wrk,
+            memory_logins: match (opts.no_memory, opts.memory_logins) {
+                (true, _) => 0,
+                (false, Some(n)) => n.max(1),
+                (false, None) if opts.quick => 300,
+                (false, None) => 100_000,
+            },
         }
     }
 
@@ -113,13 +143,16 @@ impl Settings {
 }
 
 /// Everything one run measured.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BenchReport {
     pub machine: Machine,
     pub settings: Settings,
     pub rows: Vec<RowResult>,
     pub flood: Vec<FloodResult>,
     pub wrk: Vec<WrkCheck>,
+    /// Bytes per signed-in user, per store (empty with `--no-memory`).
+    #[serde(default)]
+    pub memory: Vec<MemoryResult>,
 }
 
 /// bcrypt cost of the throughput rows' servers: it prices only their
@@ -129,12 +162,15 @@ fn bcrypt_cost(quick: bool) -> u32 {
 }
 
 pub async fn main(opts: Options) -> ExitCode {
-    let report = tokio::select! {
-        report = run(&opts) => report,
-        (what, code) = crate::child::interrupted() => {
-            eprintln!("\ncompare bench: {what}; every server it started is stopped");
-            return ExitCode::from(code);
-        }
+    let report = match &opts.from_json {
+        Some(file) => saved(file),
+        None => tokio::select! {
+            report = run(&opts) => report,
+            (what, code) = crate::child::interrupted() => {
+                eprintln!("\ncompare bench: {what}; every server it started is stopped");
+                return ExitCode::from(code);
+            }
+        },
     };
     let report = match report {
         Ok(report) => report,
@@ -158,7 +194,24 @@ pub async fn main(opts: Options) -> ExitCode {
         }
         None => print!("{text}"),
     }
-    let failed = report.rows.iter().filter(|r| r.error.is_some()).count();
+    if let Some(dir) = &opts.charts {
+        match chart::write(&report, dir) {
+            Ok(files) => {
+                for file in files {
+                    eprintln!("compare bench: wrote {}", file.display());
+                }
+            }
+            Err(e) => {
+                eprintln!(
+                    "compare bench: cannot write the charts to {}: {e}",
+                    dir.display()
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let failed = report.rows.iter().filter(|r| r.error.is_some()).count()
+        + report.memory.iter().filter(|m| m.error.is_some()).count();
     if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -174,9 +227,14 @@ pub async fn run(opts: &Options) -> anyhow::Result<BenchReport> {
     lab.launcher.stderr_to_file = true;
 
     let rows = chosen(&opts.only);
+    if rows.is_empty() {
+        // Not an error: the flood and the memory section still run.
+        lab.warn(&format!("no row matches --only {}", opts.only.join(", ")));
+    }
     let mut machine = Machine::here(bcrypt_cost(opts.quick), opts.quick);
     let mut no_redis = None;
-    if rows.iter().any(Row::needs_redis) {
+    // The memory section has Redis stores of its own.
+    if rows.iter().any(Row::needs_redis) || settings.memory_logins > 0 {
         lab.progress("finding Redis (REDIS_URL, else a private redis-server)");
         match redis::Redis::provide(&lab.launcher.exe).await {
             Ok(r) => {
@@ -200,6 +258,11 @@ pub async fn run(opts: &Options) -> anyhow::Result<BenchReport> {
     } else {
         flood::run(&lab, opts.quick, opts.flood_cost).await
     };
+    let memory = if settings.memory_logins == 0 {
+        Vec::new()
+    } else {
+        memory::run(&lab, settings.memory_logins, no_redis.as_deref()).await
+    };
     lab.progress.clear();
     if let Some(redis) = lab.redis.take() {
         redis.stop().await;
@@ -210,6 +273,19 @@ pub async fn run(opts: &Options) -> anyhow::Result<BenchReport> {
         rows: results,
         flood,
         wrk,
+        memory,
+    })
+}
+
+/// A run saved by `--format json`.
+fn saved(file: &std::path::Path) -> anyhow::Result<BenchReport> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a run saved by `compare bench --format json`",
+            file.display()
+        )
     })
 }
 

@@ -3,7 +3,7 @@
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use super::{BenchReport, FloodResult, RowResult, WrkCheck};
+use super::{BenchReport, FloodResult, MemoryResult, RowResult, WrkCheck};
 
 pub fn render(report: &BenchReport, markdown: bool) -> String {
     let s = &report.settings;
@@ -23,6 +23,10 @@ pub fn render(report: &BenchReport, markdown: bool) -> String {
         out.push('\n');
         out.push_str(&flood(&report.flood, markdown));
     }
+    if !report.memory.is_empty() {
+        out.push('\n');
+        out.push_str(&memory(&report.memory, s.memory_logins, markdown));
+    }
     if !report.wrk.is_empty() {
         out.push('\n');
         out.push_str(&wrk(&report.wrk, markdown));
@@ -37,6 +41,11 @@ pub fn render(report: &BenchReport, markdown: bool) -> String {
                 .iter()
                 .filter_map(|f| f.error.as_ref().map(|e| format!("flood {}: {e}", f.name))),
         )
+        .chain(report.memory.iter().filter_map(|m| {
+            m.error
+                .as_ref()
+                .map(|e| format!("memory {}, {}: {e}", m.store, m.unit))
+        }))
         .chain(
             report
                 .wrk
@@ -140,6 +149,40 @@ fn flood(results: &[FloodResult], markdown: bool) -> String {
         "{t}\n/protected on 8 connections, alone and while the login clients (one account each) \
          each keep a login in flight; 503 busy = turned away after the hash queue timeout, with \
          Retry-After, instead of waiting without bound.\n"
+    )
+}
+
+fn memory(results: &[MemoryResult], logins: usize, markdown: bool) -> String {
+    let mut t = table(
+        markdown,
+        &[
+            "memory per signed-in user",
+            "one",
+            "costs",
+            "over",
+            "read as",
+        ],
+    );
+    for m in results {
+        let note = m
+            .skipped
+            .as_deref()
+            .or(m.error.as_deref().map(|_| "failed"));
+        t.add_row(vec![
+            m.store.clone(),
+            m.unit.clone(),
+            note.map_or_else(
+                || m.bytes.map_or_else(|| "–".into(), |b| format!("{b:.0} B")),
+                first_line,
+            ),
+            m.over.to_string(),
+            m.method.clone(),
+        ]);
+    }
+    format!(
+        "{t}\n{logins} logins of one account per store (bcrypt cost 4, request log off), each a \
+         new session or refresh token; the Redis stores at most 1000, then each login logged \
+         out for the denylist entries.\n"
     )
 }
 

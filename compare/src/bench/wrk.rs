@@ -7,14 +7,14 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::load;
 
 /// The rows cross-checked: the floor, and the plainest column of each app.
 pub const CHECKED: [&str; 3] = ["bare/route", "session/memory", "jwt"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WrkCheck {
     pub name: String,
     pub seconds: f64,

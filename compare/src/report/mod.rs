@@ -25,7 +25,7 @@ pub use metric::Metric;
 
 use std::collections::BTreeMap;
 
-use serde::{Serialize, Serializer, ser::SerializeMap};
+use serde::{Deserialize, Serialize, Serializer, ser::SerializeMap};
 use serde_json::Value;
 
 /// Bumped whenever a field of the JSON changes meaning or goes away.
@@ -44,7 +44,7 @@ pub struct Report {
 }
 
 /// Where and how the numbers were taken: speeds mean little without it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {
     pub cores: usize,
     pub os: String,

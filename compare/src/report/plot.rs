@@ -1,6 +1,8 @@
-//! Draws a chart's bars as SVG with plotters: one horizontal bar per column,
-//! in table order from the top, each with its value written at its end, so
-//! that it reads from the back of a room without the axis.
+//! Draws a chart's bars as SVG with plotters: one horizontal bar per column
+//! (or bench row), in table order from the top, each with its value written
+//! at its end, so that it reads from the back of a room without the axis.
+//! The report's charts and the bench's share this drawing through
+//! [`Figure`], so that both look alike.
 //!
 //! Text is SVG `<text>` in the viewer's sans-serif font: nothing here reads a
 //! font file, and plotters only estimates label widths for the layout.
@@ -12,8 +14,8 @@ use plotters::{
 };
 
 use super::{
-    Report,
-    charts::{CHARTS, Chart, Series, series},
+    Metric, Report,
+    charts::{Bar, CHARTS, Chart, Series, series},
     escape::esc,
 };
 use std::path::{Path, PathBuf};
@@ -27,7 +29,7 @@ const ROW: u32 = 56;
 const HEAD: u32 = 112;
 /// Ticks and the footnote.
 const FOOT: u32 = 96;
-/// Left of the bars: the column names.
+/// Left of the bars: the column names (at least; longer names get more).
 const NAMES: u32 = 270;
 /// Right of the plot.
 const RIGHT: u32 = 30;
@@ -55,6 +57,61 @@ fn colour(app: Option<App>) -> RGBColor {
     }
 }
 
+/// The report's legend: the two servers.
+pub const APPS: &[(&str, Option<App>)] = &[
+    ("session-app", Some(App::Session)),
+    ("jwt-app", Some(App::Jwt)),
+];
+
+/// How a chart writes its numbers: at the end of each bar and on the axis.
+pub trait Scale {
+    /// `value` for a person, unit included.
+    fn show(&self, value: f64) -> String;
+    /// `value` as an axis tick: short, unit included.
+    fn tick(&self, value: f64) -> String;
+    /// How many units one step of the axis counts (see [`Metric::axis_unit`]).
+    fn axis_unit(&self, _largest: f64) -> f64 {
+        1.0
+    }
+}
+
+impl Scale for Metric {
+    fn show(&self, value: f64) -> String {
+        Metric::show(*self, value)
+    }
+    fn tick(&self, value: f64) -> String {
+        Metric::tick(*self, value)
+    }
+    fn axis_unit(&self, largest: f64) -> f64 {
+        Metric::axis_unit(*self, largest)
+    }
+}
+
+/// Everything one chart draws: what the report's [`Series`] becomes, and
+/// what the bench builds from its rows.
+pub struct Figure<'a> {
+    pub title: &'a str,
+    /// How to read the bars, under the title.
+    pub reading: &'a str,
+    pub scale: &'a dyn Scale,
+    pub bars: &'a [Bar<'a>],
+    /// Which colour is which server (or kind of row), top right.
+    pub legend: &'a [(&'a str, Option<App>)],
+}
+
+impl<'a> Figure<'a> {
+    /// A report chart: its metric, its words and the two servers' colours.
+    pub fn of(series: &'a Series<'a>) -> Self {
+        Self {
+            title: series.chart.title,
+            reading: series.chart.reading,
+            scale: &series.chart.metric,
+            bars: &series.bars,
+            legend: APPS,
+        }
+    }
+}
+
 /// `series` drawn as a standalone SVG document, noting which run it shows.
 pub fn document(report: &Report, series: &Series) -> String {
     let m = &report.machine;
@@ -70,7 +127,7 @@ pub fn document(report: &Report, series: &Series) -> String {
         m.cores,
         m.date.get(..10).unwrap_or(&m.date),
     );
-    svg(series, &footnote)
+    svg(&Figure::of(series), &footnote)
 }
 
 /// Writes each chart whose scenario was run to `dir/ID.svg` (making `dir`
@@ -97,13 +154,13 @@ pub fn write_svgs(
 }
 
 /// The chart as an SVG document, or an SVG that says it could not be drawn.
-pub fn svg(series: &Series, footnote: &str) -> String {
-    let rows = u32::try_from(series.bars.len()).unwrap_or(u32::MAX).max(1);
+pub fn svg(figure: &Figure, footnote: &str) -> String {
+    let rows = u32::try_from(figure.bars.len()).unwrap_or(u32::MAX).max(1);
     let size = (WIDTH, HEAD + ROW * rows + FOOT);
     let mut out = String::new();
     let drawn = {
         let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
-        draw(&root, series, footnote).and_then(|()| root.present())
+        draw(&root, figure, footnote).and_then(|()| root.present())
     };
     match drawn {
         Ok(()) => out,
@@ -111,7 +168,7 @@ pub fn svg(series: &Series, footnote: &str) -> String {
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"60\">\
              <text x=\"10\" y=\"40\" font-family=\"sans-serif\" font-size=\"22\">\
              {}: the chart could not be drawn ({})</text></svg>\n",
-            esc(series.chart.title),
+            esc(figure.title),
             esc(&e.to_string())
         ),
     }
@@ -120,17 +177,16 @@ pub fn svg(series: &Series, footnote: &str) -> String {
 type Area<'a> = DrawingArea<SVGBackend<'a>, plotters::coord::Shift>;
 type Drawn = Result<(), DrawingAreaErrorKind<<SVGBackend<'static> as DrawingBackend>::ErrorType>>;
 
-fn draw(root: &Area, series: &Series, footnote: &str) -> Drawn {
+fn draw(root: &Area, figure: &Figure, footnote: &str) -> Drawn {
     root.fill(&WHITE)?;
-    let chart = series.chart;
-    let metric = chart.metric;
-    root.draw_text(chart.title, &font(TITLE, FontStyle::Bold, INK), (24, 18))?;
+    let metric = figure.scale;
+    root.draw_text(figure.title, &font(TITLE, FontStyle::Bold, INK), (24, 18))?;
     root.draw_text(
-        chart.reading,
+        figure.reading,
         &font(SMALL, FontStyle::Normal, MUTED),
         (24, 66),
     )?;
-    legend(root, &font(SMALL, FontStyle::Normal, INK))?;
+    legend(root, figure.legend, &font(SMALL, FontStyle::Normal, INK))?;
     let (_, height) = root.dim_in_pixel();
     root.draw_text(
         footnote,
@@ -138,8 +194,8 @@ fn draw(root: &Area, series: &Series, footnote: &str) -> Drawn {
         (24, i32::try_from(height).unwrap_or(i32::MAX) - 34),
     )?;
 
-    let n = series.bars.len().max(1);
-    let largest = series
+    let n = figure.bars.len().max(1);
+    let largest = figure
         .bars
         .iter()
         .filter_map(|b| b.value.ok())
@@ -147,13 +203,14 @@ fn draw(root: &Area, series: &Series, footnote: &str) -> Drawn {
     let unit = metric.axis_unit(largest);
     // Room right of the longest bar for the longest label, as plotters
     // would estimate it: about 0.55 em a character.
-    let label_room = series
+    let label_room = figure
         .bars
         .iter()
         .filter_map(|b| b.value.ok())
         .map(|v| metric.show(v).chars().count() as f64 * 0.55 * TEXT / 1.24 + 24.0)
         .fold(0.0, f64::max);
-    let plot_width = f64::from(WIDTH - NAMES - RIGHT);
+    let names = names_width(figure.bars);
+    let plot_width = f64::from(WIDTH - names - RIGHT);
     let x_end = if largest > 0.0 {
         largest / unit * plot_width / (plot_width - label_room).max(plot_width / 3.0)
     } else {
@@ -163,7 +220,7 @@ fn draw(root: &Area, series: &Series, footnote: &str) -> Drawn {
     // A discrete range of plotters holds both its ends: 0..n-1 is n rows.
     let mut plot = ChartBuilder::on(&area)
         .x_label_area_size(44)
-        .y_label_area_size(NAMES)
+        .y_label_area_size(names)
         .build_cartesian_2d(0.0..x_end, (0..n - 1).into_segmented())?;
     // The first column on the top row: rows count from the bottom.
     let row = |i: usize| n - 1 - i;
@@ -173,7 +230,7 @@ fn draw(root: &Area, series: &Series, footnote: &str) -> Drawn {
         .x_label_formatter(&|x| metric.tick(x * unit))
         .y_labels(n)
         .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(r) if *r < n => series
+            SegmentValue::CenterOf(r) if *r < n => figure
                 .bars
                 .get(row(*r))
                 .map_or_else(String::new, |b| b.column.to_owned()),
@@ -186,7 +243,7 @@ fn draw(root: &Area, series: &Series, footnote: &str) -> Drawn {
         .light_line_style(TRANSPARENT)
         .draw()?;
 
-    let measured = series
+    let measured = figure
         .bars
         .iter()
         .enumerate()
@@ -215,7 +272,7 @@ fn draw(root: &Area, series: &Series, footnote: &str) -> Drawn {
             font(TEXT, FontStyle::Normal, INK),
         )
     }))?;
-    plot.draw_series(series.bars.iter().enumerate().filter_map(|(i, b)| {
+    plot.draw_series(figure.bars.iter().enumerate().filter_map(|(i, b)| {
         let why = b.value.err()?;
         let style = font(TEXT, FontStyle::Italic, MUTED);
         Some(label(format!("— {}", why.label()), i, 0.0, style))
@@ -228,11 +285,27 @@ fn font(size: f64, style: FontStyle, colour: RGBColor) -> TextStyle<'static> {
     ("sans-serif", size).into_font().style(style).color(&colour)
 }
 
-/// Which colour is which server, top right.
-fn legend(root: &Area, style: &TextStyle) -> Drawn {
+/// Room for the longest bar name, estimated as the bars' labels are (about
+/// 0.55 em a character), never less than [`NAMES`]: the report's column
+/// names fit in that, the bench's longer row names do not.
+fn names_width(bars: &[Bar]) -> u32 {
+    let longest = bars
+        .iter()
+        .map(|b| b.column.chars().count())
+        .max()
+        .unwrap_or(0);
+    let wanted = longest as f64 * 0.55 * TEXT / 1.24 + 24.0;
+    // Half the width at most, so that the bars keep room.
+    (wanted.ceil() as u32).clamp(NAMES, WIDTH / 2)
+}
+
+/// Which colour is which, top right.
+fn legend(root: &Area, entries: &[(&str, Option<App>)], style: &TextStyle) -> Drawn {
     let (width, _) = root.dim_in_pixel();
-    let mut x = i32::try_from(width).unwrap_or(i32::MAX) - 360;
-    for (name, colour) in [("session-app", SESSION), ("jwt-app", JWT)] {
+    let entries_width = i32::try_from(entries.len()).unwrap_or(0) * 180;
+    let mut x = i32::try_from(width).unwrap_or(i32::MAX) - entries_width;
+    for &(name, app) in entries {
+        let colour = colour(app);
         root.draw(&Rectangle::new([(x, 70), (x + 22, 92)], colour.filled()))?;
         root.draw_text(
             name,
