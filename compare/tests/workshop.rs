@@ -246,6 +246,8 @@ async fn workshop_commands_run() {
         ("ATTACKER_PORT", "0".into()),
         ("API_PORT", "0".into()),
         ("BCRYPT_COST", "4".into()),
+        // The harness passes its own cost to the servers it starts.
+        ("COMPARE_BCRYPT_COST", "4".into()),
         ("REDIS_URL", redis_url.clone()),
         ("REDIS_PREFIX", prefix.clone()),
         ("COMPARE_QUICK", "true".into()),
