@@ -11,26 +11,35 @@ default:
 # selection. After one `just build` every recipe starts at once, and a Ctrl-C
 # reaches the server itself, not a cargo in between.
 target := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target")
-bin := target / "debug"
 
-# The harness is built in release mode: its numbers are the point. (The
-# workshop script's test runs every command with COMPARE_PROFILE=dev.)
+# The harness is built in release mode: its numbers are the point.
 profile := env_var_or_default("COMPARE_PROFILE", "release")
 profile_dir := if profile == "dev" { "debug" } else { profile }
-compare_bin := target / profile_dir / "compare"
+
+# For tests, not for the room: PREBUILT_BIN_DIR names a folder that already
+# holds every binary the recipes start, and then no recipe builds. The
+# workshop script's test (compare/tests/workshop.rs) runs inside `cargo test
+# --workspace`, which has built them all; a `cargo servers` there would
+# unify features over other packages than the test build and compile the
+# dependencies a second time, minutes per CI run.
+prebuilt := env_var_or_default("PREBUILT_BIN_DIR", "")
+bin := if prebuilt == "" { target / "debug" } else { prebuilt }
+compare_bin := if prebuilt == "" { target / profile_dir / "compare" } else { prebuilt / "compare" }
+# `true` ignores the flags that follow it.
+cargo_servers := if prebuilt == "" { "cargo servers" } else { "true" }
 
 # build everything the workshop runs, once, before the room arrives (minutes; later starts are instant)
 build:
-    cargo servers
-    cargo servers --profile {{profile}}
+    {{cargo_servers}}
+    {{cargo_servers}} --profile {{profile}}
 
 [private]
 servers:
-    cargo servers --quiet
+    {{cargo_servers}} --quiet
 
 [private]
 harness:
-    cargo servers --quiet --profile {{profile}}
+    {{cargo_servers}} --quiet --profile {{profile}}
 
 # session-app on http://127.0.0.1:3001 (memory store unless SESSION_STORE says otherwise)
 run-session *ARGS: servers

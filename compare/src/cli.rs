@@ -41,7 +41,8 @@ pub struct Options {
     pub quick: bool,
 
     /// bcrypt cost the servers hash with (the servers' own default is 12).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(4..=31))]
+    #[arg(long, env = "COMPARE_BCRYPT_COST", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(4..=31))]
     pub bcrypt_cost: u32,
 }
 

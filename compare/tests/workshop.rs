@@ -5,16 +5,18 @@
 //! Each line of a ```sh block is `[NAME=value ...] just RECIPE [ARGS ...]`.
 //! It runs from the repository's root, as the teacher runs it, with settings
 //! that keep it off the teacher's ports and data: port 0 (ephemeral), its own
-//! data folder, a cheap bcrypt cost, dev builds and `--quick` phases for the
+//! data folder, a cheap bcrypt cost, the binaries this test run has built
+//! (`PREBUILT_BIN_DIR`, see the justfile) and `--quick` phases for the
 //! harness. A recipe that serves is started, must answer on the address it
 //! prints, and runs until the end of its part (a `##` heading), since later
 //! steps of a part talk to it; every other command must exit 0.
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeSet, HashMap},
+    io::Write,
     path::{Path, PathBuf},
     process::Stdio,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -32,10 +34,10 @@ const SERVING: &[(&str, &[&str])] = &[
     ("run-attacker", &["attacker page on "]),
 ];
 
-/// A cold `cargo run` of a server inside the test: compiling can take minutes
-/// on a busy 2-core machine.
-const START_LIMIT: Duration = Duration::from_secs(600);
-const STEP_LIMIT: Duration = Duration::from_secs(900);
+/// Nothing is compiled inside the test (`PREBUILT_BIN_DIR`): a server's
+/// start, and a `--quick` harness run, on a busy 2-core machine.
+const START_LIMIT: Duration = Duration::from_secs(120);
+const STEP_LIMIT: Duration = Duration::from_secs(600);
 
 #[derive(Debug)]
 struct Step {
@@ -234,15 +236,20 @@ async fn workshop_commands_run() {
         .expect("docs/workshop.md");
     let data = tempfile::tempdir().expect("a temp folder");
     let prefix = format!("workshop-test-{}:", std::process::id());
+    let asked = Instant::now();
+    let bin_dir = prebuilt_bin_dir();
+    took(asked, "the binaries, from cargo");
     let base: Vec<(String, String)> = [
+        ("PREBUILT_BIN_DIR", bin_dir.to_string_lossy().into_owned()),
         ("DATA_DIR", data.path().to_string_lossy().into_owned()),
         ("PORT", "0".into()),
         ("ATTACKER_PORT", "0".into()),
         ("API_PORT", "0".into()),
         ("BCRYPT_COST", "4".into()),
+        // The harness passes its own cost to the servers it starts.
+        ("COMPARE_BCRYPT_COST", "4".into()),
         ("REDIS_URL", redis_url.clone()),
         ("REDIS_PREFIX", prefix.clone()),
-        ("COMPARE_PROFILE", "dev".into()),
         ("COMPARE_QUICK", "true".into()),
         ("COMPARE_NO_OPEN", "true".into()),
         ("REPORT_FILE", report_file(data.path())),
@@ -253,6 +260,7 @@ async fn workshop_commands_run() {
 
     let mut part = String::new();
     let mut running: Vec<Serving> = Vec::new();
+    let started = Instant::now();
     for step in steps(&doc) {
         if step.part != part {
             for serving in running.drain(..).rev() {
@@ -260,6 +268,7 @@ async fn workshop_commands_run() {
             }
             part.clone_from(&step.part);
         }
+        let step_started = Instant::now();
         let mut settings = base.clone();
         settings.extend(upstreams(&running));
         if let Some((_, prefixes)) = SERVING.iter().find(|(r, _)| *r == step.recipe) {
@@ -279,11 +288,87 @@ async fn workshop_commands_run() {
                 step.line
             );
         }
+        took(step_started, &step.line);
     }
     for serving in running.drain(..).rev() {
         serving.stop().await;
     }
+    took(started, "the whole script");
     testbed::redis::delete_prefix(&redis_url, &prefix).expect("the test's Redis keys removed");
+}
+
+/// How long a step took (to its "listening" line and a first answer, for a
+/// recipe that serves), for whoever wonders where CI's minutes go. Straight
+/// to the process' stderr: the harness shows a passing test's output only
+/// with --nocapture.
+fn took(since: Instant, what: &str) {
+    let _ = writeln!(
+        std::io::stderr(),
+        "workshop: {:6.1} s  {what}",
+        since.elapsed().as_secs_f64()
+    );
+}
+
+/// The packages `cargo servers` (.cargo/config.toml) builds, in its order.
+fn servers_alias_packages() -> Vec<String> {
+    let config = std::fs::read_to_string(Path::new(ROOT).join(".cargo/config.toml"))
+        .expect(".cargo/config.toml");
+    let alias = config
+        .lines()
+        .find_map(|line| line.strip_prefix("servers = \"")?.strip_suffix('"'))
+        .expect("a `servers` alias in .cargo/config.toml");
+    let mut words = alias.split_whitespace();
+    assert_eq!(words.next(), Some("build"), "cargo servers: {alias}");
+    let words: Vec<&str> = words.collect();
+    words
+        .chunks(2)
+        .map(|pair| match pair {
+            ["-p", package] => (*package).to_owned(),
+            _ => panic!("`cargo servers` is `build -p PACKAGE ...`, nothing else: {alias}"),
+        })
+        .collect()
+}
+
+/// The folder that holds every binary the recipes start, as this test run
+/// has built them, for `PREBUILT_BIN_DIR`.
+fn prebuilt_bin_dir() -> PathBuf {
+    let dirs: BTreeSet<&Path> = servers_alias_packages()
+        .iter()
+        .map(|name| {
+            testbed::bins::workspace_binary(name)
+                .parent()
+                .expect("a binary in a folder")
+        })
+        .collect();
+    assert_eq!(
+        dirs.len(),
+        1,
+        "the recipes start every binary from one folder: {dirs:?}"
+    );
+    dirs.into_iter().next().expect("one folder").to_owned()
+}
+
+/// The workshop test starts the binaries of `PREBUILT_BIN_DIR` instead of
+/// running `cargo servers`, so what that build leaves out is caught here: it
+/// must build every binary a recipe starts, and only those.
+#[test]
+fn the_servers_alias_builds_every_binary_the_recipes_start() {
+    let justfile = std::fs::read_to_string(Path::new(ROOT).join("justfile")).expect("the justfile");
+    let mut started: BTreeSet<String> = justfile
+        .match_indices("{{bin}}/")
+        .map(|(at, found)| {
+            justfile[at + found.len()..]
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    if justfile.contains("{{compare_bin}}") {
+        started.insert("compare".to_owned());
+    }
+    let built: BTreeSet<String> = servers_alias_packages().into_iter().collect();
+    assert_eq!(built, started, "cargo servers builds, the recipes start");
 }
 
 /// Where the servers already running in this part listen, under the names

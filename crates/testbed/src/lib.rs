@@ -1,7 +1,9 @@
 //! What the black-box tests (through test-support) and the compare harness
 //! both stand on: one client of the HTTP contract, one rule for a missing
-//! service under CI, and one way to get a Redis.
+//! service under CI, one way to get a Redis, and the workspace's binaries for
+//! the tests that start them.
 
+pub mod bins;
 pub mod ci;
 pub mod client;
 pub mod redis;

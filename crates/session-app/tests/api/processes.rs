@@ -8,7 +8,6 @@
 use std::{
     path::{Path, PathBuf},
     process::Stdio,
-    sync::OnceLock,
     time::Duration,
 };
 
@@ -25,37 +24,10 @@ pub fn session_app() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_session-app"))
 }
 
-/// jwt-app's binary, built (or found fresh) by cargo, the first time a test
-/// asks: cargo gives a test only its own package's binaries.
+/// jwt-app's binary, from the build `cargo test --workspace` does: cargo
+/// gives a test only its own package's binaries.
 pub fn jwt_app() -> PathBuf {
-    static JWT_APP: OnceLock<PathBuf> = OnceLock::new();
-    JWT_APP.get_or_init(build_jwt_app).clone()
-}
-
-fn build_jwt_app() -> PathBuf {
-    // The same profile as the test's own binaries, so that `cargo test
-    // --release` does not start a debug build.
-    let release = session_app()
-        .parent()
-        .and_then(Path::file_name)
-        .is_some_and(|dir| dir == "release");
-    let mut cmd = std::process::Command::new(env!("CARGO"));
-    // `cargo servers` (.cargo/config.toml), as the justfile builds: the same
-    // packages together, so the same features, so one build serves both.
-    cmd.args(["servers", "--message-format=json-render-diagnostics"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stderr(Stdio::inherit());
-    if release {
-        cmd.arg("--release");
-    }
-    let out = cmd.output().expect("cargo runs");
-    assert!(out.status.success(), "cargo servers failed");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|msg| msg["target"]["name"] == "jwt-app")
-        .find_map(|msg| msg["executable"].as_str().map(PathBuf::from))
-        .expect("cargo names jwt-app's executable")
+    testbed::bins::workspace_binary("jwt-app").to_owned()
 }
 
 /// A server process, killed on drop.
