@@ -92,11 +92,19 @@ fn quick_bench_measures_every_row_with_ratios() {
             eprintln!("SKIPPED: {name}: {}", row["skipped"]);
             continue;
         }
-        for field in ["requests_per_s", "p50_ms", "p90_ms", "p99_ms", "vs_route"] {
+        for field in [
+            "requests_per_s",
+            "p50_ms",
+            "p90_ms",
+            "p99_ms",
+            "vs_route",
+            "cpu_us_per_request",
+        ] {
             assert!(positive(&row[field]), "{name}.{field}: {row}");
         }
         if !name.starts_with("bare/") {
             assert!(positive(&row["vs_counterpart"]), "{name}: {row}");
+            assert!(positive(&row["cpu_vs_counterpart"]), "{name}: {row}");
             assert!(row["counterpart"].is_string(), "{name}: {row}");
         }
         assert!(row["error"].is_null(), "{name}: {row}");

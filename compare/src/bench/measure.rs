@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Settings, median,
+    Settings, cpu, median,
     rows::{Row, Subject},
     wrk::{self, WrkCheck},
 };
@@ -34,6 +34,15 @@ pub struct RowResult {
     pub vs_counterpart: Option<f64>,
     /// The same, over bare/route's.
     pub vs_route: Option<f64>,
+    /// The server process's CPU time (user and system, every thread) per
+    /// request, in microseconds; median of the rounds.
+    #[serde(default)]
+    pub cpu_us_per_request: Option<f64>,
+    /// The counterpart's CPU time per request over this row's: read like
+    /// `vs_counterpart` (1.0: as cheap as the library work alone), but
+    /// barely moved by what else the machine runs.
+    #[serde(default)]
+    pub cpu_vs_counterpart: Option<f64>,
     /// Answers with another status and broken connections, all rounds.
     pub errors: usize,
     /// Why the row was not measured: no Redis (a skip), or a failure.
@@ -55,6 +64,8 @@ impl RowResult {
             p99_ms: None,
             vs_counterpart: None,
             vs_route: None,
+            cpu_us_per_request: None,
+            cpu_vs_counterpart: None,
             errors: 0,
             skipped: None,
             error: None,
@@ -70,6 +81,8 @@ struct Loaded {
     path: String,
     header: Option<(&'static str, String)>,
     rounds: Vec<Load>,
+    /// CPU microseconds per request, per round.
+    cpu: Vec<f64>,
 }
 
 /// Measures `rows`; with `settings.wrk`, also cross-checks the load
@@ -123,8 +136,22 @@ pub async fn rows(
                 settings.rounds,
                 rows[i].name
             ));
+            let pid = ready.server.pid();
+            let before = pid.and_then(cpu::used);
             match load::run(&ready.target, connections, settings.round()).await {
-                Ok(l) => ready.rounds.push(l),
+                Ok(l) => {
+                    let requests = l.latencies.len() as f64 + l.errors as f64;
+                    // A round shorter than the kernel's tick may count none.
+                    if let (Some(before), Some(after)) = (before, pid.and_then(cpu::used))
+                        && after > before
+                        && requests > 0.0
+                    {
+                        ready
+                            .cpu
+                            .push((after - before).as_secs_f64() * 1e6 / requests);
+                    }
+                    ready.rounds.push(l);
+                }
                 Err(e) => {
                     results[i].error = Some(with_stderr(&e, &ready.server));
                     loaded[i] = None;
@@ -164,6 +191,7 @@ pub async fn rows(
         result.p50_ms = of(&ms(0.50));
         result.p90_ms = of(&ms(0.90));
         result.p99_ms = of(&ms(0.99));
+        result.cpu_us_per_request = median(ready.cpu.clone());
         result.errors = ready.rounds.iter().map(|l| l.errors).sum();
         result.rounds = ready.rounds.iter().map(Load::rate).collect();
     }
@@ -192,10 +220,25 @@ pub fn ratios(results: &mut [RowResult], rows: &[Row]) {
             (against(&counterpart), against(&route))
         })
         .collect();
-    for (result, (c, r)) in results.iter_mut().zip(per_row) {
+    let cpu_of = |name: &str| {
+        results
+            .iter()
+            .find(|r| r.name == name)
+            .and_then(|r| r.cpu_us_per_request)
+    };
+    let cpu: Vec<Option<f64>> = rows
+        .iter()
+        .zip(results.iter())
+        .map(|(row, result)| {
+            let bare = cpu_of(row.counterpart?.name())?;
+            Some(bare / result.cpu_us_per_request?)
+        })
+        .collect();
+    for ((result, (c, r)), cpu) in results.iter_mut().zip(per_row).zip(cpu) {
         if result.requests_per_s.is_some() {
             result.vs_counterpart = c;
             result.vs_route = r;
+            result.cpu_vs_counterpart = cpu;
         }
     }
 }
@@ -260,6 +303,7 @@ fn loaded(
         path: path.to_owned(),
         header,
         rounds: Vec::new(),
+        cpu: Vec::new(),
     }
 }
 

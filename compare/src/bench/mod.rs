@@ -8,6 +8,7 @@
 //! in memory. Numbers, not verdicts: nothing asserts a speed.
 
 pub mod chart;
+mod cpu;
 mod flood;
 mod measure;
 mod memory;

@@ -17,7 +17,10 @@ pub fn render(report: &BenchReport, markdown: bool) -> String {
     out.push_str(&rows(&report.rows, markdown));
     out.push_str(
         "\n× bare: the row's rate over its bare counterpart's (same library work, nothing of \
-         ours), per round, median. × route: over bare/route's (an axum route and its JSON).\n",
+         ours), per round, median. × route: over bare/route's (an axum route and its JSON). \
+         CPU/req: the server process's CPU time per request (user + system, every thread), \
+         median of the rounds; CPU × bare: the counterpart's over the row's, read like × bare \
+         but barely moved by what else the machine runs.\n",
     );
     if !report.flood.is_empty() {
         out.push('\n');
@@ -86,6 +89,8 @@ fn rows(rows: &[RowResult], markdown: bool) -> String {
             "p99",
             "× bare",
             "× route",
+            "CPU/req",
+            "CPU × bare",
             "errors",
         ],
     );
@@ -103,6 +108,9 @@ fn rows(rows: &[RowResult], markdown: bool) -> String {
             ms(r.p99_ms),
             times(r.vs_counterpart),
             times(r.vs_route),
+            r.cpu_us_per_request
+                .map_or_else(|| "–".into(), |us| format!("{us:.1} µs")),
+            times(r.cpu_vs_counterpart),
             r.errors.to_string(),
         ]);
     }

@@ -156,6 +156,7 @@ impl Write for LineWriter<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

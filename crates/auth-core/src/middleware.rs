@@ -1,6 +1,7 @@
 //! The middleware every route of both servers sits behind: request ids,
 //! request logs, the body limit, the timeout, and JSON for every error.
 
+mod access_log;
 mod response_policy;
 
 use std::time::Duration;
@@ -17,11 +18,11 @@ use tower_http::{
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     timeout::TimeoutLayer,
-    trace::{DefaultOnResponse, TraceLayer},
+    trace::TraceLayer,
 };
-use tracing::Level;
 
 use crate::ApiError;
+use access_log::AccessLogLayer;
 use response_policy::ResponsePolicyLayer;
 pub use response_policy::SameForEveryone;
 
@@ -37,10 +38,12 @@ pub fn finish(router: Router, request_timeout: Duration) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(FastRequestUuid))
+                .layer(AccessLogLayer)
+                // At DEBUG: see access_log.rs for what the span cost at INFO.
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
                     let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
-                }).on_response(DefaultOnResponse::new().level(Level::INFO)))
+                    tracing::debug_span!("request", method = %req.method(), uri = %req.uri(), request_id = %id)
+                }))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(ResponsePolicyLayer)
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout))
