@@ -1,7 +1,7 @@
 //! CPU time a server process spends, read from `/proc/PID/stat`: what a
-//! request costs the server itself, whatever else the machine runs. On a
-//! shared machine the requests/s of a row moves with its neighbours' load;
-//! its CPU time per request much less.
+//! request costs the server itself. A row's requests/s also holds the load
+//! generator's share of the same cores, and moves with whatever else the
+//! machine runs; its CPU time per request counts only the server.
 
 use std::time::Duration;
 

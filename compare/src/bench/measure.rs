@@ -40,7 +40,8 @@ pub struct RowResult {
     pub cpu_us_per_request: Option<f64>,
     /// The counterpart's CPU time per request over this row's: read like
     /// `vs_counterpart` (1.0: as cheap as the library work alone), but
-    /// barely moved by what else the machine runs.
+    /// what the server spends alone, without the load generator's share of
+    /// the cores.
     #[serde(default)]
     pub cpu_vs_counterpart: Option<f64>,
     /// Answers with another status and broken connections, all rounds.

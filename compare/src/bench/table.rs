@@ -20,7 +20,7 @@ pub fn render(report: &BenchReport, markdown: bool) -> String {
          ours), per round, median. × route: over bare/route's (an axum route and its JSON). \
          CPU/req: the server process's CPU time per request (user + system, every thread), \
          median of the rounds; CPU × bare: the counterpart's over the row's, read like × bare \
-         but barely moved by what else the machine runs.\n",
+         but without the load generator's share of the cores.\n",
     );
     if !report.flood.is_empty() {
         out.push('\n');
