@@ -94,8 +94,8 @@ report *ARGS: harness
     exit "$status"
 
 # speed near the floor: every column and bare servers doing the same library work on GET /protected, in rounds, with ratios; then the login flood and the memory per signed-in user (release build). ARGS: --quick, --wrk, --only NAME, --format markdown|json, --out FILE, --charts DIR, --from-json FILE, --no-memory
-bench *ARGS:
-    cargo run --release --quiet -p compare -- bench {{ARGS}}
+bench *ARGS: harness
+    {{compare_bin}} bench {{ARGS}}
 
 # the criterion micro-benchmarks: JWT sign/verify, session load and denylist check per store, bcrypt 10-12
 micro *ARGS:
