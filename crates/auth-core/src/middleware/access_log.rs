@@ -98,14 +98,14 @@ where
             match &result {
                 Ok(res) => tracing::info!(
                     target: TARGET,
-                    request_id = id.unwrap_or("-"),
+                    request_id = %id.unwrap_or("-"),
                     "{method} {uri} {} {ms:.2}ms",
                     res.status().as_u16(),
                 ),
                 // Nothing was answered: hyper closes the connection.
                 Err(_) => tracing::info!(
                     target: TARGET,
-                    request_id = id.unwrap_or("-"),
+                    request_id = %id.unwrap_or("-"),
                     "{method} {uri} failed {ms:.2}ms",
                 ),
             }

@@ -9,6 +9,7 @@ mod helpers;
 mod introspection;
 mod processes;
 mod redis;
+mod request_log;
 mod restart;
 mod revival;
 mod role;

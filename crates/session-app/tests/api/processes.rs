@@ -61,6 +61,29 @@ impl Server {
         }
     }
 
+    /// Stops it as an operator does (SIGTERM) and waits for it to exit:
+    /// after this, its stderr holds every line it logged.
+    pub async fn stop(&mut self) {
+        let pid = self.child.id().expect("still running");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -TERM {pid}");
+        let exited = tokio::time::timeout(START_LIMIT, self.child.wait()).await;
+        assert!(
+            exited.is_ok_and(|status| status.is_ok_and(|s| s.success())),
+            "{} did not exit cleanly on SIGTERM; its stderr:\n{}",
+            self.name,
+            self.stderr()
+        );
+    }
+
+    /// What it has written to stderr so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     /// The address it printed in its "listening on http://ADDR" line.
     pub async fn address(&mut self) -> String {
         let stdout = self.child.stdout.take().expect("stdout is piped");
