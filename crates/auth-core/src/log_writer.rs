@@ -44,9 +44,16 @@ struct Shared {
     pending: Mutex<Pending>,
     /// Where batches go. Its lock keeps them in order when a request's
     /// thread writes one while the writer thread writes another.
-    out: Mutex<Box<dyn Write + Send>>,
+    out: Mutex<Out>,
     /// Signalled when a line arrives in an empty buffer, and at the end.
     arrived: Condvar,
+}
+
+struct Out {
+    sink: Box<dyn Write + Send>,
+    /// The buffer the last batch was written from, emptied: it becomes the
+    /// next one, so that a batch does not regrow a buffer from nothing.
+    spare: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -58,8 +65,14 @@ struct Pending {
 impl BatchedWriter {
     pub fn start(out: impl Write + Send + 'static) -> io::Result<(Self, Guard)> {
         let shared = Arc::new(Shared {
-            pending: Mutex::default(),
-            out: Mutex::new(Box::new(out)),
+            pending: Mutex::new(Pending {
+                lines: Vec::with_capacity(WRITE_AT),
+                stopping: false,
+            }),
+            out: Mutex::new(Out {
+                sink: Box::new(out),
+                spare: Vec::with_capacity(WRITE_AT),
+            }),
             arrived: Condvar::new(),
         });
         let writer = thread::Builder::new().name("log-writer".into()).spawn({
@@ -104,9 +117,11 @@ impl Shared {
     /// Writes what has gathered, taken while holding `out`'s lock.
     fn write_out(&self) {
         let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
-        let batch = std::mem::take(&mut self.pending().lines);
+        let Out { sink, spare } = &mut *out;
+        std::mem::swap(&mut self.pending().lines, spare);
         // Nowhere left to report a failed write of the log.
-        let _ = out.write_all(&batch).and_then(|()| out.flush());
+        let _ = sink.write_all(spare).and_then(|()| sink.flush());
+        spare.clear();
     }
 }
 

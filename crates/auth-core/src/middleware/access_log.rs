@@ -94,22 +94,53 @@ where
         if let Some(seen) = this.seen.take() {
             let id = seen.request_id.as_ref().and_then(|v| v.to_str().ok());
             let (method, uri) = (&seen.method, &seen.uri);
-            let ms = seen.start.elapsed().as_secs_f64() * 1e3;
+            let ms = Millis(seen.start.elapsed());
             match &result {
                 Ok(res) => tracing::info!(
                     target: TARGET,
                     request_id = %id.unwrap_or("-"),
-                    "{method} {uri} {} {ms:.2}ms",
+                    "{method} {uri} {} {ms}",
                     res.status().as_u16(),
                 ),
                 // Nothing was answered: hyper closes the connection.
                 Err(_) => tracing::info!(
                     target: TARGET,
                     request_id = %id.unwrap_or("-"),
-                    "{method} {uri} failed {ms:.2}ms",
+                    "{method} {uri} failed {ms}",
                 ),
             }
         }
         Poll::Ready(result)
+    }
+}
+
+/// A latency as people read it in a log, `0.21ms`, in integer arithmetic:
+/// a float's formatting showed in the profile.
+struct Millis(std::time::Duration);
+
+impl std::fmt::Display for Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hundredths = self.0.as_micros() / 10;
+        write!(f, "{}.{:02}ms", hundredths / 100, hundredths % 100)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::Millis;
+
+    #[test]
+    fn latencies_read_as_milliseconds_with_two_decimals() {
+        for (micros, text) in [
+            (0, "0.00ms"),
+            (9, "0.00ms"),
+            (210, "0.21ms"),
+            (1_005, "1.00ms"),
+            (807_019, "807.01ms"),
+        ] {
+            assert_eq!(Millis(Duration::from_micros(micros)).to_string(), text);
+        }
     }
 }
