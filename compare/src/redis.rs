@@ -247,25 +247,12 @@ impl Drop for Namespace {
 /// and one pipeline for all the `MEMORY USAGE`s. Prefixes are the
 /// harness's own ([`unique_prefix`]), free of glob characters.
 fn key_sizes(url: &str, prefix: &str) -> anyhow::Result<Vec<(String, u64)>> {
-    let mut conn =
-        redis::Client::open(url)?.get_connection_with_timeout(testbed::redis::ANSWER_WITHIN)?;
-    conn.set_read_timeout(Some(testbed::redis::ANSWER_WITHIN))?;
-    let pattern = format!("{prefix}*");
-    let (mut keys, mut cursor) = (Vec::new(), 0u64);
-    loop {
-        let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(&pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query(&mut conn)?;
+    let mut conn = testbed::redis::blocking_connection(url)?;
+    let mut keys = Vec::new();
+    testbed::redis::scan_prefix(&mut conn, prefix, |_, batch| {
         keys.extend(batch.into_iter().filter(|k| k != CLAIM_KEY));
-        if next == 0 {
-            break;
-        }
-        cursor = next;
-    }
+        Ok(())
+    })?;
     // SCAN may return a key twice.
     keys.sort();
     keys.dedup();

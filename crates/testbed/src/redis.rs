@@ -96,9 +96,31 @@ pub async fn set(url: &str, key: &str, value: &str) -> anyhow::Result<()> {
 /// Deletes every key under `prefix` (SCAN MATCH + UNLINK), blocking: it runs
 /// in `Drop`, which is also where an interrupted run cleans up.
 pub fn delete_prefix(url: &str, prefix: &str) -> anyhow::Result<()> {
-    let mut conn = redis::Client::open(url)?.get_connection_with_timeout(ANSWER_WITHIN)?;
+    let mut conn = blocking_connection(url)?;
+    scan_prefix(&mut conn, prefix, |conn, keys| {
+        if !keys.is_empty() {
+            redis::cmd("UNLINK").arg(&keys).exec(conn)?;
+        }
+        Ok(())
+    })
+}
+
+/// The blocking client, with a bounded wait for every answer.
+pub fn blocking_connection(url: &str) -> anyhow::Result<redis::Connection> {
+    let conn = redis::Client::open(url)?.get_connection_with_timeout(ANSWER_WITHIN)?;
     conn.set_read_timeout(Some(ANSWER_WITHIN))?;
     conn.set_write_timeout(Some(ANSWER_WITHIN))?;
+    Ok(conn)
+}
+
+/// Hands every batch of the keys under `prefix` to `each` (SCAN MATCH, which
+/// may hand a key over twice). Prefixes are the callers' own, free of glob
+/// characters.
+pub fn scan_prefix(
+    conn: &mut redis::Connection,
+    prefix: &str,
+    mut each: impl FnMut(&mut redis::Connection, Vec<String>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let pattern = format!("{prefix}*");
     let mut cursor = 0u64;
     loop {
@@ -108,10 +130,8 @@ pub fn delete_prefix(url: &str, prefix: &str) -> anyhow::Result<()> {
             .arg(&pattern)
             .arg("COUNT")
             .arg(1000)
-            .query(&mut conn)?;
-        if !keys.is_empty() {
-            redis::cmd("UNLINK").arg(&keys).exec(&mut conn)?;
-        }
+            .query(conn)?;
+        each(conn, keys)?;
         if next == 0 {
             return Ok(());
         }
