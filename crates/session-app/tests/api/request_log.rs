@@ -23,6 +23,17 @@ async fn stderr_with(server: &Server, wanted: &str) -> Option<String> {
     None
 }
 
+/// session-app as its binary, in a data folder of its own (dropped after
+/// the server), with `RUST_LOG` if given, else the servers' default.
+fn start(rust_log: Option<&str>) -> (tempfile::TempDir, Server) {
+    let dir = test_support::data_dir();
+    let data_dir = dir.path().display().to_string();
+    let mut env = vec![("DATA_DIR", data_dir.as_str())];
+    env.extend(rust_log.map(|filter| ("RUST_LOG", filter)));
+    let server = Server::spawn("session-app", &processes::session_app(), &env, dir.path());
+    (dir, server)
+}
+
 async fn get(address: &str, path: &str, request_id: &str) -> reqwest::Response {
     reqwest::Client::new()
         .get(format!("{address}{path}"))
@@ -34,14 +45,7 @@ async fn get(address: &str, path: &str, request_id: &str) -> reqwest::Response {
 
 #[tokio::test]
 async fn every_answer_is_one_line_with_its_method_path_status_and_request_id() {
-    let dir = test_support::data_dir();
-    let data_dir = dir.path().display().to_string();
-    let mut server = Server::spawn(
-        "session-app",
-        &processes::session_app(),
-        &[("DATA_DIR", &data_dir)],
-        dir.path(),
-    );
+    let (_dir, mut server) = start(None);
     let address = server.address().await;
 
     let missing = get(&address, "/no-such-page?x=1", "log-test-404").await;
@@ -71,14 +75,7 @@ async fn every_answer_is_one_line_with_its_method_path_status_and_request_id() {
 
 #[tokio::test]
 async fn rust_log_request_off_silences_the_request_lines_alone() {
-    let dir = test_support::data_dir();
-    let data_dir = dir.path().display().to_string();
-    let mut server = Server::spawn(
-        "session-app",
-        &processes::session_app(),
-        &[("DATA_DIR", &data_dir), ("RUST_LOG", "info,request=off")],
-        dir.path(),
-    );
+    let (_dir, mut server) = start(Some("info,request=off"));
     let address = server.address().await;
     assert_eq!(get(&address, "/health", "log-test-off").await.status(), 200);
 
