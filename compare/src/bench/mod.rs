@@ -330,6 +330,18 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
 mod tests {
     use super::*;
 
+    /// `--from-json` redraws a run: its numbers must come back as the very
+    /// f64s written, or a label rounds the other way (serde_json's default
+    /// parser reads this one a ULP low; the workspace turns on
+    /// `float_roundtrip`).
+    #[test]
+    fn numbers_read_back_from_json_are_the_numbers_written() {
+        let written = "97.45365320034685";
+        let read: f64 = serde_json::from_str(written).expect("a number");
+        assert_eq!(Some(read), written.parse::<f64>().ok());
+        assert_eq!(serde_json::to_string(&read).ok().as_deref(), Some(written));
+    }
+
     #[test]
     fn the_median_of_the_rounds() {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
