@@ -56,7 +56,7 @@ fn denylists(c: &mut Criterion) {
                 .await
         })
     });
-    let redis = rt.block_on(redis_url());
+    let redis = rt.block_on(testbed::redis::url_or_private());
     let Some((url, _server)) = redis else {
         eprintln!("SKIPPED: denylist check (redis): no Redis (REDIS_URL or redis-server)");
         return;
@@ -71,19 +71,6 @@ fn denylists(c: &mut Criterion) {
             .iter(|| async { list.is_denied(black_box("a-jti"), black_box("a-sid")).await })
     });
     let _ = testbed::redis::delete_prefix(&url, &prefix);
-}
-
-/// REDIS_URL if it answers, else a private redis-server (kept alive by the
-/// second half), else none.
-async fn redis_url() -> Option<(String, Option<testbed::redis::RedisServer>)> {
-    if let Ok(url) = std::env::var("REDIS_URL")
-        && testbed::redis::ping(&url).await.is_ok()
-    {
-        return Some((url, None));
-    }
-    let program = testbed::redis::RedisServer::find()?;
-    let server = testbed::redis::RedisServer::start(&program).await.ok()?;
-    Some((server.url(), Some(server)))
 }
 
 criterion_group!(benches, tokens, denylists);

@@ -61,16 +61,7 @@ fn stores(c: &mut Criterion) {
         Err(e) => eprintln!("SKIPPED: session load (sqlite): {e:#}"),
     }
 
-    let redis = rt.block_on(async {
-        if let Ok(url) = std::env::var("REDIS_URL")
-            && testbed::redis::ping(&url).await.is_ok()
-        {
-            return Some((url, None));
-        }
-        let program = testbed::redis::RedisServer::find()?;
-        let server = testbed::redis::RedisServer::start(&program).await.ok()?;
-        Some((server.url(), Some(server)))
-    });
+    let redis = rt.block_on(testbed::redis::url_or_private());
     let Some((url, _server)) = redis else {
         eprintln!("SKIPPED: session load (redis): no Redis (REDIS_URL or redis-server)");
         return;

@@ -69,6 +69,20 @@ pub async fn shared_url() -> Option<String> {
     }
 }
 
+/// `REDIS_URL` if it answers, else a private `redis-server` (kept alive by
+/// the second half), else `None`: for what may run without Redis, such as
+/// the micro-benchmarks.
+pub async fn url_or_private() -> Option<(String, Option<RedisServer>)> {
+    if let Ok(url) = std::env::var("REDIS_URL")
+        && ping(&url).await.is_ok()
+    {
+        return Some((url, None));
+    }
+    let program = RedisServer::find()?;
+    let server = RedisServer::start(&program).await.ok()?;
+    Some((server.url(), Some(server)))
+}
+
 /// `TTL key` in seconds (-2: no such key, -1: no expiry).
 pub async fn ttl(url: &str, key: &str) -> anyhow::Result<i64> {
     let client = inspector(url).await?;
