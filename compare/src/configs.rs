@@ -109,6 +109,11 @@ pub struct Configuration {
 }
 
 impl Configuration {
+    /// The column called `name`, if there is one.
+    pub fn named(name: &str) -> Option<&'static Self> {
+        CONFIGURATIONS.iter().find(|c| c.name == name)
+    }
+
     /// Whether a logout makes the credential stop working at once. For a JWT
     /// that takes a denylist; without one, the logout loophole stays open.
     pub fn logout_revokes(&self) -> bool {

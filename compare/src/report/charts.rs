@@ -3,7 +3,7 @@
 //! failed, not run) and is never drawn as a 0.
 
 use super::{Cell, Metric, Report, ScenarioReport};
-use crate::configs::{App, CONFIGURATIONS};
+use crate::configs::{App, Configuration};
 
 /// One chart: a metric of one scenario, one bar per column.
 #[derive(Debug)]
@@ -115,10 +115,7 @@ fn bars<'a>(report: &'a Report, scenario: &'a ScenarioReport, chart: &'static Ch
         .cells(scenario)
         .map(|(column, cell)| Bar {
             column,
-            app: CONFIGURATIONS
-                .iter()
-                .find(|c| c.name == column)
-                .map(|c| c.app),
+            app: Configuration::named(column).map(|c| c.app),
             value: cell.map_or(Err(Missing::NotRun), |cell| value(cell, chart.metric)),
         })
         .collect();

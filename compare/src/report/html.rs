@@ -6,7 +6,7 @@
 //! so a new scenario shows here without a change to this file.
 
 use super::{Cell, Report, ScenarioReport, charts, escape::esc, plot};
-use crate::configs::{App, CONFIGURATIONS, configuration_names};
+use crate::configs::{App, Configuration, configuration_names};
 
 /// The `id` of the `<script type="application/json">` that carries the
 /// report's JSON, for scripts (and tests) reading the page.
@@ -253,11 +253,7 @@ fn anchor(s: &ScenarioReport) -> String {
 
 /// The class that colours a column by its server, as the charts do.
 fn app_class(config: &str) -> &'static str {
-    match CONFIGURATIONS
-        .iter()
-        .find(|c| c.name == config)
-        .map(|c| c.app)
-    {
+    match Configuration::named(config).map(|c| c.app) {
         Some(App::Session) => "session",
         Some(App::Jwt) => "jwt",
         None => "other",
