@@ -27,7 +27,7 @@ use tokio::task::JoinSet;
 
 use super::median;
 use crate::{
-    configs::{CONFIGURATIONS, Configuration},
+    configs::Configuration,
     home::Home,
     http,
     lab::Lab,
@@ -99,55 +99,53 @@ pub async fn run(lab: &Lab, logins: usize, no_redis: Option<&str>) -> Vec<Memory
             .map_or(2, |n| n.get())
             .to_string(),
     };
+    let redis_logins = logins.min(REDIS_LOGINS);
     let mut results = Vec::new();
     results.extend(
         bench
-            .or_failed(
+            .measure(
                 "session/memory",
                 &[("session/memory", "session (RSS growth)", RSS)],
+                None,
                 session_memory(&bench, logins),
             )
             .await,
     );
     results.extend(
         bench
-            .or_failed(
+            .measure(
                 "session/sqlite",
                 &[("session/sqlite", "session row with its index", DBSTAT)],
+                None,
                 session_sqlite(&bench, logins),
             )
             .await,
     );
     results.extend(
         bench
-            .or_failed("jwt", &JWT_SQLITE_UNITS, jwt_sqlite(&bench, logins))
+            .measure("jwt", &JWT_SQLITE_UNITS, None, jwt_sqlite(&bench, logins))
             .await,
     );
-    let redis_logins = logins.min(REDIS_LOGINS);
-    let redis = [
-        (&SESSION_REDIS_UNITS[..], "session/redis"),
-        (&JWT_REDIS_UNITS[..], "jwt+denylist/redis"),
-    ];
-    for (units, config) in redis {
-        if let Some(why) = no_redis {
-            results.extend(units.iter().map(|(store, unit, method)| {
-                let mut r = MemoryResult::new(store, unit, method);
-                r.skipped = Some(format!("skipped: {why}"));
-                r
-            }));
-            continue;
-        }
-        let measured = if config == "session/redis" {
-            bench
-                .or_failed(config, units, session_redis(&bench, redis_logins))
-                .await
-        } else {
-            bench
-                .or_failed(config, units, jwt_redis(&bench, redis_logins))
-                .await
-        };
-        results.extend(measured);
-    }
+    results.extend(
+        bench
+            .measure(
+                "session/redis",
+                &SESSION_REDIS_UNITS,
+                no_redis,
+                session_redis(&bench, redis_logins),
+            )
+            .await,
+    );
+    results.extend(
+        bench
+            .measure(
+                "jwt+denylist/redis",
+                &JWT_REDIS_UNITS,
+                no_redis,
+                jwt_redis(&bench, redis_logins),
+            )
+            .await,
+    );
     results
 }
 
@@ -225,36 +223,41 @@ impl Bench<'_> {
         Ok((server, email))
     }
 
-    /// The results of `measured`, or each of `units` failed with its error.
-    async fn or_failed(
+    /// The results of `measured`; or each of `units` skipped, without
+    /// running it, when `skip` says why; or each failed with its error.
+    async fn measure(
         &self,
         label: &str,
         units: &[(&str, &str, &str)],
+        skip: Option<&str>,
         measured: impl Future<Output = anyhow::Result<Vec<MemoryResult>>>,
     ) -> Vec<MemoryResult> {
+        let each = |note: &dyn Fn(&mut MemoryResult)| {
+            units
+                .iter()
+                .map(|(store, unit, method)| {
+                    let mut r = MemoryResult::new(store, unit, method);
+                    note(&mut r);
+                    r
+                })
+                .collect()
+        };
+        if let Some(why) = skip {
+            return each(&|r| r.skipped = Some(format!("skipped: {why}")));
+        }
         self.lab.progress(&format!("bench · memory · {label}"));
         match measured.await {
             Ok(results) => results,
             Err(e) => {
                 self.lab.warn(&format!("bench · memory · {label}: {e:#}"));
-                units
-                    .iter()
-                    .map(|(store, unit, method)| {
-                        let mut r = MemoryResult::new(store, unit, method);
-                        r.error = Some(format!("{e:#}"));
-                        r
-                    })
-                    .collect()
+                each(&|r| r.error = Some(format!("{e:#}")))
             }
         }
     }
 }
 
 fn config(name: &str) -> anyhow::Result<&'static Configuration> {
-    CONFIGURATIONS
-        .iter()
-        .find(|c| c.name == name)
-        .with_context(|| format!("no configuration {name}"))
+    Configuration::named(name).with_context(|| format!("no configuration {name}"))
 }
 
 async fn session_memory(bench: &Bench<'_>, logins: usize) -> anyhow::Result<Vec<MemoryResult>> {
