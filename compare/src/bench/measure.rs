@@ -202,40 +202,34 @@ pub async fn rows(
 /// Fills each row's ratios: per round against the counterpart's rate in
 /// the same round, then the median.
 pub fn ratios(results: &mut [RowResult], rows: &[Row]) {
-    let rounds_of = |name: &str| {
+    let measured = |name: &str| {
         results
             .iter()
             .find(|r| r.name == name && r.requests_per_s.is_some())
-            .map(|r| r.rounds.clone())
     };
-    let route = rounds_of(bare::Kind::Route.name());
-    let per_row: Vec<(Option<f64>, Option<f64>)> = rows
+    let route = measured(bare::Kind::Route.name());
+    let per_row: Vec<[Option<f64>; 3]> = rows
         .iter()
         .zip(results.iter())
         .map(|(row, result)| {
-            let against = |base: &Option<Vec<f64>>| {
-                let base = base.as_ref()?;
-                median(result.rounds.iter().zip(base).map(|(a, b)| a / b).collect())
+            let against = |base: Option<&RowResult>| {
+                let base = base?;
+                median(
+                    result
+                        .rounds
+                        .iter()
+                        .zip(&base.rounds)
+                        .map(|(a, b)| a / b)
+                        .collect(),
+                )
             };
-            let counterpart = row.counterpart.and_then(|k| rounds_of(k.name()));
-            (against(&counterpart), against(&route))
+            let counterpart = row.counterpart.and_then(|k| measured(k.name()));
+            let cpu =
+                counterpart.and_then(|c| Some(c.cpu_us_per_request? / result.cpu_us_per_request?));
+            [against(counterpart), against(route), cpu]
         })
         .collect();
-    let cpu_of = |name: &str| {
-        results
-            .iter()
-            .find(|r| r.name == name)
-            .and_then(|r| r.cpu_us_per_request)
-    };
-    let cpu: Vec<Option<f64>> = rows
-        .iter()
-        .zip(results.iter())
-        .map(|(row, result)| {
-            let bare = cpu_of(row.counterpart?.name())?;
-            Some(bare / result.cpu_us_per_request?)
-        })
-        .collect();
-    for ((result, (c, r)), cpu) in results.iter_mut().zip(per_row).zip(cpu) {
+    for (result, [c, r, cpu]) in results.iter_mut().zip(per_row) {
         if result.requests_per_s.is_some() {
             result.vs_counterpart = c;
             result.vs_route = r;

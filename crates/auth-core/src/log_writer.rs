@@ -56,7 +56,6 @@ struct Out {
     spare: Vec<u8>,
 }
 
-#[derive(Default)]
 struct Pending {
     lines: Vec<u8>,
     stopping: bool,
