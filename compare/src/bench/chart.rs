@@ -86,7 +86,8 @@ pub fn svg(report: &BenchReport, chart: &BenchChart, footnote: &str) -> String {
             reading: chart.reading,
             scale: &Ratio,
             bars: &bars,
-            legend: LEGEND,
+            // Grey only where bare rows are drawn.
+            legend: if chart.bare_rows { LEGEND } else { plot::APPS },
         },
         footnote,
     )
