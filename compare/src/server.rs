@@ -362,18 +362,12 @@ pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
         std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>>,
     ) = match app {
         App::Session => {
-            let config = session_app::Config::try_parse_from(argv)?;
-            (
-                config.common.command.is_some(),
-                Box::pin(session_app::main(config)),
-            )
+            let cli = session_app::Cli::try_parse_from(argv)?;
+            (cli.command.is_some(), Box::pin(session_app::main(cli)))
         }
         App::Jwt => {
-            let config = jwt_app::Config::try_parse_from(argv)?;
-            (
-                config.common.command.is_some(),
-                Box::pin(jwt_app::main(config)),
-            )
+            let cli = jwt_app::Cli::try_parse_from(argv)?;
+            (cli.command.is_some(), Box::pin(jwt_app::main(cli)))
         }
     };
     // An operator's command runs to its end (its stdin is not held open by

@@ -4,7 +4,7 @@
 use std::{net::IpAddr, sync::Arc};
 
 use crate::{
-    ApiError, CommonConfig, Database, Hasher, Principal, Role, User, UserStore,
+    ApiError, CommonConfig, Database, Hasher, Principal, Role, RoleChange, User, UserStore,
     client_addr::ClientAddr,
     throttle::{Counters, MemoryCounters, Throttle},
     validation::{Email, LoginAttempt, NewAccount},
@@ -150,8 +150,10 @@ impl Accounts {
         admin_only(self.current_user(who).await?.role)
     }
 
-    /// Sets the role of the account `email`; demoting the last admin is refused.
-    pub async fn set_role(&self, email: &Email, role: Role) -> Result<User, ApiError> {
+    /// Sets the role of the account `email`; demoting the last admin is
+    /// refused. The one role change of both apps, for the admin's route and
+    /// the operator's command alike.
+    pub async fn change_role(&self, email: &Email, role: Role) -> Result<RoleChange, ApiError> {
         self.users
             .set_role(email.as_str(), role)
             .await?

@@ -3,10 +3,6 @@ use std::{net::IpAddr, path::PathBuf, time::Duration};
 /// Settings both servers read, from flags or the environment.
 #[derive(Debug, Clone, clap::Args)]
 pub struct CommonConfig {
-    /// Instead of serving, run an operator's command with these settings.
-    #[command(subcommand)]
-    pub command: Option<crate::command::Command>,
-
     /// Where to listen and how long a request may take.
     #[command(flatten)]
     pub serve: ServeConfig,

@@ -7,6 +7,7 @@ mod allocator;
 pub mod client_addr;
 pub mod command;
 pub mod config;
+pub mod cookie_names;
 pub mod csrf;
 pub mod db;
 pub mod error;
@@ -37,7 +38,7 @@ pub use health::{Health, HealthCheck};
 pub use json::ApiJson;
 pub use password::Hasher;
 pub use principal::Principal;
-pub use users::{Role, User, UserStore};
+pub use users::{Role, RoleChange, User, UserStore};
 
 /// Seconds since the Unix epoch: the one clock every stored expiry uses.
 pub fn unix_now() -> i64 {

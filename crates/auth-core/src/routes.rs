@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    Accounts, ApiError, ApiJson, Principal, Role, User,
+    Accounts, ApiError, ApiJson, Principal, Role, RoleChange, User,
     client_addr::ClientAddr,
     validation::{CredentialsBody, Email},
 };
@@ -64,22 +64,43 @@ pub async fn admin(
     ))
 }
 
+/// The body of `PUT /admin/users/{email}/role`.
 #[derive(Deserialize)]
-pub struct RoleChange {
+pub struct RoleBody {
     role: String,
 }
 
-/// `PUT /admin/users/{email}/role`
+/// `PUT /admin/users/{email}/role`, as session-app answers it: the role
+/// change alone (its role-gated routes read the database at every request).
 pub async fn set_role(
     State(accounts): State<Accounts>,
     who: Principal,
     Path(email): Path<String>,
-    ApiJson(change): ApiJson<RoleChange>,
+    ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<Json<Value>, ApiError> {
-    accounts.require_admin_now(&who).await?;
-    let role: Role = change.role.parse()?;
-    let email = Email::parse(&email)?;
-    let user = accounts.set_role(&email, role).await?;
-    tracing::info!(by = %who.email, user = %user.email, role = %role, "role changed");
-    Ok(Json(json!({"email": user.email, "role": user.role})))
+    let change = change_role(&accounts, &who, &email, body).await?;
+    Ok(Json(role_json(&change.user)))
+}
+
+/// What `PUT /admin/users/{email}/role` does in both apps, typed: the
+/// caller's role read from the database now, the body and the email parsed,
+/// the change made (`Accounts::change_role`). jwt-app ends the demoted
+/// user's logins after it.
+pub async fn change_role(
+    accounts: &Accounts,
+    who: &Principal,
+    email: &str,
+    body: RoleBody,
+) -> Result<RoleChange, ApiError> {
+    accounts.require_admin_now(who).await?;
+    let role: Role = body.role.parse()?;
+    let email = Email::parse(email)?;
+    let change = accounts.change_role(&email, role).await?;
+    tracing::info!(by = %who.email, user = %change.user.email, role = %role, "role changed");
+    Ok(change)
+}
+
+/// The answer to a role change: `{"email", "role"}`.
+pub fn role_json(user: &User) -> Value {
+    json!({"email": user.email, "role": user.role})
 }

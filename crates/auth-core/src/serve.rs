@@ -8,7 +8,8 @@ use tracing_subscriber::{
 };
 
 use crate::{
-    CommonConfig,
+    CommonConfig, RoleChange,
+    command::Command,
     log_writer::{self, BatchedWriter},
 };
 
@@ -56,18 +57,22 @@ fn log_filter(rust_log: Option<&str>) -> (Option<Targets>, Option<EnvFilter>) {
     }
 }
 
-/// What a server binary does with its settings: run the operator's
-/// `command` if one was given, else build the router (`app`) and serve it on
-/// `bind:port` until Ctrl-C or SIGTERM.
+/// What a server binary does with its command line: run the operator's
+/// `command` if one was given, then the app's `after_command` with what it
+/// changed (jwt-app ends a demoted user's logins); else build the router
+/// (`app`) and serve it on `bind:port` until Ctrl-C or SIGTERM.
 pub async fn command_or_serve(
     app_name: &str,
+    command: Option<Command>,
     common: &CommonConfig,
     port: u16,
     app: impl Future<Output = anyhow::Result<Router>>,
+    after_command: impl AsyncFnOnce(&RoleChange) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    if let Some(command) = common.command.clone() {
-        println!("{}", crate::command::run(command, common).await?);
-        return Ok(());
+    if let Some(command) = command {
+        let change = crate::command::run(command, common).await?;
+        println!("{change}");
+        return after_command(&change).await;
     }
     run(
         app_name,

@@ -50,6 +50,33 @@ pub struct User {
     pub created_at: i64,
 }
 
+/// What a role change did: the user as it is now, and the role it had.
+#[derive(Debug, Clone)]
+pub struct RoleChange {
+    pub user: User,
+    pub before: Role,
+}
+
+impl RoleChange {
+    /// Whether the change took a role away or kept it at `user`: every such
+    /// change ends the user's logins in jwt-app (its tokens carry the role).
+    pub fn to_user(&self) -> bool {
+        self.user.role == Role::User
+    }
+}
+
+/// The line an operator's `set-role` prints.
+impl fmt::Display for RoleChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (email, role) = (&self.user.email, self.user.role);
+        if self.before == role {
+            write!(f, "{email} is already {role}; nothing changed")
+        } else {
+            write!(f, "{email}: {} -> {role}", self.before)
+        }
+    }
+}
+
 /// The users table, whichever database holds it.
 #[derive(Clone, Debug)]
 pub struct UserStore {
@@ -118,7 +145,9 @@ impl UserStore {
     /// when it would leave no admin. The admins' rows are locked first
     /// (`FOR UPDATE`; SQLite lets one writer at a time anyway), so that two
     /// admins demoting each other at once cannot both succeed.
-    pub async fn set_role(&self, email: &str, role: Role) -> Result<Option<User>, ApiError> {
+    /// Sets the role of the account `email` in one transaction with the
+    /// last-admin rule; `None` for an unknown email.
+    pub async fn set_role(&self, email: &str, role: Role) -> Result<Option<RoleChange>, ApiError> {
         let lock = match self.db.backend() {
             Backend::Sqlite => "",
             Backend::Postgres | Backend::MySql => " FOR UPDATE",
@@ -148,7 +177,11 @@ impl UserStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Some(User { role, ..user }))
+        let before = user.role;
+        Ok(Some(RoleChange {
+            user: User { role, ..user },
+            before,
+        }))
     }
 
     pub async fn set_password_hash(&self, id: i64, hash: &str) -> Result<(), ApiError> {

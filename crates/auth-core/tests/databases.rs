@@ -54,7 +54,8 @@ async fn users_table(kind: Kind) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(promoted.role, Role::Admin);
+    assert_eq!(promoted.user.role, Role::Admin);
+    assert_eq!(promoted.before, Role::User);
     assert_eq!(
         users.by_id(created.id).await.unwrap().unwrap().role,
         Role::Admin
@@ -94,7 +95,11 @@ async fn the_last_admin_stays(kind: Kind) {
             .unwrap();
     }
     let demoted = users.set_role("b@example.com", Role::User).await.unwrap();
-    assert_eq!(demoted.map(|u| u.role), Some(Role::User), "{kind:?}");
+    assert_eq!(
+        demoted.map(|c| (c.before, c.user.role)),
+        Some((Role::Admin, Role::User)),
+        "{kind:?}"
+    );
     let last = users.set_role("a@example.com", Role::User).await;
     assert!(
         matches!(last, Err(ApiError::LastAdmin)),

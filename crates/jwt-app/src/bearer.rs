@@ -12,9 +12,11 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use std::sync::Arc;
+
 use crate::{
-    AppState,
     denylist::Denylist,
+    revocation::Revocation,
     tokens::Tokens,
     transport::{Presented, Transport},
     verification::{Claims, InvalidToken},
@@ -71,15 +73,14 @@ impl AccessTokenVerifier for Tokens {
 
 /// jwt-app's check in front of its protected routes: [`check`] with its own
 /// key, denylist and transport.
-pub async fn require_bearer(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    check(
-        app.tokens.as_ref(),
-        app.denylist.as_deref(),
-        app.transport,
-        req,
-        next,
-    )
-    .await
+pub async fn require_bearer(
+    State(tokens): State<Arc<Tokens>>,
+    State(revocation): State<Revocation>,
+    State(transport): State<Transport>,
+    req: Request,
+    next: Next,
+) -> Response {
+    check(tokens.as_ref(), revocation.denylist(), transport, req, next).await
 }
 
 /// Verifies the access token `transport` carries, asks the denylist if

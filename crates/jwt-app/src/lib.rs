@@ -13,15 +13,17 @@ mod page;
 pub mod redis;
 mod refresh;
 pub mod refresh_tokens;
+mod revocation;
 mod set_role;
 pub mod tokens;
 pub mod transport;
 pub mod verification;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use auth_core::{
-    Accounts, ApiError, Health, Role,
+    Accounts, Health, RoleChange,
+    command::Command,
     config::parse_duration,
     csrf, health,
     redis_counters::RedisCounters,
@@ -47,9 +49,24 @@ pub use tokens::Tokens;
 pub use transport::{TokenTransport, Transport};
 pub use verification::{Claims, Verification};
 
+use refresh::Refresher;
+use revocation::Revocation;
+
 /// Stateless JWT access tokens with rotating refresh tokens.
 ///
 /// A flag given twice takes the last value, so that a wrapper's defaults can be overridden.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "jwt-app", version, args_override_self = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+
+    /// Instead of serving, run an operator's command with these settings.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// jwt-app's settings, from flags or the environment.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "jwt-app", version, args_override_self = true)]
 pub struct Config {
@@ -134,82 +151,97 @@ impl Config {
     }
 }
 
-/// What the handlers and the bearer check share; the shared handlers take
-/// their part of it (`State<Accounts>`, …). Behind one `Arc`: axum clones
-/// the state for every request it routes (and the bearer check once more),
-/// and a clone of the parts themselves (strings, vectors, many `Arc`s) was a
-/// few percent of the server's time in the profile (issue 12).
+/// What the handlers and the bearer check need, each taking its part
+/// (`State<Accounts>`, `State<Revocation>`, …), as in session-app. Behind
+/// one `Arc`: axum clones the state for every request it routes (and the
+/// bearer check once more), and a clone of the parts themselves (strings,
+/// vectors, many `Arc`s) was a few percent of the server's time in the
+/// profile (issue 12).
 #[derive(Clone)]
-pub struct AppState(Arc<Shared>);
+struct AppState(Arc<StateParts>);
 
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
-}
-
-impl FromRef<AppState> for Accounts {
-    fn from_ref(app: &AppState) -> Self {
-        app.accounts.clone()
-    }
-}
-
-impl FromRef<AppState> for Health {
-    fn from_ref(app: &AppState) -> Self {
-        app.health.clone()
-    }
-}
-
-impl FromRef<AppState> for Measured {
-    fn from_ref(app: &AppState) -> Self {
-        app.measured.clone()
-    }
-}
-
-impl FromRef<AppState> for PublishedKeys {
-    fn from_ref(app: &AppState) -> Self {
-        app.jwks.clone()
-    }
-}
-
-/// The parts of [`AppState`].
-pub struct Shared {
-    pub accounts: Accounts,
-    pub tokens: Arc<Tokens>,
-    pub refresh: Arc<dyn RefreshStore>,
-    /// `None` when `DENYLIST=off`: then no request pays a lookup at all.
-    pub denylist: Option<Arc<dyn Denylist>>,
-    pub health: Health,
-    pub measured: Measured,
-    pub transport: Transport,
+struct StateParts {
+    accounts: Accounts,
+    tokens: Arc<Tokens>,
+    refresh: Arc<dyn RefreshStore>,
+    revocation: Revocation,
+    health: Health,
+    measured: Measured,
+    transport: Transport,
     /// What `GET /.well-known/jwks.json` answers (nothing with HS256).
-    pub jwks: PublishedKeys,
+    jwks: PublishedKeys,
+}
+
+/// Each part by itself, for the handler that takes it.
+macro_rules! parts {
+    ($($part:ty => $field:ident),* $(,)?) => {$(
+        impl FromRef<AppState> for $part {
+            fn from_ref(app: &AppState) -> Self {
+                app.0.$field.clone()
+            }
+        }
+    )*};
+}
+
+parts! {
+    Accounts => accounts,
+    Arc<Tokens> => tokens,
+    Arc<dyn RefreshStore> => refresh,
+    Revocation => revocation,
+    Health => health,
+    Measured => measured,
+    Transport => transport,
+    PublishedKeys => jwks,
+}
+
+impl FromRef<AppState> for Refresher {
+    fn from_ref(app: &AppState) -> Self {
+        let parts = &app.0;
+        Self {
+            accounts: parts.accounts.clone(),
+            refresh: parts.refresh.clone(),
+            revocation: parts.revocation.clone(),
+            tokens: parts.tokens.clone(),
+            transport: parts.transport,
+        }
+    }
 }
 
 /// What the `jwt-app` binary runs: an operator's command (`jwt-app set-role
-/// EMAIL admin`) with these settings, or the server.
-pub async fn main(config: Config) -> anyhow::Result<()> {
-    let Some(command) = config.common.command.clone() else {
-        let addr = SocketAddr::new(config.common.serve.bind, config.port);
-        return auth_core::serve::run("jwt-app", addr, app(config).await?).await;
-    };
-    let change = auth_core::command::run(command, &config.common).await?;
-    println!("{change}");
-    if change.user.role == Role::User {
+/// EMAIL admin`) with these settings, then what a role change needs here
+/// (the end of a demoted user's logins, as the admin's route does), or the
+/// server.
+pub async fn main(Cli { config, command }: Cli) -> anyhow::Result<()> {
+    let (common, port) = (config.common.clone(), config.port);
+    let after_command = async |change: &RoleChange| {
+        if !change.to_user() {
+            return Ok(());
+        }
         // The server is another process: what it holds in memory (a memory
         // denylist) cannot be reached from here; the stores can.
         let state = AppState::open(&config).await?;
-        let logins = state.end_logins(change.user.id).await?;
-        println!("{logins} login(s) of {} revoked", change.user.email);
+        let logins = state.0.revocation.after_role_change(change).await?;
+        println!(
+            "{} login(s) of {} revoked",
+            logins.unwrap_or(0),
+            change.user.email
+        );
         if config.denylist == DenylistMode::Memory {
             println!(
                 "DENYLIST=memory lives inside the running server: its access tokens work until they expire"
             );
         }
-    }
-    Ok(())
+        Ok(())
+    };
+    auth_core::serve::command_or_serve(
+        "jwt-app",
+        command,
+        &common,
+        port,
+        app(config.clone()),
+        after_command,
+    )
+    .await
 }
 
 impl AppState {
@@ -217,7 +249,7 @@ impl AppState {
     /// migrates the database, and connects to Redis if a store needs it (an
     /// unreachable Redis stops the start with a message naming `REDIS_URL`;
     /// see [`redis`]).
-    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+    async fn open(config: &Config) -> anyhow::Result<Self> {
         if config.refresh_ttl.as_secs() == 0 || config.refresh_family_ttl.as_secs() == 0 {
             anyhow::bail!("REFRESH_TTL and REFRESH_FAMILY_TTL must be at least 1 second");
         }
@@ -278,24 +310,18 @@ impl AppState {
         if let Some(denylist) = &denylist {
             measured.push(("denylist", denylist.clone()));
         }
-        Ok(Self(Arc::new(Shared {
+        let jwks = tokens.published().clone();
+        let tokens = Arc::new(tokens);
+        Ok(Self(Arc::new(StateParts {
             accounts,
-            jwks: tokens.published().clone(),
-            tokens: Arc::new(tokens),
+            jwks,
+            revocation: Revocation::new(refresh.clone(), denylist, tokens.clone()),
+            tokens,
             refresh,
-            denylist,
             health,
             measured: Measured::new(config.denylist.label(), measured),
             transport: Transport::new(config.token_transport, config.common.cookie_secure),
         })))
-    }
-
-    /// Ends every login of `user_id`: its refresh families are revoked and,
-    /// with a denylist, its access tokens denied. How many there were.
-    pub async fn end_logins(&self, user_id: i64) -> Result<usize, ApiError> {
-        let families = self.refresh.revoke_user(user_id).await?;
-        self.deny_logins(&families).await?;
-        Ok(families.len())
     }
 }
 
@@ -312,7 +338,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         None
     };
     let state = AppState::open(&config).await?;
-    let transport = state.transport;
+    let transport = state.0.transport;
     let refresh = if transport.in_cookies() {
         post(refresh::from_cookie)
     } else {

@@ -1,7 +1,7 @@
 //! `POST /login`: an access token and the first refresh token of a new family.
 
 use auth_core::{
-    ApiError, ApiJson, User,
+    Accounts, ApiError, ApiJson, User,
     client_addr::ClientAddr,
     validation::{CredentialsBody, LoginAttempt},
 };
@@ -11,31 +11,40 @@ use axum::{
     response::Response,
 };
 
-use crate::{AppState, refresh_tokens::IssuedRefresh};
+use std::sync::Arc;
+
+use crate::{
+    refresh_tokens::{IssuedRefresh, RefreshStore},
+    tokens::Tokens,
+    transport::Transport,
+};
 
 pub async fn login(
-    State(app): State<AppState>,
+    State(accounts): State<Accounts>,
+    State(refresh): State<Arc<dyn RefreshStore>>,
+    State(tokens): State<Arc<Tokens>>,
+    State(transport): State<Transport>,
     from: ClientAddr,
     ApiJson(body): ApiJson<CredentialsBody>,
 ) -> Result<Response, ApiError> {
-    let user = app
-        .accounts
+    let user = accounts
         .authenticate(LoginAttempt::try_from(body)?, from)
         .await?;
-    let refresh = app.refresh.issue(user.id).await?;
+    let refresh = refresh.issue(user.id).await?;
     tracing::info!(user_id = user.id, family = %refresh.family_id, "logged in");
-    token_response(&app, &user, refresh)
+    token_response(&tokens, transport, &user, refresh)
 }
 
 /// The answer of login and refresh (body or cookies: [`crate::transport`]),
 /// marked uncacheable as RFC 6749 §5.1 asks of any response that carries tokens.
 pub(crate) fn token_response(
-    app: &AppState,
+    tokens: &Tokens,
+    transport: Transport,
     user: &User,
     refresh: IssuedRefresh,
 ) -> Result<Response, ApiError> {
-    let access = app.tokens.issue(user, &refresh.family_id)?;
-    let mut res = app.transport.issued(&access, &refresh);
+    let access = tokens.issue(user, &refresh.family_id)?;
+    let mut res = transport.issued(&access, &refresh);
     let headers = res.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

@@ -10,7 +10,14 @@ use axum::{
 };
 use serde::Deserialize;
 
-use crate::{AppState, bearer::VerifiedToken, denylist::Denied, refresh_tokens::RefreshToken};
+use std::sync::Arc;
+
+use crate::{
+    bearer::VerifiedToken,
+    refresh_tokens::{RefreshStore, RefreshToken},
+    revocation::Revocation,
+    transport::Transport,
+};
 
 #[derive(Deserialize)]
 pub struct LogoutBody {
@@ -23,7 +30,9 @@ pub struct LogoutBody {
 /// until `exp`, which is the logout loophole of stateless tokens. In cookie
 /// mode the answer also removes both cookies.
 pub async fn logout(
-    State(app): State<AppState>,
+    State(refresh): State<Arc<dyn RefreshStore>>,
+    State(revocation): State<Revocation>,
+    State(transport): State<Transport>,
     who: Principal,
     token: VerifiedToken,
     headers: HeaderMap,
@@ -33,7 +42,7 @@ pub async fn logout(
     let mut families = vec![token.sid.clone()];
     if let Some(presented) = body.and_then(|b| b.refresh_token) {
         let record = match RefreshToken::parse(&presented) {
-            Some(refresh_token) => app.refresh.find(&refresh_token).await?,
+            Some(refresh_token) => refresh.find(&refresh_token).await?,
             None => None,
         };
         match record {
@@ -47,22 +56,12 @@ pub async fn logout(
             _ => tracing::warn!(user_id = who.user_id, "logout with a foreign refresh token"),
         }
     }
-    for family in &families {
-        app.refresh.revoke_family(family).await?;
-    }
-    app.deny_logins(&families).await?;
-    if let Some(denylist) = &app.denylist {
-        // Verification accepts a token up to `leeway` past `exp`: deny it that long.
-        let until = token.exp.saturating_add_unsigned(app.tokens.leeway_secs());
-        denylist
-            .deny(Denied::Token(&token.jti), until)
-            .await
-            .map_err(|e| ApiError::store_down("denylist", e))?;
-    }
+    revocation.end_logins(&families).await?;
+    revocation.deny_token(&token.jti, token.exp).await?;
     tracing::info!(
         user_id = who.user_id,
         families = families.len(),
         "logged out"
     );
-    Ok((app.transport.cleared(), StatusCode::NO_CONTENT).into_response())
+    Ok((transport.cleared(), StatusCode::NO_CONTENT).into_response())
 }

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use auth_core::page::Page;
 use axum::{extract::State, response::Html};
 
-use crate::AppState;
+use crate::transport::Transport;
 
 /// The script picks how it keeps and sends the tokens by `transport`: one
 /// script, one entry of its `transports` per `Page` here.
@@ -33,10 +33,10 @@ const REFRESH_BUTTON: &str = r#"<button id="refresh" type="button">POST /refresh
 
 /// The page of the transport this server runs: a header page against a
 /// cookie server would send tokens it never gets.
-pub async fn page(State(app): State<AppState>) -> Html<&'static str> {
+pub async fn page(State(transport): State<Transport>) -> Html<&'static str> {
     static HEADER_PAGE: OnceLock<String> = OnceLock::new();
     static COOKIE_PAGE: OnceLock<String> = OnceLock::new();
-    if app.transport.in_cookies() {
+    if transport.in_cookies() {
         COOKIE.html(&COOKIE_PAGE)
     } else {
         HEADER.html(&HEADER_PAGE)

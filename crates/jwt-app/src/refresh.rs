@@ -11,11 +11,29 @@ use axum::{
 };
 use serde::{Deserialize, de::IgnoredAny};
 
+use std::sync::Arc;
+
+use auth_core::Accounts;
+
 use crate::{
-    AppState,
     login::token_response,
-    refresh_tokens::{RefreshToken, Rotation, invalid_grant, replayed},
+    refresh_tokens::{RefreshStore, RefreshToken, Rotation, invalid_grant, replayed},
+    revocation::Revocation,
+    tokens::Tokens,
+    transport::Transport,
 };
+
+/// What spending a refresh token takes: the stores to rotate it in and to end
+/// a replayed login with, the user's role as the database holds it now, and
+/// the signer and transport of the new pair.
+#[derive(Clone)]
+pub struct Refresher {
+    pub accounts: Accounts,
+    pub refresh: Arc<dyn RefreshStore>,
+    pub revocation: Revocation,
+    pub tokens: Arc<Tokens>,
+    pub transport: Transport,
+}
 
 #[derive(Deserialize)]
 pub struct RefreshBody {
@@ -30,16 +48,16 @@ pub struct CookieRefreshBody {
 
 /// The header transport: `{"refresh_token"}`.
 pub async fn from_body(
-    State(app): State<AppState>,
+    State(app): State<Refresher>,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<Response, ApiError> {
-    spend(&app, &body.refresh_token).await
+    app.spend(&body.refresh_token).await
 }
 
 /// The cookie transport: the refresh-token cookie, which the browser sends
 /// to this path only.
 pub async fn from_cookie(
-    State(app): State<AppState>,
+    State(app): State<Refresher>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -59,27 +77,31 @@ pub async fn from_cookie(
         .refresh_token(&headers)
         .map_err(|_| invalid_grant())?
         .ok_or_else(|| ApiError::InvalidGrant("no refresh-token cookie; log in again".into()))?;
-    spend(&app, &presented).await
+    app.spend(&presented).await
 }
 
-async fn spend(app: &AppState, presented: &str) -> Result<Response, ApiError> {
-    let token = RefreshToken::parse(presented).ok_or_else(invalid_grant)?;
-    let rotated = match app.refresh.rotate(&token).await? {
-        Rotation::Rotated(rotated) => rotated,
-        Rotation::Replayed(record) => {
-            // A thief may hold the login's access tokens as well as its
-            // refresh token: they go with the family.
-            app.deny_logins(&[record.family_id]).await?;
-            return Err(replayed());
-        }
-    };
-    // The role is read again here, not copied from the old access token: this
-    // is the moment a role change reaches the token.
-    let Some(user) = app.accounts.users.by_id(rotated.user_id).await? else {
-        app.refresh.revoke_family(&rotated.issued.family_id).await?;
-        return Err(ApiError::InvalidGrant(
-            "the account of this refresh token no longer exists".into(),
-        ));
-    };
-    token_response(app, &user, rotated.issued)
+impl Refresher {
+    async fn spend(&self, presented: &str) -> Result<Response, ApiError> {
+        let token = RefreshToken::parse(presented).ok_or_else(invalid_grant)?;
+        let rotated = match self.refresh.rotate(&token).await? {
+            Rotation::Rotated(rotated) => rotated,
+            Rotation::Replayed(record) => {
+                // The store revoked the family; a thief may hold the login's
+                // access tokens as well as its refresh token: they go with it.
+                self.revocation.deny_logins(&[record.family_id]).await?;
+                return Err(replayed());
+            }
+        };
+        // The role is read again here, not copied from the old access token:
+        // this is the moment a role change reaches the token.
+        let Some(user) = self.accounts.users.by_id(rotated.user_id).await? else {
+            self.refresh
+                .revoke_family(&rotated.issued.family_id)
+                .await?;
+            return Err(ApiError::InvalidGrant(
+                "the account of this refresh token no longer exists".into(),
+            ));
+        };
+        token_response(&self.tokens, self.transport, &user, rotated.issued)
+    }
 }

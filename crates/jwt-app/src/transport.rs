@@ -6,6 +6,7 @@
 //! the header transport) and who can make the browser send it (other sites,
 //! in the cookie transport, which is why that one runs behind the CSRF check).
 
+use auth_core::cookie_names;
 use axum::{
     Json,
     http::{HeaderMap, HeaderName, HeaderValue, header},
@@ -64,25 +65,13 @@ impl Transport {
         self.kind == TokenTransport::Header
     }
 
-    /// `__Host-` makes the browser keep the cookie only if it is `Secure`,
-    /// `Path=/` and has no `Domain`: a sibling subdomain or a man in the
-    /// middle on plain HTTP cannot plant or overwrite it.
+    /// See [`cookie_names`] for the prefixes behind HTTPS.
     pub fn access_cookie(self) -> &'static str {
-        if self.secure {
-            "__Host-access_token"
-        } else {
-            "access_token"
-        }
+        cookie_names::access_token(self.secure)
     }
 
-    /// `__Host-` needs `Path=/`, which would send the refresh token with
-    /// every request; `__Secure-` is the strongest prefix `Path=/refresh` allows.
     pub fn refresh_cookie(self) -> &'static str {
-        if self.secure {
-            "__Secure-refresh_token"
-        } else {
-            "refresh_token"
-        }
+        cookie_names::refresh_token(self.secure)
     }
 
     /// The access token of a request. The cookie transport reads only its

@@ -126,7 +126,7 @@ pub async fn require_session(
 /// cookies of the site are none of session-app's business. `None` when there
 /// is no such pair, or it is too long to be one.
 fn session_cookies(headers: &HeaderMap) -> Option<String> {
-    let names = [false, true].map(session_app::cookie_name);
+    let names = [false, true].map(auth_core::cookie_names::session);
     let pairs: Vec<&str> = headers
         .get_all(header::COOKIE)
         .iter()

@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
-use session_app::store::{DbSessions, MemoryStore, RedisSessions};
+use session_app::store::{DbSessions, MemorySessions, RedisSessions};
 use tower_sessions::{
     SessionStore,
     cookie::time::{Duration, OffsetDateTime},
@@ -45,7 +45,7 @@ fn bench_load<S: SessionStore>(
 
 fn stores(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
-    bench_load(c, &rt, "memory", &MemoryStore::default());
+    bench_load(c, &rt, "memory", &MemorySessions::default());
 
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = format!(

@@ -12,7 +12,9 @@ pub mod store;
 use std::{sync::Arc, time::Duration};
 
 use auth_core::{
-    Accounts, Health, csrf, health,
+    Accounts, Health,
+    command::Command,
+    csrf, health,
     redis_counters::RedisCounters,
     routes,
     stats::{self, Measured},
@@ -25,11 +27,23 @@ use axum::{
 };
 use clap::Parser;
 
-pub use store::{SessionBackend, SessionStoreKind, cookie_name};
+pub use store::{SessionBackend, SessionStoreKind};
 
 /// Login remembered in a server-side session (cookie `sid`).
 ///
 /// A flag given twice takes the last value, so that a wrapper's defaults can be overridden.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "session-app", version, args_override_self = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+
+    /// Instead of serving, run an operator's command with these settings.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// session-app's settings, from flags or the environment.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "session-app", version, args_override_self = true)]
 pub struct Config {
@@ -66,9 +80,9 @@ pub struct Config {
 /// and a clone of the parts themselves (strings, vectors, many `Arc`s) was
 /// a few percent of the server's time in the profile (issue 12).
 #[derive(Clone)]
-struct AppState(Arc<Parts>);
+struct AppState(Arc<StateParts>);
 
-struct Parts {
+struct StateParts {
     accounts: Accounts,
     sessions: SessionBackend,
     health: Health,
@@ -100,10 +114,19 @@ impl FromRef<AppState> for Measured {
 }
 
 /// What the `session-app` binary runs: an operator's command (`session-app set-role
-/// EMAIL admin`) with these settings, or the server.
-pub async fn main(config: Config) -> anyhow::Result<()> {
+/// EMAIL admin`) with these settings, or the server. A role change needs
+/// nothing more here: the role-gated routes read the database.
+pub async fn main(Cli { config, command }: Cli) -> anyhow::Result<()> {
     let (common, port) = (config.common.clone(), config.port);
-    auth_core::serve::command_or_serve("session-app", &common, port, app(config)).await
+    auth_core::serve::command_or_serve(
+        "session-app",
+        command,
+        &common,
+        port,
+        app(config),
+        async |_| Ok(()),
+    )
+    .await
 }
 
 /// Builds the whole server: every route it serves, the session layer and the
@@ -124,7 +147,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         None => accounts,
     };
     let label = config.session_store.label();
-    let state = AppState(Arc::new(Parts {
+    let state = AppState(Arc::new(StateParts {
         health: sessions
             .health_checks(Health::new("session-app", label).with(accounts.db().clone())),
         measured: Measured::new(label, vec![("sessions", sessions.measured(accounts.db()))]),

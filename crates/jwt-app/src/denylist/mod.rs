@@ -11,12 +11,12 @@ mod redis;
 
 use std::{sync::Arc, time::Duration};
 
-use auth_core::{ApiError, stats::MeasuredStore};
+use auth_core::stats::MeasuredStore;
 
 pub use memory::MemoryDenylist;
 pub use redis::RedisDenylist;
 
-use crate::{AppState, redis::Redis};
+use crate::redis::Redis;
 
 /// Where denied `jti`s are kept. `Off` has no store at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,23 +94,4 @@ pub fn build(
             Some(Arc::new(RedisDenylist::new(redis.clone())))
         }
     })
-}
-
-impl AppState {
-    /// Denies every access token of the logins `sids` until the last one
-    /// issued so far can have expired; nothing without a denylist (the
-    /// tokens then live until `exp`: the loophole).
-    pub(crate) async fn deny_logins(&self, sids: &[String]) -> Result<(), ApiError> {
-        let Some(denylist) = &self.denylist else {
-            return Ok(());
-        };
-        let until = self.tokens.last_expiry_from_now();
-        for sid in sids {
-            denylist
-                .deny(Denied::Login(sid), until)
-                .await
-                .map_err(|e| ApiError::store_down("denylist", e))?;
-        }
-        Ok(())
-    }
 }

@@ -48,8 +48,8 @@ impl LoginServer {
         on: Option<SocketAddr>,
     ) -> Self {
         let router = match kind {
-            Kind::Jwt => jwt_app::app(jwt_config(dir.path(), &args)).await,
-            Kind::Session => session_app::app(session_config(dir.path(), &args)).await,
+            Kind::Jwt => jwt_app::app(parse(jwt_argv(dir.path(), &args))).await,
+            Kind::Session => session_app::app(parse(session_argv(dir.path(), &args))).await,
         }
         .expect("start the login server");
         let server = match on {
@@ -115,8 +115,8 @@ impl LoginServer {
         let mut args = self.args.clone();
         args.extend(["set-role".into(), email.into(), role.into()]);
         match self.kind {
-            Kind::Jwt => jwt_app::main(jwt_config(self.dir.path(), &args)).await,
-            Kind::Session => session_app::main(session_config(self.dir.path(), &args)).await,
+            Kind::Jwt => jwt_app::main(parse(jwt_argv(self.dir.path(), &args))).await,
+            Kind::Session => session_app::main(parse(session_argv(self.dir.path(), &args))).await,
         }
         .unwrap_or_else(|e| panic!("set-role {email} {role}: {e:#}"));
     }
@@ -151,24 +151,25 @@ impl Stopped {
     }
 }
 
-fn jwt_config(dir: &Path, extra: &[String]) -> jwt_app::Config {
-    let base = ["--jwt-alg", "EdDSA"].map(str::to_owned);
-    jwt_app::Config::try_parse_from(
-        argv("jwt-app", dir)
-            .into_iter()
-            .chain(base)
-            .chain(extra.iter().cloned()),
-    )
-    .expect("valid jwt-app arguments")
+/// The settings (`Config`), or the whole command line with a subcommand (`Cli`).
+fn parse<P: clap::Parser>(argv: Vec<String>) -> P {
+    P::try_parse_from(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"))
 }
 
-fn session_config(dir: &Path, extra: &[String]) -> session_app::Config {
-    session_app::Config::try_parse_from(
-        argv("session-app", dir)
-            .into_iter()
-            .chain(extra.iter().cloned()),
-    )
-    .expect("valid session-app arguments")
+fn jwt_argv(dir: &Path, extra: &[String]) -> Vec<String> {
+    let base = ["--jwt-alg", "EdDSA"].map(str::to_owned);
+    argv("jwt-app", dir)
+        .into_iter()
+        .chain(base)
+        .chain(extra.iter().cloned())
+        .collect()
+}
+
+fn session_argv(dir: &Path, extra: &[String]) -> Vec<String> {
+    argv("session-app", dir)
+        .into_iter()
+        .chain(extra.iter().cloned())
+        .collect()
 }
 
 /// The program name and a fast, private setup: the data folder, cheap bcrypt.

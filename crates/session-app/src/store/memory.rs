@@ -17,9 +17,9 @@ use tower_sessions::{
 /// updates a record that still exists, so that a request that was in flight
 /// during a logout can never bring the deleted session back.
 #[derive(Debug, Clone, Default)]
-pub struct MemoryStore(Arc<Mutex<HashMap<Id, Record>>>);
+pub struct MemorySessions(Arc<Mutex<HashMap<Id, Record>>>);
 
-impl MemoryStore {
+impl MemorySessions {
     fn map(&self) -> MutexGuard<'_, HashMap<Id, Record>> {
         // A panic while holding the lock cannot leave a map half-written.
         self.0
@@ -39,7 +39,7 @@ impl MemoryStore {
 }
 
 #[async_trait::async_trait]
-impl SessionStore for MemoryStore {
+impl SessionStore for MemorySessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let mut map = self.map();
         while map.contains_key(&record.id) {
@@ -75,7 +75,7 @@ impl SessionStore for MemoryStore {
 }
 
 #[async_trait::async_trait]
-impl ExpiredDeletion for MemoryStore {
+impl ExpiredDeletion for MemorySessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
         let now = OffsetDateTime::now_utc();
         self.map().retain(|_, r| r.expiry_date > now);

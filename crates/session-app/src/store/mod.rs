@@ -21,11 +21,11 @@ use tower_sessions::{
 };
 
 use auth_core::{
-    ApiError, Database, Health,
+    ApiError, Database, Health, cookie_names,
     stats::{MeasuredStore, StoreStats},
 };
 pub use db::DbSessions;
-pub use memory::MemoryStore;
+pub use memory::MemorySessions;
 pub use redis::{RedisSessionStore, RedisSessions};
 
 /// How often expired sessions are swept out of the store (Redis expires its
@@ -55,7 +55,7 @@ impl SessionStoreKind {
 /// A session store, opened.
 #[derive(Clone, Debug)]
 pub enum SessionBackend {
-    Memory(MemoryStore),
+    Memory(MemorySessions),
     Db(DbSessions),
     Redis(RedisSessions),
 }
@@ -77,7 +77,7 @@ impl SessionBackend {
         db: &Database,
     ) -> anyhow::Result<Self> {
         let backend = match kind {
-            SessionStoreKind::Memory => Self::Memory(MemoryStore::default()),
+            SessionStoreKind::Memory => Self::Memory(MemorySessions::default()),
             SessionStoreKind::Redis => Self::Redis(RedisSessions::connect(redis_url).await?),
             SessionStoreKind::Db => Self::Db(DbSessions::open(db).await?),
         };
@@ -131,7 +131,7 @@ where
 {
     let ttl = time::Duration::seconds(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
     let layer = SessionManagerLayer::new(store)
-        .with_name(cookie_name(secure))
+        .with_name(cookie_names::session(secure))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_path("/")
@@ -150,21 +150,11 @@ where
     }
 }
 
-/// The session cookie's name: with `Secure` it takes the `__Host-` prefix, so
-/// that a browser keeps it only as set by this host over HTTPS (`Secure`,
-/// `Path=/`, no `Domain`): a sibling subdomain or a plain-HTTP man in the
-/// middle can neither plant nor overwrite it.
-pub fn cookie_name(secure: bool) -> &'static str {
-    if secure { HOST_SID } else { "sid" }
-}
-
-const HOST_SID: &str = "__Host-sid";
-
 /// tower-sessions builds the logout's removal cookie from the request's
 /// cookie, which carries no attributes, and a browser ignores a `__Host-`
 /// cookie set without `Secure`: the logged-out cookie would stay in its jar.
 async fn secure_removal(mut res: Response) -> Response {
-    let prefix = format!("{HOST_SID}=");
+    let prefix = format!("{}=", cookie_names::session(true));
     for (name, value) in res.headers_mut().iter_mut() {
         if name != header::SET_COOKIE {
             continue;
