@@ -26,7 +26,9 @@ stop() {
     kill -TERM "${pids[@]}" 2>/dev/null || true
     wait
 }
-trap stop INT TERM EXIT
+# Ctrl-C is how `just up` is meant to end: both servers stopped, exit 0.
+trap 'stop; exit 0' INT TERM
+trap stop EXIT
 
 # The prefixing sed ignores SIGINT so that it passes on the servers' last
 # lines after a Ctrl-C; it ends when its server closes the pipe.
@@ -41,5 +43,13 @@ prefixed() {
 prefixed session "$bin_dir/session-app"
 prefixed jwt "$bin_dir/jwt-app"
 
-# Either one ending (a port taken, a bad setting) ends the other too.
-wait -n "${pids[@]}" || true
+# Either one ending (a port taken, a bad setting) ends the other too, and
+# the script exits with the status of the one that ended first: a server that
+# could not start is a failed `just up`, not a quiet half of one.
+status=0
+wait -n "${pids[@]}" || status=$?
+if (( status != 0 )); then
+    echo "up: a server stopped (exit $status), so the other one is stopped too" >&2
+fi
+stop
+exit "$status"

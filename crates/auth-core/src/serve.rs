@@ -86,7 +86,7 @@ pub async fn command_or_serve(
 pub async fn run(app_name: &str, addr: SocketAddr, app: Router) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr)
         .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+        .map_err(|e| cannot_listen(app_name, addr, &e))?;
     let local = listener.local_addr()?;
     tracing::info!("{app_name} listening on http://{local}");
     // A line on stdout that a parent process (the compare harness) can wait for.
@@ -100,6 +100,34 @@ pub async fn run(app_name: &str, addr: SocketAddr, app: Router) -> anyhow::Resul
     .await?;
     tracing::info!("{app_name} stopped");
     Ok(())
+}
+
+/// Why a server cannot listen, in one line a teacher can act on: a port in
+/// use is most often the server of an earlier part of the workshop, still
+/// running.
+pub fn cannot_listen(app_name: &str, addr: SocketAddr, e: &std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::AddrInUse {
+        anyhow::anyhow!(
+            "port {} is in use: is another {app_name} running? stop it or set PORT",
+            addr.port()
+        )
+    } else {
+        anyhow::anyhow!("cannot listen on {addr}: {e}")
+    }
+}
+
+/// A server binary's end: nothing on success; else one line on stderr and
+/// exit code 1. Returned from `main`, an error would print its `Debug` form,
+/// and with `RUST_BACKTRACE` set a backtrace of the runtime's frames, none of
+/// which says more than the line.
+pub fn exit_code(app_name: &str, result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{app_name}: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 pub async fn shutdown_signal() {

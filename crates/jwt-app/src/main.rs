@@ -1,7 +1,13 @@
+use std::process::ExitCode;
+
 use clap::Parser;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let _log = auth_core::serve::init_tracing()?;
-    jwt_app::main(jwt_app::Cli::parse()).await
+async fn main() -> ExitCode {
+    let result = match auth_core::serve::init_tracing() {
+        // The log writer flushes when `_log` drops, before the exit line.
+        Ok(_log) => jwt_app::main(jwt_app::Cli::parse()).await,
+        Err(e) => Err(e),
+    };
+    auth_core::serve::exit_code("jwt-app", result)
 }

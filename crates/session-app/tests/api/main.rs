@@ -7,6 +7,7 @@ mod csrf;
 mod database_outage;
 mod helpers;
 mod introspection;
+mod port_in_use;
 mod processes;
 mod redis;
 mod request_log;

@@ -144,3 +144,50 @@ fn processes_marked(marker: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// One server that cannot start fails `just up`: the other is stopped, not
+/// left serving half a workshop, and the script exits non-zero.
+#[tokio::test]
+async fn up_fails_and_stops_the_other_server_when_one_cannot_start() {
+    let bin_dir = processes::jwt_app().parent().expect("a folder").to_owned();
+    let dir = test_support::data_dir();
+    let marker = format!("up-fail-test-{}", std::process::id());
+    let script = tokio::process::Command::new("bash")
+        .arg(SCRIPT)
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("UP_BIN_DIR", &bin_dir)
+        .env("PORT", "0")
+        .env("BCRYPT_COST", "4")
+        // session-app refuses it at once; jwt-app does not read it.
+        .env("SESSION_STORE", "no-such-store")
+        .env("UP_TEST_MARKER", &marker)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("bash runs the script");
+    let _group = Group(script.id().expect("a running script"));
+    let out = tokio::time::timeout(START_LIMIT, script.wait_with_output())
+        .await
+        .expect("the script ends when a server cannot start")
+        .expect("its output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{}: {stderr}", out.status);
+    assert!(stderr.contains("no-such-store"), "{stderr}");
+    assert!(
+        stderr.contains("up: a server stopped"),
+        "says why it stopped the other: {stderr}"
+    );
+    let deadline = Instant::now() + STOP_LIMIT;
+    while !processes_marked(&marker).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "left running: {:?}",
+            processes_marked(&marker)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
