@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use assert_cmd::Command;
-use compare::configs::CONFIGURATIONS;
+use compare::columns::CONFIGURATIONS;
 use serde_json::Value;
 
 /// The bare servers, then every column (the crate's list, not a copy of

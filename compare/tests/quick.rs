@@ -17,7 +17,7 @@ use std::{
 
 use assert_cmd::{Command, assert::Assert};
 use compare::{
-    configs::{CONFIGURATIONS, Configuration, Store},
+    columns::{CONFIGURATIONS, Configuration, Store},
     report::charts::CHARTS,
     scenarios::SCENARIOS,
 };
@@ -221,7 +221,7 @@ fn cells_and_wanted(
     for (column, _) in wanted {
         assert!(
             columns().contains(column),
-            "{id}: a wanted cell for {column}, which is no column of compare::configs::CONFIGURATIONS"
+            "{id}: a wanted cell for {column}, which is no column of compare::columns::CONFIGURATIONS"
         );
     }
     columns()

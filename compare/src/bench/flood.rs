@@ -16,9 +16,8 @@ use tokio::task::JoinSet;
 
 use super::median;
 use crate::{
-    configs::{App, Configuration},
-    http,
-    lab::Lab,
+    columns::{App, Configuration},
+    lab::{Lab, http},
     load,
 };
 

@@ -10,12 +10,12 @@ use super::{
     wrk::{self, WrkCheck},
 };
 use crate::{
-    configs::App,
-    home::Home,
-    http::{self, Http},
-    lab::{self, Lab},
+    columns::App,
+    lab::{
+        self, Home, Lab, Server,
+        http::{self, Http},
+    },
     load::{self, Load},
-    server::Server,
 };
 
 /// One row's numbers; `None` where it was not measured.

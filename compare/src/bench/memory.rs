@@ -27,11 +27,8 @@ use tokio::task::JoinSet;
 
 use super::median;
 use crate::{
-    configs::{App, Configuration, Store},
-    home::Home,
-    http,
-    lab::Lab,
-    server::{Launcher, Server},
+    columns::{App, Configuration, Store},
+    lab::{Home, Lab, Launcher, Server, http},
 };
 
 /// Connections that log in at once: enough to keep the hash slots busy,

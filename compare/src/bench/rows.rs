@@ -2,7 +2,7 @@
 //! doing the same library work, and which bare server each column is held
 //! against.
 
-use crate::configs::{App, CONFIGURATIONS, Carrier, Configuration, JwtAlg, Store};
+use crate::columns::{App, CONFIGURATIONS, Carrier, Configuration, JwtAlg, Store};
 
 /// jwt-app with EdDSA signatures: not a column of the comparison table (the
 /// scenarios do not depend on the algorithm), but the bench has an EdDSA
@@ -145,6 +145,6 @@ mod tests {
 
     #[test]
     fn the_eddsa_column_flags_agree_with_its_fields() {
-        crate::configs::assert_flags_agree_with_fields(&JWT_EDDSA);
+        crate::columns::assert_flags_agree_with_fields(&JWT_EDDSA);
     }
 }

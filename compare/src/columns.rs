@@ -207,7 +207,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         flags: &["--session-store", "db"],
     },
     // `--redis-url` (with a logical database of its own) is added per
-    // measurement: see `redis::Namespace`.
+    // measurement: see `lab::redis::Namespace`.
     Configuration {
         name: "session/redis",
         app: App::Session,
