@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, PossibleValuesParser};
 
-use crate::{configs, report::Format, scenarios::SCENARIOS};
+use crate::{columns, report::ReportFormat, scenarios::SCENARIOS};
 
 /// What to measure and how to print it.
 #[derive(Debug, Clone, clap::Args)]
@@ -16,12 +16,12 @@ pub struct Options {
 
     /// Run only this configuration (repeatable).
     #[arg(long = "config", value_name = "NAME",
-          value_parser = PossibleValuesParser::new(configs::configuration_names()))]
+          value_parser = PossibleValuesParser::new(columns::configuration_names()))]
     pub configs: Vec<String>,
 
     /// How to print the report.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
 
     /// Write the report to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]

@@ -4,35 +4,27 @@
 //! reports what happened, side by side.
 
 pub mod bench;
-pub mod child;
 pub mod cli;
-pub mod configs;
-pub mod explain;
-pub mod home;
-pub mod http;
-pub mod jwt;
+pub mod columns;
+pub mod jwt_by_hand;
 pub mod lab;
 pub mod load;
-pub mod progress;
-pub mod redis;
 pub mod report;
 pub mod scenarios;
-pub mod server;
 
 use anyhow::bail;
 
 use crate::{
     cli::Options,
-    configs::{CONFIGURATIONS, Configuration},
-    explain::Explain,
-    lab::Lab,
+    columns::{CONFIGURATIONS, Configuration},
+    lab::{Lab, explain::Explain, redis::Redis},
     report::{Cell, Report},
     scenarios::{Measured, SCENARIOS, Scenario},
 };
 
 /// Runs the chosen scenarios on the chosen configurations.
 ///
-/// The Redis columns need a Redis ([`redis::Redis::provide`]); without one
+/// The Redis columns need a Redis ([`Redis::provide`]); without one
 /// their cells are skipped (`"skipped": true`) and the other columns are
 /// measured as usual, except under `CI=true`, where that is an error.
 pub async fn run(opts: &Options) -> anyhow::Result<Report> {
@@ -58,7 +50,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let mut redis_used = None;
     if !wanting.is_empty() && !chosen.is_empty() {
         lab.progress("finding Redis (REDIS_URL, else a private redis-server)");
-        match redis::Redis::provide(&lab.launcher.exe).await {
+        match Redis::provide(&lab.launcher.exe).await {
             Ok(redis) => {
                 lab.note(
                     "redis",

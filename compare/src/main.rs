@@ -2,7 +2,11 @@ use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use compare::{cli::Options, configs::App};
+use compare::{
+    cli::Options,
+    columns::App,
+    lab::{child_side, stop_signals},
+};
 
 /// Measures what the "sessions vs JWT" articles only claim: starts session-app
 /// and jwt-app in every configuration, runs the same scenarios on each and
@@ -78,7 +82,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.child {
         Some(Child::Serve { app, args }) => {
-            return match compare::server::serve(app, args).await {
+            return match child_side::serve(app, args).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("{} failed: {e:#}", app.name());
@@ -88,7 +92,7 @@ async fn main() -> ExitCode {
         }
         Some(Child::ServeBare(config)) => {
             let name = config.kind.name();
-            return match compare::server::serve_bare(config).await {
+            return match child_side::serve_bare(config).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("{name} failed: {e:#}");
@@ -97,7 +101,7 @@ async fn main() -> ExitCode {
             };
         }
         Some(Child::ServeApi(config)) => {
-            return match compare::server::serve_api(*config).await {
+            return match child_side::serve_api(*config).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("resource-server failed: {e:#}");
@@ -107,7 +111,7 @@ async fn main() -> ExitCode {
         }
         Some(Child::Bench(options)) => return compare::bench::main(options).await,
         Some(Child::Guard { program, args }) => {
-            return match compare::child::guard(&program, &args).await {
+            return match child_side::guard(&program, &args).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("compare guard: {e:#}");
@@ -122,7 +126,7 @@ async fn main() -> ExitCode {
     // started (each is killed on drop).
     let report = tokio::select! {
         report = compare::run(&opts) => report,
-        (what, code) = compare::child::interrupted() => {
+        (what, code) = stop_signals::interrupted() => {
             eprintln!("\ncompare: {what}; every server it started is stopped");
             return ExitCode::from(code);
         }

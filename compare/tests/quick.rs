@@ -16,20 +16,36 @@ use std::{
 };
 
 use assert_cmd::{Command, assert::Assert};
-use compare::{report::charts::CHARTS, scenarios::SCENARIOS};
+use compare::{
+    columns::{CONFIGURATIONS, Configuration, Store},
+    report::charts::CHARTS,
+    scenarios::SCENARIOS,
+};
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 
-const CONFIGS: [&str; 7] = [
-    "session/memory",
-    "session/sqlite",
-    "session/redis",
-    "jwt",
-    "jwt+denylist",
-    "jwt+denylist/redis",
-    "jwt/cookie",
-];
-const REDIS_CONFIGS: [&str; 2] = ["session/redis", "jwt+denylist/redis"];
+/// Every column, in table order: the crate's own list, not a copy of it.
+fn columns() -> Vec<&'static str> {
+    CONFIGURATIONS.iter().map(|c| c.name).collect()
+}
+
+/// The columns that run only with a Redis.
+fn redis_columns() -> Vec<&'static str> {
+    CONFIGURATIONS
+        .iter()
+        .filter(|c| c.needs_redis())
+        .map(|c| c.name)
+        .collect()
+}
+
+/// The columns with `property`.
+fn columns_where(property: impl Fn(&Configuration) -> bool) -> Vec<&'static str> {
+    CONFIGURATIONS
+        .iter()
+        .filter(|c| property(c))
+        .map(|c| c.name)
+        .collect()
+}
 
 const SCENARIO_IDS: [&str; 13] = [
     "login",
@@ -189,26 +205,43 @@ fn assert_redis_gone(port: u16) {
     }
 }
 
-fn values(scenario: &Value) -> Vec<Value> {
-    CONFIGS
-        .iter()
-        .map(|c| scenario["results"][*c]["value"].clone())
-        .collect()
-}
+/// Each column's name and the value of its cell, in table order.
+type Cells = Vec<(&'static str, Value)>;
 
-/// `wanted`, with `null` in the columns that were skipped.
-fn measured_or_null(wanted: [&Value; 7], skipped: &[&str]) -> Vec<Value> {
-    CONFIGS
-        .iter()
-        .zip(wanted)
-        .map(|(c, v)| {
-            if skipped.contains(c) {
+/// The values of `scenario`'s cells against `wanted` (a value per column,
+/// keyed by the column's name; `null` where the column was skipped), both
+/// in table order. Every column must have its wanted value: a new column
+/// adds its cells here, and a missing one fails by name, not by position.
+fn cells_and_wanted(
+    id: &str,
+    scenario: &Value,
+    wanted: &[(&str, &Value)],
+    skipped: &[&str],
+) -> (Cells, Cells) {
+    for (column, _) in wanted {
+        assert!(
+            columns().contains(column),
+            "{id}: a wanted cell for {column}, which is no column of compare::columns::CONFIGURATIONS"
+        );
+    }
+    columns()
+        .into_iter()
+        .map(|column| {
+            let Some((_, want)) = wanted.iter().find(|(c, _)| *c == column) else {
+                panic!(
+                    "{id}: no wanted cell for column {column}: add (\"{column}\", …) to this \
+                     scenario's expect(…) in compare/tests/quick.rs"
+                )
+            };
+            let want = if skipped.contains(&column) {
                 Value::Null
             } else {
-                v.clone()
-            }
+                (*want).clone()
+            };
+            let got = scenario["results"][column]["value"].clone();
+            ((column, got), (column, want))
         })
-        .collect()
+        .unzip()
 }
 
 /// One quick run of every scenario on every column, shared by the tests that
@@ -291,7 +324,7 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
     let err = err.as_str();
 
     assert_eq!(report["version"], 1);
-    assert_eq!(report["configurations"], serde_json::json!(CONFIGS));
+    assert_eq!(report["configurations"], serde_json::json!(columns()));
     assert_eq!(report["machine"]["quick"], true);
     assert_eq!(report["machine"]["bcrypt_cost"], 4);
     assert!(report["machine"]["cores"].as_u64().is_some_and(|n| n >= 1));
@@ -314,7 +347,7 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
                 "{id}: no {key}"
             );
         }
-        for config in CONFIGS {
+        for config in columns() {
             let cell = &s["results"][config];
             assert!(
                 cell["outcome"].as_str().is_some_and(|t| !t.is_empty()),
@@ -327,7 +360,7 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
     // The Redis columns: all measured, or (outside CI only) all skipped,
     // every cell saying how to get Redis.
     let mut skipped = Vec::new();
-    for config in REDIS_CONFIGS {
+    for config in redis_columns() {
         let cells: Vec<&Value> = scenarios.iter().map(|s| &s["results"][config]).collect();
         let n = cells.iter().filter(|c| c["skipped"] == true).count();
         if n == 0 {
@@ -375,8 +408,8 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
     let unexpected: Vec<String> = scenarios
         .iter()
         .flat_map(|s| {
-            CONFIGS.iter().filter_map(move |c| {
-                let cell = &s["results"][*c];
+            columns().into_iter().filter_map(move |c| {
+                let cell = &s["results"][c];
                 (cell["expected"] != true).then(|| format!("{}/{c}: {}", s["id"], cell["outcome"]))
             })
         })
@@ -386,93 +419,158 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         "cells the contract rules out: {unexpected:#?}\nstderr:\n{err}"
     );
 
-    // The statuses the lessons rest on, column by column:
-    // session/memory, session/sqlite, session/redis, jwt, jwt+denylist, jwt+denylist/redis,
-    // jwt/cookie.
+    // The values the lessons rest on, keyed by column.
     let (ok, gone, no) = (Value::from(200), Value::from(401), Value::from(403));
-    let expect = |id: &str, wanted: [&Value; 7], why: &str| {
-        assert_eq!(
-            values(scenario(id)),
-            measured_or_null(wanted, &skipped),
-            "{id}: {why}"
-        );
+    let expect = |id: &str, wanted: &[(&str, &Value)], why: &str| {
+        let (cells, wanted) = cells_and_wanted(id, scenario(id), wanted, &skipped);
+        assert_eq!(cells, wanted, "{id}: {why}");
     };
     expect(
         "logout-replay",
-        [&gone, &gone, &gone, &ok, &gone, &gone, &ok],
+        &[
+            ("session/memory", &gone),
+            ("session/sqlite", &gone),
+            ("session/redis", &gone),
+            ("jwt", &ok),
+            ("jwt+denylist", &gone),
+            ("jwt+denylist/redis", &gone),
+            ("jwt/cookie", &ok),
+        ],
         "sessions and both denylists refuse; the stateless JWT still works (the loophole), \
          in a cookie too: clearing the cookie does not revoke the token",
     );
     expect(
         "restart",
-        [&gone, &ok, &ok, &ok, &ok, &gone, &ok],
+        &[
+            ("session/memory", &gone),
+            ("session/sqlite", &ok),
+            ("session/redis", &ok),
+            ("jwt", &ok),
+            ("jwt+denylist", &ok),
+            ("jwt+denylist/redis", &gone),
+            ("jwt/cookie", &ok),
+        ],
         "the memory store forgets, the database, Redis and the key file remember; \
          the memory denylist forgets the revoked token, the Redis denylist keeps refusing it",
     );
     expect(
         "two-instances",
-        [&gone, &ok, &ok, &ok, &ok, &gone, &ok],
+        &[
+            ("session/memory", &gone),
+            ("session/sqlite", &ok),
+            ("session/redis", &ok),
+            ("jwt", &ok),
+            ("jwt+denylist", &ok),
+            ("jwt+denylist/redis", &gone),
+            ("jwt/cookie", &ok),
+        ],
         "only a shared store (database, Redis) carries a session to B; a memory denylist \
          is not shared (200 on B), a Redis one is (401 on B)",
     );
     expect(
         "tampering",
-        [&gone, &gone, &gone, &gone, &gone, &gone, &gone],
+        &[
+            ("session/memory", &gone),
+            ("session/sqlite", &gone),
+            ("session/redis", &gone),
+            ("jwt", &gone),
+            ("jwt+denylist", &gone),
+            ("jwt+denylist/redis", &gone),
+            ("jwt/cookie", &gone),
+        ],
         "tampered credentials are refused everywhere",
     );
     expect(
         "role-change",
-        [&no, &no, &no, &ok, &gone, &gone, &ok],
+        &[
+            ("session/memory", &no),
+            ("session/sqlite", &no),
+            ("session/redis", &no),
+            ("jwt", &ok),
+            ("jwt+denylist", &gone),
+            ("jwt+denylist/redis", &gone),
+            ("jwt/cookie", &ok),
+        ],
         "a demotion applies at once with sessions and with a denylist (the login is denied); \
          a stateless JWT keeps its stale role until it expires",
     );
     expect(
         "cross-site",
-        [&no, &no, &no, &gone, &gone, &gone, &no],
+        &[
+            ("session/memory", &no),
+            ("session/sqlite", &no),
+            ("session/redis", &no),
+            ("jwt", &gone),
+            ("jwt+denylist", &gone),
+            ("jwt+denylist/redis", &gone),
+            ("jwt/cookie", &no),
+        ],
         "a cookie rides along on the forged request and the Origin check refuses it (403 \
          csrf), the JWT's cookie too; a bearer header is never attached (401)",
     );
     let (none, nine) = (Value::from(0), Value::from(9));
     expect(
         "client-readable",
-        [&none, &none, &none, &nine, &nine, &nine, &none],
+        &[
+            ("session/memory", &none),
+            ("session/sqlite", &none),
+            ("session/redis", &none),
+            ("jwt", &nine),
+            ("jwt+denylist", &nine),
+            ("jwt+denylist/redis", &nine),
+            ("jwt/cookie", &none),
+        ],
         "page scripts read no claim of a session id, nor of a JWT in an HttpOnly cookie; \
          every claim of a JWT the page holds",
     );
     let (one_call, no_call) = (Value::from(1.0), Value::from(0.0));
     expect(
         "decentralized",
-        [
-            &one_call, &one_call, &one_call, &no_call, &no_call, &no_call, &gone,
+        &[
+            ("session/memory", &one_call),
+            ("session/sqlite", &one_call),
+            ("session/redis", &one_call),
+            ("jwt", &no_call),
+            ("jwt+denylist", &no_call),
+            ("jwt+denylist/redis", &no_call),
+            ("jwt/cookie", &gone),
         ],
         "a second service asks session-app once per request and jwt-app never; the JWT in a \
          cookie does not reach a service that takes bearer tokens only",
     );
-    for id in ["login", "credential-size"] {
-        let outcome = scenario(id)["results"]["jwt/cookie"]["outcome"]
-            .as_str()
-            .unwrap_or_default();
-        assert!(
-            outcome.contains("Cookie"),
-            "{id}: jwt/cookie sends its token in the Cookie header: {outcome}"
-        );
-    }
-    if !skipped.contains(&"session/redis") {
-        let cell = &scenario("server-state")["results"]["session/redis"];
-        assert!(
-            cell["outcome"]
+    for column in columns_where(|c| !c.is_session() && c.in_cookie()) {
+        for id in ["login", "credential-size"] {
+            let outcome = scenario(id)["results"][column]["outcome"]
                 .as_str()
-                .is_some_and(|o| o.contains("Redis keys")),
-            "server-state counts keys in Redis: {cell}"
-        );
+                .unwrap_or_default();
+            assert!(
+                outcome.contains("Cookie"),
+                "{id}: {column} sends its token in the Cookie header: {outcome}"
+            );
+        }
+    }
+    for column in columns_where(|c| c.is_session() && c.needs_redis()) {
+        if !skipped.contains(&column) {
+            let cell = &scenario("server-state")["results"][column];
+            assert!(
+                cell["outcome"]
+                    .as_str()
+                    .is_some_and(|o| o.contains("Redis keys")),
+                "server-state counts keys in Redis: {cell}"
+            );
+        }
     }
     let throughput = scenario("throughput")["lesson"]
         .as_str()
         .unwrap_or_default();
-    for (column, base) in [
-        ("session/redis", "session/memory"),
-        ("jwt+denylist/redis", "jwt+denylist"),
-    ] {
+    // Each Redis column is held against its app's first column (in table
+    // order) with the same state in the process.
+    for redis in CONFIGURATIONS.iter().filter(|c| c.needs_redis()) {
+        let column = redis.name;
+        let base = columns_where(|c| c.app == redis.app && c.store == Store::Memory)
+            .first()
+            .copied()
+            .unwrap_or_else(|| panic!("no in-process column of {}", redis.app.name()));
         if !skipped.contains(&column) {
             // "session/redis is 0.71× session/memory"
             let against = throughput
@@ -675,7 +773,8 @@ fn without_redis(cmd: &mut Command, path: &std::path::Path) {
 fn without_redis_the_redis_columns_are_skipped_and_say_how_to_get_it() {
     let marker = format!("noredis-{}", std::process::id());
     let empty = tempfile::tempdir().expect("temp dir");
-    let args = [
+    let redis = redis_columns();
+    let mut args = vec![
         "--quick",
         "--bcrypt-cost",
         "4",
@@ -683,13 +782,11 @@ fn without_redis_the_redis_columns_are_skipped_and_say_how_to_get_it() {
         "two-instances",
         "--config",
         "jwt",
-        "--config",
-        "session/redis",
-        "--config",
-        "jwt+denylist/redis",
-        "--format",
-        "json",
     ];
+    for column in &redis {
+        args.extend(["--config", column]);
+    }
+    args.extend(["--format", "json"]);
     let run = compare_with(&args, &marker, Duration::from_secs(60), |cmd| {
         without_redis(cmd, empty.path());
         cmd.env_remove("CI");
@@ -697,14 +794,14 @@ fn without_redis_the_redis_columns_are_skipped_and_say_how_to_get_it() {
     let (out, err) = (stdout(&run), stderr(&run));
     run.success();
     assert!(
-        err.contains("SKIPPED session/redis, jwt+denylist/redis"),
+        err.contains(&format!("SKIPPED {}", redis.join(", "))),
         "a skip is said on stderr: {err}"
     );
     let report: Value = serde_json::from_str(&out).expect("JSON report");
     let results = &report["scenarios"][0]["results"];
     assert_eq!(results["jwt"]["value"], 200, "the other columns still run");
     assert!(results["jwt"].get("skipped").is_none());
-    for config in REDIS_CONFIGS {
+    for config in &redis {
         let cell = &results[config];
         assert_eq!(cell["skipped"], true, "{config}: {cell}");
         assert_eq!(cell["value"], Value::Null, "{config}: {cell}");
@@ -731,7 +828,7 @@ fn without_redis_the_redis_columns_are_skipped_and_say_how_to_get_it() {
     run.failure();
     assert!(out.is_empty(), "no report: {out}");
     assert!(
-        err.contains("no Redis for session/redis, jwt+denylist/redis under CI=true"),
+        err.contains(&format!("no Redis for {} under CI=true", redis.join(", "))),
         "{err}"
     );
     assert_no_server_left(&marker);
@@ -760,12 +857,9 @@ fn stopped_midway(test: &str, signal: Option<&str>) {
         cmd.env_remove("REDIS_URL");
     }
     if has_redis_server || signal.is_some() || std::env::var_os("REDIS_URL").is_none() {
-        cmd.args([
-            "--config",
-            "session/redis",
-            "--config",
-            "jwt+denylist/redis",
-        ]);
+        for column in redis_columns() {
+            cmd.args(["--config", column]);
+        }
     }
     let mut child = cmd
         .args(["--config", "jwt"])

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::{BenchReport, RowResult, rows};
 use crate::{
-    configs::App,
+    columns::App,
     report::{
         charts::{Bar, Missing},
         plot::{self, Figure, Scale},

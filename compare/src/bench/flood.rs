@@ -15,7 +15,11 @@ use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use super::median;
-use crate::{configs::CONFIGURATIONS, http, lab::Lab, load};
+use crate::{
+    columns::{App, Configuration},
+    lab::{Lab, http},
+    load,
+};
 
 /// Login clients, each with one login in flight: many times what one or two
 /// bcrypt slots get through in the servers' 3 s queue timeout. Each logs in
@@ -57,9 +61,9 @@ pub struct FloodResult {
 /// `cost`: the flood's bcrypt cost (12, the servers' default, unless told).
 pub async fn run(lab: &Lab, quick: bool, cost: u32) -> Vec<FloodResult> {
     let mut results = Vec::new();
-    for config in CONFIGURATIONS
-        .iter()
-        .filter(|c| c.name == "session/memory" || c.name == "jwt")
+    for config in [App::Session, App::Jwt]
+        .into_iter()
+        .filter_map(Configuration::plainest)
     {
         lab.progress(&format!("bench · login flood · {}", config.name));
         let mut result = FloodResult {
@@ -89,7 +93,7 @@ pub async fn run(lab: &Lab, quick: bool, cost: u32) -> Vec<FloodResult> {
 
 async fn flood(
     lab: &Lab,
-    config: &'static crate::configs::Configuration,
+    config: &'static Configuration,
     quick: bool,
     result: &mut FloodResult,
 ) -> anyhow::Result<()> {

@@ -10,12 +10,12 @@ use super::{
     wrk::{self, WrkCheck},
 };
 use crate::{
-    configs::App,
-    home::Home,
-    http::{self, Http},
-    lab::{self, Lab},
+    columns::App,
+    lab::{
+        self, Home, Lab, Server,
+        http::{self, Http},
+    },
     load::{self, Load},
-    server::Server,
 };
 
 /// One row's numbers; `None` where it was not measured.
@@ -87,7 +87,7 @@ struct Loaded {
 }
 
 /// Measures `rows`; with `settings.wrk`, also cross-checks the load
-/// generator against wrk on [`wrk::CHECKED`] while their servers still run.
+/// generator against wrk on the rows [`wrk::cross_checked`] picks while their servers still run.
 pub async fn rows(
     lab: &Lab,
     settings: &Settings,
@@ -163,10 +163,7 @@ pub async fn rows(
     let mut checks = Vec::new();
     if settings.wrk {
         for (row, l) in rows.iter().zip(&loaded) {
-            let Some(ready) = l
-                .as_ref()
-                .filter(|_| wrk::CHECKED.contains(&row.name.as_str()))
-            else {
+            let Some(ready) = l.as_ref().filter(|_| wrk::cross_checked(row)) else {
                 continue;
             };
             lab.progress(&format!("bench · wrk cross-check · {}", row.name));

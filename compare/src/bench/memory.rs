@@ -27,11 +27,8 @@ use tokio::task::JoinSet;
 
 use super::median;
 use crate::{
-    configs::Configuration,
-    home::Home,
-    http,
-    lab::Lab,
-    server::{Launcher, Server},
+    columns::{App, Configuration, Store},
+    lab::{Home, Lab, Launcher, Server, http},
 };
 
 /// Connections that log in at once: enough to keep the hash slots busy,
@@ -104,45 +101,48 @@ pub async fn run(lab: &Lab, logins: usize, no_redis: Option<&str>) -> Vec<Memory
     results.extend(
         bench
             .measure(
-                "session/memory",
-                &[("session/memory", "session (RSS growth)", RSS)],
+                (App::Session, Store::Memory),
+                &SESSION_MEMORY_UNITS,
                 None,
-                session_memory(&bench, logins),
+                |config| session_memory(&bench, config, logins),
             )
             .await,
     );
     results.extend(
         bench
             .measure(
-                "session/sqlite",
-                &[("session/sqlite", "session row with its index", DBSTAT)],
+                (App::Session, Store::Sqlite),
+                &SESSION_SQLITE_UNITS,
                 None,
-                session_sqlite(&bench, logins),
+                |config| session_sqlite(&bench, config, logins),
             )
             .await,
     );
+    // The plain jwt column: its refresh tokens are in the users' database.
     results.extend(
         bench
-            .measure("jwt", &JWT_SQLITE_UNITS, None, jwt_sqlite(&bench, logins))
+            .measure((App::Jwt, Store::None), &JWT_SQLITE_UNITS, None, |config| {
+                jwt_sqlite(&bench, config, logins)
+            })
             .await,
     );
     results.extend(
         bench
             .measure(
-                "session/redis",
+                (App::Session, Store::Redis),
                 &SESSION_REDIS_UNITS,
                 no_redis,
-                session_redis(&bench, redis_logins),
+                |config| session_redis(&bench, config, redis_logins),
             )
             .await,
     );
     results.extend(
         bench
             .measure(
-                "jwt+denylist/redis",
+                (App::Jwt, Store::Redis),
                 &JWT_REDIS_UNITS,
                 no_redis,
-                jwt_redis(&bench, redis_logins),
+                |config| jwt_redis(&bench, config, redis_logins),
             )
             .await,
     );
@@ -153,6 +153,10 @@ const RSS: &str = "VmRSS growth over the logins";
 const DBSTAT: &str = "dbstat: table and its indexes after a checkpoint, over its rows";
 const MEMORY_USAGE: &str = "MEMORY USAGE key SAMPLES 0, median";
 
+const SESSION_MEMORY_UNITS: [(&str, &str, &str); 1] =
+    [("session/memory", "session (RSS growth)", RSS)];
+const SESSION_SQLITE_UNITS: [(&str, &str, &str); 1] =
+    [("session/sqlite", "session row with its index", DBSTAT)];
 const JWT_SQLITE_UNITS: [(&str, &str, &str); 2] = [
     (
         "jwt refresh token, SQLite",
@@ -223,15 +227,19 @@ impl Bench<'_> {
         Ok((server, email))
     }
 
-    /// The results of `measured`; or each of `units` skipped, without
+    /// The results of `measured` on the column that stands for `store` of
+    /// `app` ([`Configuration::of`]); or each of `units` skipped, without
     /// running it, when `skip` says why; or each failed with its error.
-    async fn measure(
+    async fn measure<F>(
         &self,
-        label: &str,
+        (app, store): (App, Store),
         units: &[(&str, &str, &str)],
         skip: Option<&str>,
-        measured: impl Future<Output = anyhow::Result<Vec<MemoryResult>>>,
-    ) -> Vec<MemoryResult> {
+        measured: impl FnOnce(&'static Configuration) -> F,
+    ) -> Vec<MemoryResult>
+    where
+        F: Future<Output = anyhow::Result<Vec<MemoryResult>>>,
+    {
         let each = |note: &dyn Fn(&mut MemoryResult)| {
             units
                 .iter()
@@ -245,8 +253,17 @@ impl Bench<'_> {
         if let Some(why) = skip {
             return each(&|r| r.skipped = Some(format!("skipped: {why}")));
         }
+        let Some(config) = Configuration::of(app, store) else {
+            let why = format!(
+                "no column of {} keeps its state in {}",
+                app.name(),
+                store.place()
+            );
+            return each(&|r| r.error = Some(why.clone()));
+        };
+        let label = config.name;
         self.lab.progress(&format!("bench · memory · {label}"));
-        match measured.await {
+        match measured(config).await {
             Ok(results) => results,
             Err(e) => {
                 self.lab.warn(&format!("bench · memory · {label}: {e:#}"));
@@ -256,12 +273,11 @@ impl Bench<'_> {
     }
 }
 
-fn config(name: &str) -> anyhow::Result<&'static Configuration> {
-    Configuration::named(name).with_context(|| format!("no configuration {name}"))
-}
-
-async fn session_memory(bench: &Bench<'_>, logins: usize) -> anyhow::Result<Vec<MemoryResult>> {
-    let config = config("session/memory")?;
+async fn session_memory(
+    bench: &Bench<'_>,
+    config: &'static Configuration,
+    logins: usize,
+) -> anyhow::Result<Vec<MemoryResult>> {
     let home = bench.lab.home(config).await?;
     let (server, email) = bench.start(config, &home).await?;
     let pid = server.pid().context("the server has no process id")?;
@@ -275,7 +291,7 @@ async fn session_memory(bench: &Bench<'_>, logins: usize) -> anyhow::Result<Vec<
         "the RSS did not grow over {logins} sessions ({before} → {after} bytes): too few \
          to see, use more --memory-logins"
     );
-    let (store, unit, method) = ("session/memory", "session (RSS growth)", RSS);
+    let (store, unit, method) = SESSION_MEMORY_UNITS[0];
     Ok(vec![
         MemoryResult::new(store, unit, method)
             .measured((after - before) as f64 / logins as f64, logins),
@@ -304,22 +320,28 @@ fn vm_rss(status: &str) -> Option<u64> {
     Some(kib * 1024)
 }
 
-async fn session_sqlite(bench: &Bench<'_>, logins: usize) -> anyhow::Result<Vec<MemoryResult>> {
-    let config = config("session/sqlite")?;
+async fn session_sqlite(
+    bench: &Bench<'_>,
+    config: &'static Configuration,
+    logins: usize,
+) -> anyhow::Result<Vec<MemoryResult>> {
     let home = bench.lab.home(config).await?;
     let (server, email) = bench.start(config, &home).await?;
     log_in(&server, &email, logins).await?;
     // Stopped first, so that nothing writes while the file is read.
     bench.lab.stop(server).await?;
     let (bytes, rows) = table_bytes(home.path(), "tower_sessions").await?;
+    let (store, unit, method) = SESSION_SQLITE_UNITS[0];
     Ok(vec![
-        MemoryResult::new("session/sqlite", "session row with its index", DBSTAT)
-            .measured(bytes as f64 / rows.max(1) as f64, rows),
+        MemoryResult::new(store, unit, method).measured(bytes as f64 / rows.max(1) as f64, rows),
     ])
 }
 
-async fn jwt_sqlite(bench: &Bench<'_>, logins: usize) -> anyhow::Result<Vec<MemoryResult>> {
-    let config = config("jwt")?;
+async fn jwt_sqlite(
+    bench: &Bench<'_>,
+    config: &'static Configuration,
+    logins: usize,
+) -> anyhow::Result<Vec<MemoryResult>> {
     let home = bench.lab.home(config).await?;
     let (server, email) = bench.start(config, &home).await?;
     log_in(&server, &email, logins).await?;
@@ -382,8 +404,11 @@ async fn table_bytes(data_dir: &Path, table: &str) -> anyhow::Result<(u64, usize
     ))
 }
 
-async fn session_redis(bench: &Bench<'_>, logins: usize) -> anyhow::Result<Vec<MemoryResult>> {
-    let config = config("session/redis")?;
+async fn session_redis(
+    bench: &Bench<'_>,
+    config: &'static Configuration,
+    logins: usize,
+) -> anyhow::Result<Vec<MemoryResult>> {
     let home = bench.lab.home(config).await?;
     let (server, email) = bench.start(config, &home).await?;
     log_in(&server, &email, logins).await?;
@@ -400,8 +425,11 @@ async fn session_redis(bench: &Bench<'_>, logins: usize) -> anyhow::Result<Vec<M
     Ok(vec![per_key(store, unit, method, &sizes)?])
 }
 
-async fn jwt_redis(bench: &Bench<'_>, logins: usize) -> anyhow::Result<Vec<MemoryResult>> {
-    let config = config("jwt+denylist/redis")?;
+async fn jwt_redis(
+    bench: &Bench<'_>,
+    config: &'static Configuration,
+    logins: usize,
+) -> anyhow::Result<Vec<MemoryResult>> {
     let home = bench.lab.home(config).await?;
     let (server, email) = bench.start(config, &home).await?;
     let first = log_in_keeping(&server, &email, 1).await?;

@@ -21,7 +21,10 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::{lab::Lab, redis, report::Machine};
+use crate::{
+    lab::{Lab, redis},
+    report::Machine,
+};
 
 pub use flood::FloodResult;
 pub use measure::RowResult;
@@ -71,8 +74,8 @@ pub struct Options {
     #[arg(long)]
     pub wrk: bool,
     /// How to print the results.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
+    pub format: BenchFormat,
     /// Write the results to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -86,8 +89,10 @@ pub struct Options {
     pub from_json: Option<PathBuf>,
 }
 
+/// How the bench's results are printed (`compare bench --format`): no HTML,
+/// the bench has no page of its own (its charts are SVG files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub enum BenchFormat {
     Table,
     Markdown,
     Json,
@@ -167,7 +172,7 @@ pub async fn main(opts: Options) -> ExitCode {
         Some(file) => saved(file),
         None => tokio::select! {
             report = run(&opts) => report,
-            (what, code) = crate::child::interrupted() => {
+            (what, code) = crate::lab::stop_signals::interrupted() => {
                 eprintln!("\ncompare bench: {what}; every server it started is stopped");
                 return ExitCode::from(code);
             }
@@ -181,9 +186,9 @@ pub async fn main(opts: Options) -> ExitCode {
         }
     };
     let text = match opts.format {
-        Format::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
-        Format::Table => table::render(&report, false),
-        Format::Markdown => table::render(&report, true),
+        BenchFormat::Json => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        BenchFormat::Table => table::render(&report, false),
+        BenchFormat::Markdown => table::render(&report, true),
     };
     match &opts.out {
         Some(path) => {

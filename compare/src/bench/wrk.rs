@@ -9,10 +9,17 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 
+use super::rows::{PROTECTED_PATH, Row, Subject};
 use crate::load;
 
-/// The rows cross-checked: the floor, and the plainest column of each app.
-pub const CHECKED: [&str; 3] = ["bare/route", "session/memory", "jwt"];
+/// Whether `row` is cross-checked: the floor (bare/route), and each app's
+/// plainest column on `/protected`.
+pub fn cross_checked(row: &Row) -> bool {
+    match row.subject {
+        Subject::Bare(kind) => kind == bare::Kind::Route,
+        Subject::Column { config, path, .. } => path == PROTECTED_PATH && config.is_plainest(),
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WrkCheck {

@@ -3,7 +3,7 @@
 //! failed, not run) and is never drawn as a 0.
 
 use super::{Cell, Metric, Report, ScenarioReport};
-use crate::configs::{App, Configuration};
+use crate::columns::{App, Configuration};
 
 /// One chart: a metric of one scenario, one bar per column.
 #[derive(Debug)]

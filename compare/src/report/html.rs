@@ -6,7 +6,7 @@
 //! so a new scenario shows here without a change to this file.
 
 use super::{Cell, Report, ScenarioReport, charts, escape::esc, plot};
-use crate::configs::{App, Configuration, configuration_names};
+use crate::columns::{App, Configuration, configuration_names};
 
 /// The `id` of the `<script type="application/json">` that carries the
 /// report's JSON, for scripts (and tests) reading the page.

@@ -195,8 +195,9 @@ fn ordered_map<S: Serializer>(results: &[(String, Cell)], s: S) -> Result<S::Ok,
     map.end()
 }
 
+/// How the comparison table is printed (`compare --format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub enum ReportFormat {
     Table,
     Markdown,
     Json,
@@ -204,7 +205,7 @@ pub enum Format {
     Html,
 }
 
-impl Format {
+impl ReportFormat {
     /// Whether the rendering is a document for a program (a parser, a
     /// browser): nothing else may be printed into it.
     pub fn is_document(self) -> bool {
@@ -235,16 +236,16 @@ impl Report {
             .collect()
     }
 
-    pub fn render(&self, format: Format) -> String {
+    pub fn render(&self, format: ReportFormat) -> String {
         match format {
-            Format::Table => self.table(table::WIDTH),
-            Format::Markdown => self.markdown(),
-            Format::Json => {
+            ReportFormat::Table => self.table(table::WIDTH),
+            ReportFormat::Markdown => self.markdown(),
+            ReportFormat::Json => {
                 let mut json = self.json();
                 json.push('\n');
                 json
             }
-            Format::Html => html::page(self),
+            ReportFormat::Html => html::page(self),
         }
     }
 
@@ -313,7 +314,7 @@ mod tests {
 
     #[test]
     fn json_has_the_versioned_shape_with_results_in_column_order() {
-        let text = sample::report().render(Format::Json);
+        let text = sample::report().render(ReportFormat::Json);
         let v: Value = serde_json::from_str(&text).expect("valid JSON");
         assert_eq!(v["version"], 1);
         assert_eq!(v["machine"]["cores"], 2);
@@ -337,7 +338,8 @@ mod tests {
     #[test]
     fn a_skipped_cell_says_so_in_json() {
         let report = sample::with_skipped_column();
-        let v: Value = serde_json::from_str(&report.render(Format::Json)).expect("valid JSON");
+        let v: Value =
+            serde_json::from_str(&report.render(ReportFormat::Json)).expect("valid JSON");
         assert_eq!(
             v["scenarios"][0]["results"]["session/redis"],
             json!({"outcome": "skipped: no Redis — set REDIS_URL", "value": null,
@@ -356,7 +358,8 @@ mod tests {
             .with(Metric::P99Ms, 0.81)
             .with(Metric::RequestsPerS, 50_412.0)
             .with(Metric::CredentialBytes, f64::NAN);
-        let v: Value = serde_json::from_str(&report.render(Format::Json)).expect("valid JSON");
+        let v: Value =
+            serde_json::from_str(&report.render(ReportFormat::Json)).expect("valid JSON");
         let results = &v["scenarios"][0]["results"];
         assert_eq!(
             results["session/memory"]["metrics"],

@@ -20,7 +20,7 @@ use super::{
 };
 use std::path::{Path, PathBuf};
 
-use crate::configs::App;
+use crate::columns::App;
 
 const WIDTH: u32 = 1200;
 /// Height of one column's row.

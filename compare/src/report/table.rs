@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn every_column_fits_and_long_names_break_after_a_slash_or_plus() {
         let mut report = sample::report();
-        report.configurations = crate::configs::configuration_names()
+        report.configurations = crate::columns::configuration_names()
             .map(str::to_owned)
             .collect();
         let table = report.table(120);

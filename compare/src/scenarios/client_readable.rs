@@ -5,7 +5,12 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde_json::Value;
 
 use super::{Each, Scenario};
-use crate::{configs::Configuration, http, jwt::decode_jwt, lab::Lab, report::Cell};
+use crate::{
+    columns::Configuration,
+    jwt_by_hand::decode_jwt,
+    lab::{Lab, http},
+    report::Cell,
+};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "client-readable",

@@ -3,9 +3,8 @@
 
 use super::{All, Configs, Measured, Scenario, each, first, ratio};
 use crate::{
-    configs::Configuration,
-    http,
-    lab::Lab,
+    columns::Configuration,
+    lab::{Lab, http},
     report::{Cell, Metric},
 };
 

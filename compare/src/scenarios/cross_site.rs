@@ -2,7 +2,11 @@
 //! makes, carrying what a browser would attach by itself.
 
 use super::{Each, Scenario};
-use crate::{configs::Configuration, http, lab::Lab, report::Cell};
+use crate::{
+    columns::Configuration,
+    lab::{Lab, http},
+    report::Cell,
+};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "cross-site",

@@ -10,12 +10,13 @@ use serde_json::Value;
 
 use super::{Each, Scenario, role_change::set_role};
 use crate::{
-    configs::{Configuration, Store},
-    http::{self, Credential},
-    lab::Lab,
+    columns::{Configuration, Store},
+    lab::{
+        Lab, Server,
+        http::{self, Credential},
+    },
     load,
     report::{Cell, Metric},
-    server::Server,
 };
 
 pub const SCENARIO: Scenario = Scenario {

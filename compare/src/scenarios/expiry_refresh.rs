@@ -12,12 +12,13 @@ use tokio::time::Instant;
 
 use super::{All, Configs, Measured, Scenario, failed};
 use crate::{
-    configs::Configuration,
-    http::{self, Credential, Http},
-    jwt::decode_jwt,
-    lab::Lab,
+    columns::Configuration,
+    jwt_by_hand::decode_jwt,
+    lab::{
+        Lab, Server,
+        http::{self, Credential, Http},
+    },
     report::Cell,
-    server::Server,
 };
 
 pub const SCENARIO: Scenario = Scenario {

@@ -3,9 +3,11 @@
 
 use super::{Each, Scenario};
 use crate::{
-    configs::Configuration,
-    http::{self, Credential},
-    lab::Lab,
+    columns::Configuration,
+    lab::{
+        Lab,
+        http::{self, Credential},
+    },
     report::Cell,
 };
 

@@ -18,7 +18,7 @@ mod two_instances;
 
 use async_trait::async_trait;
 
-use crate::{configs::Configuration, lab::Lab, report::Cell};
+use crate::{columns::Configuration, lab::Lab, report::Cell};
 
 /// Every configuration a scenario runs on.
 pub type Configs<'a> = &'a [&'static Configuration];

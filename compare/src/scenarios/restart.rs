@@ -3,7 +3,11 @@
 //! revoked before the restart.
 
 use super::{Each, Scenario};
-use crate::{configs::Configuration, http, lab::Lab, report::Cell};
+use crate::{
+    columns::Configuration,
+    lab::{Lab, http},
+    report::Cell,
+};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "restart",

@@ -8,12 +8,13 @@ use serde_json::json;
 
 use super::{Each, Scenario};
 use crate::{
-    configs::Configuration,
-    http::{self, Credential, Http},
-    jwt::decode_jwt,
-    lab::Lab,
+    columns::Configuration,
+    jwt_by_hand::decode_jwt,
+    lab::{
+        Lab, Server,
+        http::{self, Credential, Http},
+    },
     report::{Cell, Metric},
-    server::Server,
 };
 
 pub const SCENARIO: Scenario = Scenario {

@@ -6,11 +6,9 @@ use anyhow::{Context, bail};
 
 use super::{Each, Scenario};
 use crate::{
-    configs::Configuration,
-    http,
-    lab::Lab,
+    columns::Configuration,
+    lab::{Lab, Server, http},
     report::{Cell, Metric},
-    server::Server,
 };
 
 pub const SCENARIO: Scenario = Scenario {

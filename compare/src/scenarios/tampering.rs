@@ -5,10 +5,12 @@ use serde_json::{Value, json};
 
 use super::{Each, Scenario};
 use crate::{
-    configs::Configuration,
-    http::{self, Credential},
-    jwt::{decode_jwt, encode_part},
-    lab::Lab,
+    columns::Configuration,
+    jwt_by_hand::{decode_jwt, encode_part},
+    lab::{
+        Lab,
+        http::{self, Credential},
+    },
     report::Cell,
 };
 

@@ -8,13 +8,10 @@ use anyhow::Context;
 
 use super::{All, Configs, Measured, Scenario, failed, ratio};
 use crate::{
-    configs::Configuration,
-    configs::Store,
-    http,
-    lab::Lab,
+    columns::{Configuration, Store},
+    lab::{Lab, Server, http},
     load::{self, Load},
     report::{Cell, Metric},
-    server::Server,
 };
 
 pub const SCENARIO: Scenario = Scenario {

@@ -2,7 +2,11 @@
 //! as a round-robin balancer without sticky sessions would send it.
 
 use super::{Each, Scenario};
-use crate::{configs::Configuration, http, lab::Lab, report::Cell};
+use crate::{
+    columns::Configuration,
+    lab::{Lab, http},
+    report::Cell,
+};
 
 pub const SCENARIO: Scenario = Scenario {
     id: "two-instances",

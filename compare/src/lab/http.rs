@@ -9,7 +9,7 @@ use testbed::client::{self as contract, PASSWORD, Request, unique_email};
 
 pub use testbed::client::Credential;
 
-use crate::{explain::Explain, server::Server};
+use super::{explain::Explain, launcher::Server};
 
 /// One request and its answer.
 #[derive(Debug, Clone)]

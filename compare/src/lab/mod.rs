@@ -1,19 +1,30 @@
-//! What every scenario is given: a way to start servers in homes of their
-//! own, clients, commentary for `--explain`, and the run's settings.
+//! The lab: what every scenario (and the bench) is given. Servers started
+//! as real processes in homes of their own ([`launcher`], and
+//! [`child_side`] for what those processes run), the state one measurement's
+//! servers share ([`measurement_state`], with a part of [`redis`]), clients
+//! ([`http`]), commentary for `--explain` ([`explain`]), and the run's
+//! settings.
+
+pub mod child_side;
+pub mod explain;
+pub mod http;
+pub mod launcher;
+pub mod measurement_state;
+pub mod progress;
+pub mod redis;
+mod stderr_tail;
+pub mod stop_signals;
 
 use std::io::IsTerminal;
 
 use anyhow::{Context, bail};
 
-use crate::{
-    configs::Configuration,
-    explain::Explain,
-    home::Home,
-    http::Http,
-    progress::Progress,
-    redis,
-    server::{Launcher, Server},
+use self::{explain::Explain, http::Http, progress::Progress};
+pub use self::{
+    launcher::{Launcher, Server},
+    measurement_state::Home,
 };
+use crate::columns::Configuration;
 
 /// What every scenario is given: a way to start servers, clients, and the
 /// run's settings.

@@ -1,9 +1,12 @@
 //! The columns of the table: which server, started with which flags, and what
 //! its contract says it must do. Adding a column is one entry in
 //! [`CONFIGURATIONS`], plus a [`Store`] variant if its state lives somewhere
-//! new (as the Redis columns' did).
+//! new (as the Redis columns' did). Code that needs a particular column asks
+//! for it by what it is ([`Configuration::of`], [`Configuration::plainest`]),
+//! never by its name, so that names stay free to change.
 
 use clap::CommandFactory;
+pub use jwt_app::JwtAlg;
 
 /// Which of the two servers a configuration runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -26,6 +29,23 @@ impl App {
         match self {
             Self::Session => session_app::Config::command(),
             Self::Jwt => jwt_app::Config::command(),
+        }
+    }
+
+    /// How the app's credential travels unless a flag says otherwise:
+    /// session-app sets a cookie, jwt-app hands out a bearer token.
+    fn own_carrier(self) -> Carrier {
+        match self {
+            Self::Session => Carrier::Cookie,
+            Self::Jwt => Carrier::Header,
+        }
+    }
+
+    /// How the app signs unless a flag says otherwise (jwt-app's default).
+    fn own_alg(self) -> Option<JwtAlg> {
+        match self {
+            Self::Session => None,
+            Self::Jwt => Some(JwtAlg::Hs256),
         }
     }
 
@@ -105,6 +125,9 @@ pub struct Configuration {
     pub app: App,
     pub store: Store,
     pub carrier: Carrier,
+    /// How jwt-app signs this column's tokens; `None` for session-app, whose
+    /// session id is a random key, not a signed token.
+    pub alg: Option<JwtAlg>,
     pub flags: &'static [&'static str],
 }
 
@@ -112,6 +135,35 @@ impl Configuration {
     /// The column called `name`, if there is one.
     pub fn named(name: &str) -> Option<&'static Self> {
         CONFIGURATIONS.iter().find(|c| c.name == name)
+    }
+
+    /// The column of `app` whose state lives in `store`, with the credential
+    /// carried and signed the app's own way (a session cookie; a bearer JWT
+    /// signed with HS256): the column that stands for that store of that app.
+    pub fn of(app: App, store: Store) -> Option<&'static Self> {
+        CONFIGURATIONS.iter().find(|c| {
+            c.app == app
+                && c.store == store
+                && c.carrier == app.own_carrier()
+                && c.alg == app.own_alg()
+        })
+    }
+
+    /// Each app at its plainest, with the least between the credential and
+    /// the answer: session/memory (the sessions in the process) and jwt (a
+    /// signature check, no denylist).
+    pub fn plainest(app: App) -> Option<&'static Self> {
+        Self::of(
+            app,
+            match app {
+                App::Session => Store::Memory,
+                App::Jwt => Store::None,
+            },
+        )
+    }
+
+    pub fn is_plainest(&self) -> bool {
+        Self::plainest(self.app) == Some(self)
     }
 
     /// Whether a logout makes the credential stop working at once. For a JWT
@@ -143,6 +195,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         app: App::Session,
         store: Store::Memory,
         carrier: Carrier::Cookie,
+        alg: None,
         flags: &["--session-store", "memory"],
     },
     Configuration {
@@ -150,15 +203,17 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         app: App::Session,
         store: Store::Sqlite,
         carrier: Carrier::Cookie,
+        alg: None,
         flags: &["--session-store", "db"],
     },
     // `--redis-url` (with a logical database of its own) is added per
-    // measurement: see `redis::Namespace`.
+    // measurement: see `lab::redis::Namespace`.
     Configuration {
         name: "session/redis",
         app: App::Session,
         store: Store::Redis,
         carrier: Carrier::Cookie,
+        alg: None,
         flags: &["--session-store", "redis"],
     },
     Configuration {
@@ -166,6 +221,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         app: App::Jwt,
         store: Store::None,
         carrier: Carrier::Header,
+        alg: Some(JwtAlg::Hs256),
         flags: &["--denylist", "off"],
     },
     Configuration {
@@ -173,6 +229,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         app: App::Jwt,
         store: Store::Memory,
         carrier: Carrier::Header,
+        alg: Some(JwtAlg::Hs256),
         flags: &["--denylist", "memory"],
     },
     // `--redis-url` and a `--redis-prefix` of its own are added per measurement.
@@ -181,6 +238,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         app: App::Jwt,
         store: Store::Redis,
         carrier: Carrier::Header,
+        alg: Some(JwtAlg::Hs256),
         flags: &["--denylist", "redis", "--refresh-store", "redis"],
     },
     // The JWT of the `jwt` column in HttpOnly cookies instead of a header.
@@ -189,6 +247,7 @@ pub const CONFIGURATIONS: &[Configuration] = &[
         app: App::Jwt,
         store: Store::None,
         carrier: Carrier::Cookie,
+        alg: Some(JwtAlg::Hs256),
         flags: &["--denylist", "off", "--token-transport", "cookie"],
     },
 ];
@@ -197,21 +256,92 @@ pub fn configuration_names() -> impl Iterator<Item = &'static str> {
     CONFIGURATIONS.iter().map(|c| c.name)
 }
 
+/// Panics unless `c`'s flags, parsed by its server's own `Config`, make the
+/// server that `c`'s fields describe: the fields are what the harness reasons
+/// with, the flags what the server does.
+#[cfg(test)]
+pub(crate) fn assert_flags_agree_with_fields(c: &Configuration) {
+    use clap::Parser;
+    let mut args = vec![c.app.name()];
+    args.extend_from_slice(c.flags);
+    let (store, carrier, alg) = match c.app {
+        App::Session => {
+            use session_app::SessionStoreKind as Kind;
+            let parsed = session_app::Config::try_parse_from(&args)
+                .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+            let store = match parsed.session_store {
+                Kind::Memory => Store::Memory,
+                Kind::Db => Store::Sqlite,
+                Kind::Redis => Store::Redis,
+            };
+            (store, Carrier::Cookie, None)
+        }
+        App::Jwt => {
+            use jwt_app::{DenylistMode, RefreshStoreKind, TokenTransport};
+            let parsed = jwt_app::Config::try_parse_from(&args)
+                .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+            let store = match parsed.denylist {
+                DenylistMode::Off => Store::None,
+                DenylistMode::Memory => Store::Memory,
+                DenylistMode::Redis => Store::Redis,
+            };
+            // The refresh tokens live in Redis exactly beside a Redis denylist
+            // (see `Store`).
+            assert_eq!(
+                parsed.refresh_store == RefreshStoreKind::Redis,
+                store == Store::Redis,
+                "{}: --refresh-store",
+                c.name
+            );
+            let carrier = match parsed.token_transport {
+                TokenTransport::Header => Carrier::Header,
+                TokenTransport::Cookie => Carrier::Cookie,
+            };
+            (store, carrier, Some(parsed.jwt_alg))
+        }
+    };
+    assert_eq!(
+        (store, carrier, alg),
+        (c.store, c.carrier, c.alg),
+        "{}: its flags {:?} make another server than its fields say",
+        c.name,
+        c.flags
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
 
     #[test]
-    fn flags_of_every_configuration_parse() {
+    fn flags_of_every_configuration_agree_with_its_fields() {
         for c in CONFIGURATIONS {
-            let mut args = vec![c.app.name()];
-            args.extend_from_slice(c.flags);
-            let parsed = match c.app {
-                App::Session => session_app::Config::try_parse_from(&args).map(|_| ()),
-                App::Jwt => jwt_app::Config::try_parse_from(&args).map(|_| ()),
-            };
-            assert!(parsed.is_ok(), "{}: {parsed:?}", c.name);
+            assert_flags_agree_with_fields(c);
+        }
+    }
+
+    #[test]
+    fn each_app_has_a_plainest_column_and_each_store_one_column_standing_for_it() {
+        assert_eq!(
+            Configuration::plainest(App::Session).map(|c| c.store),
+            Some(Store::Memory)
+        );
+        assert_eq!(
+            Configuration::plainest(App::Jwt).map(|c| (c.store, c.carrier)),
+            Some((Store::None, Carrier::Header))
+        );
+        for c in CONFIGURATIONS {
+            let standing = Configuration::of(c.app, c.store);
+            assert!(
+                standing.is_some(),
+                "{}: no column stands for its store",
+                c.name
+            );
+            let also = CONFIGURATIONS
+                .iter()
+                .filter(|o| Some(*o) == standing)
+                .count();
+            assert_eq!(also, 1, "{}", c.name);
         }
     }
 

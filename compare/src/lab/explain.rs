@@ -9,7 +9,7 @@ use std::{
 use reqwest::{Method, header, header::HeaderMap};
 use serde_json::Value;
 
-use crate::jwt::decode_jwt;
+use crate::jwt_by_hand::decode_jwt;
 
 /// Where explained exchanges go. Each one is written as a single block, so
 /// exchanges of servers driven at the same time do not interleave line by line.

@@ -1,5 +1,6 @@
-//! Server processes: started as real children, each on a port the OS picks and
-//! with its own data folder, and always stopped again.
+//! The parent side of the server processes: each started as a real child,
+//! on a port the OS picks and with its own data folder, and always stopped
+//! again. What the child runs is in [`super::child_side`].
 //!
 //! Why re-execute `compare` itself instead of running the `session-app` and
 //! `jwt-app` binaries: `cargo compare` is `cargo run -p compare`, which builds
@@ -19,18 +20,18 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::{Child, ChildStdin, Command},
     task::JoinHandle,
 };
 
-use crate::{
-    child::{Tail, keep_tail, stdin_closed, tail_text},
-    configs::{App, Configuration},
-    home::Home,
+use super::{
+    measurement_state::Home,
+    stderr_tail::{Tail, keep_tail, tail_file, tail_text},
 };
+use crate::columns::Configuration;
 
 /// Longest wait for a child to print `listening on`: migrations and the
 /// first bcrypt hash run before it, slowly in a debug build.
@@ -259,16 +260,6 @@ impl Launcher {
     }
 }
 
-/// The last lines of a child's log file, into `tail`.
-fn tail_file(path: &Path, tail: &Tail) {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
-    tail.clear();
-    let lines: Vec<&str> = text.lines().collect();
-    let from = lines.len().saturating_sub(40);
-    tail.extend(lines[from..].iter().map(|l| (*l).to_owned()));
-}
-
 /// A running server process. Dropping it kills the process.
 pub struct Server {
     pub name: &'static str,
@@ -276,7 +267,7 @@ pub struct Server {
     pub data_dir: PathBuf,
     child: Option<Child>,
     /// Held open for the child's whole life: its closing is the child's
-    /// signal to stop (see [`serve`]).
+    /// signal to stop (see [`super::child_side::serve`]).
     stdin: Option<ChildStdin>,
     stderr_tail: Tail,
     /// Where its stderr went instead of the pipe, if [`Launcher::stderr_to_file`].
@@ -345,60 +336,5 @@ impl Drop for Server {
         // Only now, with the process killed, may its data folder and its
         // Redis keys go.
         drop(self.home.take());
-    }
-}
-
-/// The child side, `compare serve <app> -- <flags>`: parses the app's own
-/// `Config` from the flags and runs what that app's `main.rs` runs.
-///
-/// One addition: the server also stops when its stdin reaches end of file.
-/// The harness holds the write end, so a harness that dies in any way (even
-/// SIGKILL, which no handler sees) still takes its servers with it.
-pub async fn serve(app: App, args: Vec<String>) -> anyhow::Result<()> {
-    let _log = auth_core::serve::init_tracing()?;
-    let argv = std::iter::once(app.name().to_owned()).chain(args);
-    let (is_command, server): (
-        bool,
-        std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>>>>,
-    ) = match app {
-        App::Session => {
-            let cli = session_app::Cli::try_parse_from(argv)?;
-            (cli.command.is_some(), Box::pin(session_app::main(cli)))
-        }
-        App::Jwt => {
-            let cli = jwt_app::Cli::try_parse_from(argv)?;
-            (cli.command.is_some(), Box::pin(jwt_app::main(cli)))
-        }
-    };
-    // An operator's command runs to its end (its stdin is not held open by
-    // anyone); only a server watches its stdin.
-    if is_command {
-        return server.await;
-    }
-    let orphaned = stdin_closed();
-    tokio::select! {
-        result = server => result,
-        _ = orphaned => Ok(()),
-    }
-}
-
-/// The child side of `compare serve-bare KIND`: a bare server, which also
-/// stops when its stdin closes, as [`serve`]'s do.
-pub async fn serve_bare(config: bare::Config) -> anyhow::Result<()> {
-    let orphaned = stdin_closed();
-    tokio::select! {
-        result = bare::main(config) => result,
-        _ = orphaned => Ok(()),
-    }
-}
-
-/// The child side of `compare serve-api`: the resource server, which also
-/// stops when its stdin closes, as [`serve`]'s do.
-pub async fn serve_api(config: resource_server::Config) -> anyhow::Result<()> {
-    let _log = auth_core::serve::init_tracing()?;
-    let orphaned = stdin_closed();
-    tokio::select! {
-        result = resource_server::main(config) => result,
-        _ = orphaned => Ok(()),
     }
 }

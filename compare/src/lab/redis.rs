@@ -46,7 +46,7 @@ use testbed::redis::{
 };
 use url::Url;
 
-use crate::configs::App;
+use crate::columns::App;
 
 /// What a skipped cell tells the reader to do.
 pub const HOW_TO_GET: &str = "`just redis` or apt-get install redis-server, or set REDIS_URL";
@@ -70,7 +70,7 @@ pub struct Redis {
 
 impl Redis {
     /// `REDIS_URL`, else a private redis-server run under `exe guard` (see
-    /// [`crate::child::guard`]), else the reason there is none, worded for a
+    /// [`super::child_side::guard`]), else the reason there is none, worded for a
     /// skipped cell.
     pub async fn provide(exe: &Path) -> Result<Self, String> {
         if let Ok(given) = std::env::var("REDIS_URL")

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::redis::Namespace;
+use super::redis::Namespace;
 
 /// Where one measurement of one configuration keeps its state: a data folder
 /// (the users' SQLite file, jwt-app's key file) and, for a Redis column, a
