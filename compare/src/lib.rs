@@ -59,7 +59,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
                 redis_used = Some(redis.describe());
                 lab.redis = Some(redis);
             }
-            Err(why) if testbed::ci::in_ci() => {
+            Err(why) if contract_client::ci::in_ci() => {
                 bail!(
                     "no Redis for {} under CI=true, where that is a failure: {why}",
                     wanting.join(", ")

@@ -126,7 +126,7 @@ pub async fn run(target: &Target, connections: usize, duration: Duration) -> any
     }
     // A server that stops answering would hold a connection forever: this
     // bounds the phase.
-    let limit = duration + testbed::client::REQUEST_TIMEOUT;
+    let limit = duration + contract_client::client::REQUEST_TIMEOUT;
     let mut load = tokio::time::timeout(limit, async {
         let mut all = Load::default();
         while let Some(done) = tasks.join_next().await {

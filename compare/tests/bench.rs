@@ -91,7 +91,7 @@ fn quick_bench_measures_every_row_with_ratios() {
         let name = row["name"].as_str().unwrap_or_default();
         if redis_row_names().contains(&name) && row["skipped"].is_string() {
             assert!(
-                !testbed::ci::in_ci(),
+                !contract_client::ci::in_ci(),
                 "{name} skipped under CI: {}",
                 row["skipped"]
             );
@@ -141,7 +141,7 @@ fn quick_bench_measures_every_row_with_ratios() {
     }
     for m in memory {
         if m["store"].as_str().is_some_and(|s| s.contains("edis")) && m["skipped"].is_string() {
-            assert!(!testbed::ci::in_ci(), "skipped under CI: {m}");
+            assert!(!contract_client::ci::in_ci(), "skipped under CI: {m}");
             eprintln!("SKIPPED: {m}");
             continue;
         }

@@ -392,7 +392,7 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         );
     } else {
         assert!(
-            !testbed::ci::in_ci(),
+            !contract_client::ci::in_ci(),
             "CI=true: the Redis columns must be measured, not skipped; stderr:\n{err}"
         );
         assert!(err.contains("SKIPPED"), "stderr:\n{err}");

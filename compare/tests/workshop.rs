@@ -222,14 +222,14 @@ fn the_script_parses_into_just_commands() {
 #[tokio::test(flavor = "multi_thread")]
 async fn workshop_commands_run() {
     if !just_installed() {
-        testbed::ci::skip_or_fail("`just` is not installed (cargo install just --locked)");
+        contract_client::ci::skip_or_fail("`just` is not installed (cargo install just --locked)");
         return;
     }
     // Part 4 keeps sessions in Redis, the one service the script needs.
     let redis_url =
         std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
     if !redis_answers(&redis_url) {
-        testbed::ci::skip_or_fail(&format!("no Redis answers at {redis_url} (just redis)"));
+        contract_client::ci::skip_or_fail(&format!("no Redis answers at {redis_url} (just redis)"));
         return;
     }
     let doc = std::fs::read_to_string(Path::new(ROOT).join("docs/workshop.md"))
@@ -294,7 +294,8 @@ async fn workshop_commands_run() {
         serving.stop().await;
     }
     took(started, "the whole script");
-    testbed::redis::delete_prefix(&redis_url, &prefix).expect("the test's Redis keys removed");
+    contract_client::redis::delete_prefix(&redis_url, &prefix)
+        .expect("the test's Redis keys removed");
 }
 
 /// How long a step took (to its "listening" line and a first answer, for a
@@ -335,7 +336,7 @@ fn prebuilt_bin_dir() -> PathBuf {
     let dirs: BTreeSet<&Path> = servers_alias_packages()
         .iter()
         .map(|name| {
-            testbed::bins::workspace_binary(name)
+            contract_client::bins::workspace_binary(name)
                 .parent()
                 .expect("a binary in a folder")
         })

@@ -173,8 +173,8 @@ struct Counts {
 
 /// One client logging in again as soon as it has an answer, until aborted.
 async fn login_loop(base: String, email: String, counts: Arc<Counts>) {
-    let client = testbed::client::client();
-    let login = testbed::client::login(&email, testbed::client::PASSWORD);
+    let client = contract_client::client::client();
+    let login = contract_client::client::login(&email, contract_client::client::PASSWORD);
     loop {
         let started = Instant::now();
         let answer = login.build(&client, &base).send().await;

@@ -20,9 +20,9 @@ use std::{
 };
 
 use anyhow::{Context, bail, ensure};
+use contract_client::client::{self as contract, Credential, PASSWORD};
 use serde::{Deserialize, Serialize};
 use sqlx::{Connection, sqlite::SqliteConnectOptions};
-use testbed::client::{self as contract, Credential, PASSWORD};
 use tokio::task::JoinSet;
 
 use super::median;

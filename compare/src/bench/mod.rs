@@ -247,7 +247,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<BenchReport> {
                 machine.redis = Some(r.describe());
                 lab.redis = Some(r);
             }
-            Err(why) if testbed::ci::in_ci() => {
+            Err(why) if contract_client::ci::in_ci() => {
                 anyhow::bail!("no Redis for the Redis rows under CI=true: {why}")
             }
             Err(why) => {

@@ -1,13 +1,13 @@
 //! The harness's HTTP client: the contract's requests as
-//! [`testbed::client`] writes them, every one time-limited, and with
+//! [`contract_client::client`] writes them, every one time-limited, and with
 //! `--explain` every exchange printed as it happens.
 
 use anyhow::Context;
+use contract_client::client::{self as contract, PASSWORD, Request, unique_email};
 use reqwest::{Method, header::HeaderMap};
 use serde_json::Value;
-use testbed::client::{self as contract, PASSWORD, Request, unique_email};
 
-pub use testbed::client::Credential;
+pub use contract_client::client::Credential;
 
 use super::{explain::Explain, launcher::Server};
 
@@ -44,7 +44,7 @@ impl Exchange {
 }
 
 /// A client for one configuration's exchanges, as a script would be (see
-/// [`testbed::client::client`]).
+/// [`contract_client::client::client`]).
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,

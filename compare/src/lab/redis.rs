@@ -36,7 +36,7 @@ use std::{
 };
 
 use anyhow::{Context, bail, ensure};
-use testbed::redis::{
+use contract_client::redis::{
     RedisServer,
     fred::{
         interfaces::{ClientLike, ConfigInterface, KeysInterface, ServerInterface},
@@ -220,8 +220,8 @@ impl Namespace {
             Kind::Database(db) => {
                 let url = self.url.with_db(*db);
                 let mut conn = redis::Client::open(url.as_str())?
-                    .get_connection_with_timeout(testbed::redis::ANSWER_WITHIN)?;
-                conn.set_read_timeout(Some(testbed::redis::ANSWER_WITHIN))?;
+                    .get_connection_with_timeout(contract_client::redis::ANSWER_WITHIN)?;
+                conn.set_read_timeout(Some(contract_client::redis::ANSWER_WITHIN))?;
                 // FLUSHDB only on a database still claimed by this measurement.
                 let claim: Option<String> = redis::cmd("GET").arg(CLAIM_KEY).query(&mut conn)?;
                 if claim.as_deref() == Some(self.owner.as_str()) {
@@ -230,7 +230,7 @@ impl Namespace {
                 Ok(())
             }
             Kind::Prefix(prefix) => {
-                testbed::redis::delete_prefix(&self.url.with_db(self.url.db), prefix)
+                contract_client::redis::delete_prefix(&self.url.with_db(self.url.db), prefix)
             }
         }
     }
@@ -247,9 +247,9 @@ impl Drop for Namespace {
 /// and one pipeline for all the `MEMORY USAGE`s. Prefixes are the
 /// harness's own ([`unique_prefix`]), free of glob characters.
 fn key_sizes(url: &str, prefix: &str) -> anyhow::Result<Vec<(String, u64)>> {
-    let mut conn = testbed::redis::blocking_connection(url)?;
+    let mut conn = contract_client::redis::blocking_connection(url)?;
     let mut keys = Vec::new();
-    testbed::redis::scan_prefix(&mut conn, prefix, |_, batch| {
+    contract_client::redis::scan_prefix(&mut conn, prefix, |_, batch| {
         keys.extend(batch.into_iter().filter(|k| k != CLAIM_KEY));
         Ok(())
     })?;
@@ -302,7 +302,7 @@ impl RedisUrl {
             "no host in {shown}"
         );
         // fred reads the URL as the servers will.
-        testbed::redis::fred::types::config::Config::from_url(given)
+        contract_client::redis::fred::types::config::Config::from_url(given)
             .with_context(|| format!("not a Redis URL: {shown}"))?;
         let db = match url.path().trim_matches('/') {
             "" => 0,

@@ -178,7 +178,7 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
 /// Calls to the login server per request the resource server let through,
 /// over [`REQUESTS`] requests, from its own counters.
 async fn calls_per_request(api: &Server, credential: &Credential) -> anyhow::Result<f64> {
-    let client = testbed::client::client();
+    let client = contract_client::client::client();
     let before = upstream(&client, api).await?;
     for _ in 0..REQUESTS {
         let status = credential

@@ -65,7 +65,7 @@ impl Browser {
             return None;
         };
         let profile = tempfile::tempdir().expect("a browser profile folder");
-        let port = testbed::free_port().expect("a free port for chromedriver");
+        let port = contract_client::free_port().expect("a free port for chromedriver");
         let driver = Driver {
             child: spawn_in_own_group(
                 Command::new(chromedriver)

@@ -56,7 +56,7 @@ fn denylists(c: &mut Criterion) {
                 .await
         })
     });
-    let redis = rt.block_on(testbed::redis::url_or_private());
+    let redis = rt.block_on(contract_client::redis::url_or_private());
     let Some((url, _server)) = redis else {
         eprintln!("SKIPPED: denylist check (redis): no Redis (REDIS_URL or redis-server)");
         return;
@@ -70,7 +70,7 @@ fn denylists(c: &mut Criterion) {
         b.to_async(&rt)
             .iter(|| async { list.is_denied(black_box("a-jti"), black_box("a-sid")).await })
     });
-    let _ = testbed::redis::delete_prefix(&url, &prefix);
+    let _ = contract_client::redis::delete_prefix(&url, &prefix);
 }
 
 criterion_group!(benches, tokens, denylists);

@@ -61,7 +61,7 @@ fn stores(c: &mut Criterion) {
         Err(e) => eprintln!("SKIPPED: session load (sqlite): {e:#}"),
     }
 
-    let redis = rt.block_on(testbed::redis::url_or_private());
+    let redis = rt.block_on(contract_client::redis::url_or_private());
     let Some((url, _server)) = redis else {
         eprintln!("SKIPPED: session load (redis): no Redis (REDIS_URL or redis-server)");
         return;

@@ -7,19 +7,19 @@ use serde_json::{Value, json};
 
 use crate::{PASSWORD, TestServer, client, expect_error, json, login, register, unique_email};
 
-pub use testbed::client::Credential;
+pub use contract_client::client::Credential;
 
 pub use crate::login_credential;
 
 /// The `sid=<value>` pair of a response's `Set-Cookie: sid=…`, if any.
 pub fn sid_cookie(res: &reqwest::Response) -> Option<String> {
-    testbed::client::sid_pair(res.headers())
+    contract_client::client::sid_pair(res.headers())
 }
 
 /// `POST /refresh` with the refresh token `cred` holds, where its transport
 /// carries it (the JSON body, or the refresh cookie).
 pub fn refresh_request(server: &TestServer, cred: &Credential) -> reqwest::RequestBuilder {
-    testbed::client::refresh(cred)
+    contract_client::client::refresh(cred)
         .unwrap_or_else(|| panic!("no refresh token in {cred:?}"))
         .build(&client(), &server.url(""))
 }

@@ -13,12 +13,12 @@ pub mod suite;
 use std::{net::SocketAddr, time::Duration};
 
 use axum::Router;
+use contract_client::client::Request;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
-use testbed::client::Request;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-pub use testbed::{
+pub use contract_client::{
     ci::{in_ci, skip_or_fail},
     client::{PASSWORD, client, unique_email},
 };
@@ -106,7 +106,7 @@ impl Drop for TestServer {
     }
 }
 
-pub use testbed::free_port;
+pub use contract_client::free_port;
 
 /// A temporary data folder, removed when dropped.
 pub fn data_dir() -> tempfile::TempDir {
@@ -140,7 +140,12 @@ pub async fn register(
     email: &str,
     password: &str,
 ) -> Response {
-    send(client, server, testbed::client::register(email, password)).await
+    send(
+        client,
+        server,
+        contract_client::client::register(email, password),
+    )
+    .await
 }
 
 pub async fn login(
@@ -149,7 +154,12 @@ pub async fn login(
     email: &str,
     password: &str,
 ) -> Response {
-    send(client, server, testbed::client::login(email, password)).await
+    send(
+        client,
+        server,
+        contract_client::client::login(email, password),
+    )
+    .await
 }
 
 async fn send(client: &reqwest::Client, server: &TestServer, req: Request) -> Response {
@@ -162,7 +172,7 @@ async fn send(client: &reqwest::Client, server: &TestServer, req: Request) -> Re
 /// `GET path` with `cred` attached, as its holder sends it.
 pub async fn get_with(
     server: &TestServer,
-    cred: &testbed::client::Credential,
+    cred: &contract_client::client::Credential,
     path: &str,
 ) -> Response {
     cred.attach(client().get(server.url(path)))
@@ -176,12 +186,12 @@ pub async fn login_credential(
     server: &TestServer,
     email: &str,
     password: &str,
-) -> testbed::client::Credential {
+) -> contract_client::client::Credential {
     let res = login(&client(), server, email, password).await;
     let headers = res.headers().clone();
     let (status, body) = json(res).await;
     assert_eq!(status, StatusCode::OK, "login failed: {body}");
-    testbed::client::Credential::from_response(&headers, &body).unwrap_or_else(|| {
+    contract_client::client::Credential::from_response(&headers, &body).unwrap_or_else(|| {
         panic!("login answered 200 with neither a sid cookie nor an access token: {body}")
     })
 }

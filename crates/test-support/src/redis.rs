@@ -1,9 +1,9 @@
-//! Redis for tests, as [`testbed::redis`] provides it, with the tests' rule
+//! Redis for tests, as [`contract_client::redis`] provides it, with the tests' rule
 //! for what is missing: skipped, or a failure under `CI=true`.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub use testbed::redis::{exists, set, shared_url as shared_redis_url, ttl};
+pub use contract_client::redis::{exists, set, shared_url as shared_redis_url, ttl};
 
 /// A key prefix no other test uses, in the Redis at `url`; its keys are
 /// deleted when it is dropped (also when the test fails), so the machine's
@@ -32,26 +32,26 @@ impl Prefix {
 
 impl Drop for Prefix {
     fn drop(&mut self) {
-        if let Err(e) = testbed::redis::delete_prefix(&self.url, &self.prefix) {
+        if let Err(e) = contract_client::redis::delete_prefix(&self.url, &self.prefix) {
             eprintln!("could not delete the test keys {}*: {e:#}", self.prefix);
         }
     }
 }
 
 /// A `redis-server` of this test's own that a test may kill and restart.
-pub struct RedisServer(testbed::redis::RedisServer);
+pub struct RedisServer(contract_client::redis::RedisServer);
 
 impl RedisServer {
     /// Starts one, or `None` (skip, or failure under `CI=true`) when
     /// `redis-server` is not on the PATH.
     pub async fn start() -> Option<Self> {
-        let Some(program) = testbed::redis::RedisServer::find() else {
+        let Some(program) = contract_client::redis::RedisServer::find() else {
             crate::skip_or_fail(
                 "redis-server is not on the PATH (apt-get install redis-server, brew install redis)",
             );
             return None;
         };
-        match testbed::redis::RedisServer::start(&program).await {
+        match contract_client::redis::RedisServer::start(&program).await {
             Ok(server) => Some(Self(server)),
             Err(e) => panic!("could not start redis-server: {e:#}"),
         }

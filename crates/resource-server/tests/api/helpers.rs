@@ -2,13 +2,13 @@ use std::{net::SocketAddr, path::Path, sync::Arc};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use clap::Parser;
+use contract_client::client::Credential;
 use ed25519_dalek::{SigningKey, pkcs8::EncodePrivateKey};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Response, StatusCode, header};
 use serde_json::Value;
 use tempfile::TempDir;
 use test_support::{PASSWORD, TestServer, client, json, unique_email};
-use testbed::client::Credential;
 
 /// A login server (jwt-app or session-app) started from its own `app()` on
 /// a data folder of its own, which a restart keeps.
@@ -101,7 +101,7 @@ impl LoginServer {
 
     /// `POST /logout` with `cred`, as its holder sends it.
     pub async fn logout(&self, cred: &Credential) {
-        let res = testbed::client::logout(cred)
+        let res = contract_client::client::logout(cred)
             .build(&client(), &self.url())
             .send()
             .await

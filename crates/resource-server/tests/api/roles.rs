@@ -13,7 +13,7 @@ use crate::helpers::{
 };
 
 /// Two admins (the last one cannot be demoted): the first logged in.
-async fn admins(login: &LoginServer) -> (String, testbed::client::Credential) {
+async fn admins(login: &LoginServer) -> (String, contract_client::client::Credential) {
     let (first, _) = login.user("admin").await;
     let (second, _) = login.user("admin2").await;
     login.set_role(&first, "admin").await;

@@ -3,9 +3,9 @@
 
 use std::time::{Duration, Instant};
 
+use contract_client::client::Credential;
 use reqwest::StatusCode;
 use test_support::{expect_error, json, redis::RedisServer};
-use testbed::client::Credential;
 
 use crate::helpers::{resource, session_app, session_resource, status_of};
 

@@ -43,6 +43,6 @@ async fn refused_on_a_taken_port(name: &str, exe: &std::path::Path) {
 async fn every_server_says_in_one_line_that_its_port_is_taken() {
     refused_on_a_taken_port("session-app", &processes::session_app()).await;
     refused_on_a_taken_port("jwt-app", &processes::jwt_app()).await;
-    let resource_server = testbed::bins::workspace_binary("resource-server");
+    let resource_server = contract_client::bins::workspace_binary("resource-server");
     refused_on_a_taken_port("resource-server", resource_server).await;
 }

@@ -27,7 +27,7 @@ pub fn session_app() -> PathBuf {
 /// jwt-app's binary, from the build `cargo test --workspace` does: cargo
 /// gives a test only its own package's binaries.
 pub fn jwt_app() -> PathBuf {
-    testbed::bins::workspace_binary("jwt-app").to_owned()
+    contract_client::bins::workspace_binary("jwt-app").to_owned()
 }
 
 /// A server process, killed on drop.
