@@ -12,8 +12,11 @@ default:
 # reaches the server itself, not a cargo in between.
 target := env_var_or_default("CARGO_TARGET_DIR", justfile_directory() / "target")
 
-# The harness is built in release mode: its numbers are the point.
-profile := env_var_or_default("COMPARE_PROFILE", "release")
+# One build for the room, in release mode: the harness's numbers are the
+# point, and a server the room uses should cost what it costs in production
+# (a login at bcrypt cost 12 takes about a second in a debug build).
+# `WORKSHOP_PROFILE=dev` builds and runs the debug binaries instead.
+profile := env_var_or_default("WORKSHOP_PROFILE", "release")
 profile_dir := if profile == "dev" { "debug" } else { profile }
 
 # For tests, not for the room: PREBUILT_BIN_DIR names a folder that already
@@ -23,64 +26,66 @@ profile_dir := if profile == "dev" { "debug" } else { profile }
 # unify features over other packages than the test build and compile the
 # dependencies a second time, minutes per CI run.
 prebuilt := env_var_or_default("PREBUILT_BIN_DIR", "")
-bin := if prebuilt == "" { target / "debug" } else { prebuilt }
-compare_bin := if prebuilt == "" { target / profile_dir / "compare" } else { prebuilt / "compare" }
+bin := if prebuilt == "" { target / profile_dir } else { prebuilt }
 # `true` ignores the flags that follow it.
 cargo_servers := if prebuilt == "" { "cargo servers" } else { "true" }
 
+# Where the serving recipes note their process ids, for `just stop`.
+state := env_var_or_default("WORKSHOP_STATE_DIR", target / "workshop")
+serve := "scripts/serve.sh " + quote(state)
+
 # build everything the workshop runs, once, before the room arrives (minutes; later starts are instant)
 build:
-    {{cargo_servers}}
     {{cargo_servers}} --profile {{profile}}
 
 [private]
 servers:
-    {{cargo_servers}} --quiet
-
-[private]
-harness:
     {{cargo_servers}} --quiet --profile {{profile}}
+
+# stop every server the workshop's recipes started (between parts; nothing running is fine)
+stop:
+    scripts/stop.sh {{quote(state)}}
 
 # session-app on http://127.0.0.1:3001 (memory store unless SESSION_STORE says otherwise)
 run-session *ARGS: servers
-    {{bin}}/session-app {{ARGS}}
+    {{serve}} session-app {{bin}}/session-app {{ARGS}}
 
 # jwt-app on http://127.0.0.1:3000
 run-jwt *ARGS: servers
-    {{bin}}/jwt-app {{ARGS}}
+    {{serve}} jwt-app {{bin}}/jwt-app {{ARGS}}
 
 # jwt-app on http://127.0.0.1:3000 with its tokens in HttpOnly cookies (TOKEN_TRANSPORT=cookie), behind the CSRF check
 run-jwt-cookie *ARGS: servers
-    {{bin}}/jwt-app --token-transport cookie {{ARGS}}
+    {{serve}} jwt-app {{bin}}/jwt-app --token-transport cookie {{ARGS}}
 
 # the resource server on http://127.0.0.1:3002 (counters at /debug/upstream): in front of jwt-app on :3000 (run it with --jwt-alg EdDSA), or of session-app on :3001 with --mode session
 run-api *ARGS: servers
-    {{bin}}/resource-server --upstream-stats {{ARGS}}
+    {{serve}} resource-server {{bin}}/resource-server --upstream-stats {{ARGS}}
 
 # the attacker's page on http://127.0.0.1:4000 (same site as the servers) and http://localhost:4000 (another site)
 run-attacker *ARGS: servers
-    {{bin}}/attacker {{ARGS}}
+    {{serve}} attacker {{bin}}/attacker {{ARGS}}
 
 # both servers in this terminal (session-app :3001, jwt-app :3000), sharing data/; one Ctrl-C stops both
 up: servers
-    UP_BIN_DIR={{bin}} scripts/up.sh
+    UP_BIN_DIR={{bin}} {{serve}} up scripts/up.sh
 
 # give an account a role with the servers' own binary (same settings, same database): just set-role ada@example.com admin
 set-role EMAIL ROLE *ARGS: servers
     {{bin}}/session-app {{ARGS}} set-role {{EMAIL}} {{ROLE}}
 
 # the measured side-by-side table (builds the harness and both servers in release mode)
-compare *ARGS: harness
-    {{compare_bin}} {{ARGS}}
+compare *ARGS: servers
+    {{bin}}/compare {{ARGS}}
 
 # the measured comparison as one HTML page with charts (a full run unless --quick): writes target/report.html (or REPORT_FILE) and opens it (unless COMPARE_NO_OPEN is set)
-report *ARGS: harness
+report *ARGS: servers
     #!/usr/bin/env bash
     set -uo pipefail
     out="${REPORT_FILE:-{{target}}/report.html}"
     rm -f "$out"
     # Exit 1 means cells differ from the contract: the page says which, so it is opened all the same.
-    "{{compare_bin}}" --format html --out "$out" {{ARGS}}
+    "{{bin}}/compare" --format html --out "$out" {{ARGS}}
     status=$?
     [ -f "$out" ] || exit "$status"
     if [ -n "${COMPARE_NO_OPEN:-}" ]; then
@@ -94,8 +99,8 @@ report *ARGS: harness
     exit "$status"
 
 # speed near the floor: every column and bare servers doing the same library work on GET /protected, in rounds, with ratios; then the login flood and the memory per signed-in user (release build). ARGS: --quick, --wrk, --only NAME, --format markdown|json, --out FILE, --charts DIR, --from-json FILE, --no-memory
-bench *ARGS: harness
-    {{compare_bin}} bench {{ARGS}}
+bench *ARGS: servers
+    {{bin}}/compare bench {{ARGS}}
 
 # the criterion micro-benchmarks: JWT sign/verify, session load and denylist check per store, bcrypt 10-12
 micro *ARGS:

@@ -253,6 +253,8 @@ async fn workshop_commands_run() {
         ("COMPARE_QUICK", "true".into()),
         ("COMPARE_NO_OPEN", "true".into()),
         ("REPORT_FILE", report_file(data.path())),
+        // `just stop` ends what this run started, never a teacher's servers.
+        ("WORKSHOP_STATE_DIR", state_dir(data.path())),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -365,9 +367,6 @@ fn the_servers_alias_builds_every_binary_the_recipes_start() {
                 .to_owned()
         })
         .collect();
-    if justfile.contains("{{compare_bin}}") {
-        started.insert("compare".to_owned());
-    }
     let built: BTreeSet<String> = servers_alias_packages().into_iter().collect();
     assert_eq!(built, started, "cargo servers builds, the recipes start");
 }
@@ -389,6 +388,79 @@ fn upstreams(running: &[Serving]) -> Vec<(String, String)> {
         }
     }
     found.into_iter().collect()
+}
+
+fn state_dir(dir: &Path) -> String {
+    dir.join("workshop-state").to_string_lossy().into_owned()
+}
+
+/// `just stop`, the reset between parts: it ends the servers the recipes
+/// started (here a server and the attacker's page, left running as a part
+/// would leave them), so that the next part's servers find their ports free.
+#[tokio::test(flavor = "multi_thread")]
+async fn stop_ends_every_server_the_recipes_started() {
+    if !just_installed() {
+        contract_client::ci::skip_or_fail("`just` is not installed (cargo install just --locked)");
+        return;
+    }
+    let data = tempfile::tempdir().expect("a temp folder");
+    let settings: Vec<(String, String)> = [
+        (
+            "PREBUILT_BIN_DIR",
+            prebuilt_bin_dir().to_string_lossy().into_owned(),
+        ),
+        ("DATA_DIR", data.path().to_string_lossy().into_owned()),
+        ("PORT", "0".into()),
+        ("ATTACKER_PORT", "0".into()),
+        ("BCRYPT_COST", "4".into()),
+        ("WORKSHOP_STATE_DIR", state_dir(data.path())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let mut running = Vec::new();
+    for line in ["just run-session", "just run-attacker"] {
+        let step = parse("stop test", line);
+        let (_, prefixes) = SERVING
+            .iter()
+            .find(|(r, _)| *r == step.recipe)
+            .expect("a serving recipe");
+        let serving = start(&step, &settings, prefixes).await;
+        answers(&step, &serving.addresses[0].1).await;
+        running.push(serving);
+    }
+
+    let out = command(&parse("stop test", "just stop"), &settings)
+        .stdout(Stdio::piped())
+        .output()
+        .await
+        .expect("just runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("stopped:") && said.contains("session-app") && said.contains("attacker"),
+        "{said}"
+    );
+    for mut serving in running {
+        let exited = tokio::time::timeout(Duration::from_secs(10), serving.child.wait()).await;
+        assert!(
+            exited.is_ok(),
+            "`{}` still runs after just stop",
+            serving.line
+        );
+        let address = &serving.addresses[0].1;
+        assert!(
+            reqwest::get(address.as_str()).await.is_err(),
+            "{address} still answers"
+        );
+    }
+    let again = command(&parse("stop test", "just stop"), &settings)
+        .stdout(Stdio::piped())
+        .output()
+        .await
+        .expect("just runs");
+    assert!(again.status.success(), "nothing running is no error");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing was running"));
 }
 
 fn report_file(dir: &Path) -> String {

@@ -151,7 +151,8 @@ fn challenge_inner_errors(res: &mut Response) {
     );
 }
 
-fn missing(challenges: bool) -> Response {
+/// 401 for no credential at all, with the bare `Bearer` challenge (RFC 6750 §3.1).
+pub(crate) fn missing(challenges: bool) -> Response {
     let mut res = ApiError::unauthorized().into_response();
     if challenges {
         res.headers_mut()
@@ -160,7 +161,8 @@ fn missing(challenges: bool) -> Response {
     res
 }
 
-fn invalid(why: InvalidToken, challenges: bool) -> Response {
+/// 401 for a bad, expired or revoked token, with the `invalid_token` challenge.
+pub(crate) fn invalid(why: InvalidToken, challenges: bool) -> Response {
     let description = why.description();
     let mut res = ApiError::Unauthorized(format!("the access token is not valid: {description}"))
         .into_response();

@@ -350,7 +350,6 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/profile", get(routes::profile))
         .route("/admin", get(routes::admin))
         .route("/admin/users/{email}/role", put(set_role::set_role))
-        .route("/logout", post(logout::logout))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             bearer::require_bearer,
@@ -359,6 +358,9 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/register", post(routes::register))
         .route("/login", post(login::login))
         .route("/refresh", refresh)
+        // Any credential, an expired access token or a refresh token alone
+        // included, names the login to end (logout.rs).
+        .route("/logout", post(logout::logout))
         .route("/health", get(health::health))
         // The public key, for services that verify tokens themselves; 404 with HS256.
         .route(jwks::JWKS_PATH, get(jwks::jwks))

@@ -106,4 +106,10 @@ impl Tokens {
     pub fn verify(&self, token: &str) -> Result<Claims, InvalidToken> {
         self.verification.verify(token, &self.keys.decoding)
     }
+
+    /// [`Self::verify`] with an expired token accepted: for logout only.
+    pub fn verify_expired_too(&self, token: &str) -> Result<Claims, InvalidToken> {
+        self.verification
+            .verify_expired_too(token, &self.keys.decoding)
+    }
 }

@@ -16,6 +16,9 @@ use serde_json::json;
 
 use crate::{refresh_tokens::IssuedRefresh, tokens::AccessToken, verification::InvalidToken};
 
+/// Where the browser sends the refresh-token cookie, and nowhere else.
+const REFRESH_COOKIE_PATHS: [&str; 2] = ["/refresh", "/logout"];
+
 /// Our tokens are well under 1 KiB; anything this big is refused on its
 /// length alone, before any base64 or signature work is spent on it.
 pub const MAX_CREDENTIAL_BYTES: usize = 8 * 1024;
@@ -107,9 +110,12 @@ impl Transport {
             }))
             .into_response(),
             TokenTransport::Cookie => {
+                let refresh_cookies =
+                    self.refresh_set_cookies(refresh.token.as_str(), refresh.expires_in);
                 let cookies = AppendHeaders([
                     self.access_set_cookie(&access.token, access.expires_in),
-                    self.refresh_set_cookie(refresh.token.as_str(), refresh.expires_in),
+                    refresh_cookies[0].clone(),
+                    refresh_cookies[1].clone(),
                 ]);
                 let body = Json(json!({
                     "expires_in": access.expires_in,
@@ -120,17 +126,15 @@ impl Transport {
         }
     }
 
-    /// What a logout answer sets: in cookie mode both cookies removed
+    /// What a logout answer sets: in cookie mode every cookie removed
     /// (`Max-Age=0` with the name, path and attributes they were set with,
     /// or the browser keeps them).
     pub fn cleared(self) -> AppendHeaders<Vec<(HeaderName, HeaderValue)>> {
         AppendHeaders(match self.kind {
             TokenTransport::Header => Vec::new(),
             TokenTransport::Cookie => {
-                vec![
-                    self.access_set_cookie("", 0),
-                    self.refresh_set_cookie("", 0),
-                ]
+                let [refresh, logout] = self.refresh_set_cookies("", 0);
+                vec![self.access_set_cookie("", 0), refresh, logout]
             }
         })
     }
@@ -143,8 +147,13 @@ impl Transport {
 
     /// `SameSite=Strict`: only this server's own page ever calls /refresh,
     /// so no cross-site request needs the refresh token, not even a link.
-    fn refresh_set_cookie(self, value: &str, max_age: u64) -> (HeaderName, HeaderValue) {
-        self.set_cookie(self.refresh_cookie(), value, "Strict", "/refresh", max_age)
+    /// The same cookie twice, for the two paths that take it: `/refresh`,
+    /// and `/logout`, which must end the login when the access token has
+    /// expired or is gone (else a "log out" after a quarter of an hour would
+    /// leave the refresh token alive). Any other path never sees it.
+    fn refresh_set_cookies(self, value: &str, max_age: u64) -> [(HeaderName, HeaderValue); 2] {
+        REFRESH_COOKIE_PATHS
+            .map(|path| self.set_cookie(self.refresh_cookie(), value, "Strict", path, max_age))
     }
 
     fn set_cookie(
@@ -324,10 +333,14 @@ mod tests {
             line,
             "__Host-access_token=v; HttpOnly; SameSite=Lax; Path=/; Max-Age=900; Secure"
         );
-        let (_, line) = plain.refresh_set_cookie("", 0);
+        let [(_, refresh), (_, logout)] = plain.refresh_set_cookies("", 0);
         assert_eq!(
-            line,
+            refresh,
             "refresh_token=; HttpOnly; SameSite=Strict; Path=/refresh; Max-Age=0"
+        );
+        assert_eq!(
+            logout,
+            "refresh_token=; HttpOnly; SameSite=Strict; Path=/logout; Max-Age=0"
         );
     }
 }

@@ -69,6 +69,9 @@ impl InvalidToken {
 pub struct Verification {
     alg: JwtAlg,
     validation: Validation,
+    /// The same rules with `exp` required but not enforced: a logout ends
+    /// the login an expired token names (its signature still proves whose).
+    expired_too: Validation,
     leeway_secs: u64,
 }
 
@@ -100,9 +103,12 @@ impl Verification {
         validation.set_audience(&[audience]);
         // jsonwebtoken checks iss and aud only when present unless they are required.
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let mut expired_too = validation.clone();
+        expired_too.validate_exp = false;
         Ok(Self {
             alg,
             validation,
+            expired_too,
             leeway_secs: leeway.as_secs(),
         })
     }
@@ -132,10 +138,31 @@ impl Verification {
 
     /// Checks the signature with `key`, then every rule, and reads the claims.
     pub fn verify(&self, token: &str, key: &DecodingKey) -> Result<Claims, InvalidToken> {
+        self.check(token, key, &self.validation)
+    }
+
+    /// [`Self::verify`], but a token past its `exp` passes: for a logout,
+    /// which must end the login of an expired token too (or a user who
+    /// clicks "log out" after a quarter of an hour leaves its refresh token
+    /// alive). Never for letting a request through.
+    pub fn verify_expired_too(
+        &self,
+        token: &str,
+        key: &DecodingKey,
+    ) -> Result<Claims, InvalidToken> {
+        self.check(token, key, &self.expired_too)
+    }
+
+    fn check(
+        &self,
+        token: &str,
+        key: &DecodingKey,
+        validation: &Validation,
+    ) -> Result<Claims, InvalidToken> {
         // Each claim as a loose JSON value first: decoding straight into
         // `Claims` would fail on a missing `exp` before jsonwebtoken's
         // validation could say so (it decodes, then validates).
-        let data = jsonwebtoken::decode::<PresentedClaims>(token, key, &self.validation)
+        let data = jsonwebtoken::decode::<PresentedClaims>(token, key, validation)
             .map_err(|e| self.refusal(token, &e))?;
         // jsonwebtoken's Validation has no say on `typ`; RFC 9068 §4 lets
         // `application/at+jwt` stand for `at+jwt`, and media types ignore case.

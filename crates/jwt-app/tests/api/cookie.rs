@@ -124,7 +124,10 @@ async fn login_sets_httponly_cookies_and_the_body_carries_no_token() {
     ] {
         assert!(has(&attrs, want), "{want} in {line}");
     }
-    assert_eq!(lines.len(), 2, "{lines:?}");
+    // The refresh cookie once more for /logout, and nothing else.
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let (line, attrs) = cookie_line(&lines[2..], "refresh_token");
+    assert!(has(&attrs, "Path=/logout"), "{line}");
 }
 
 /// With COOKIE_SECURE the browser keeps `__Host-access_token` only as
@@ -293,13 +296,92 @@ async fn logout_clears_both_cookies_and_revokes_the_family() {
     for want in ["Max-Age=0", "Path=/", "HttpOnly", "SameSite=Lax"] {
         assert!(has(&attrs, want), "{want} in {line}");
     }
-    let (line, attrs) = cookie_line(&lines, "refresh_token");
-    assert!(line.starts_with("refresh_token=;"), "{line}");
-    for want in ["Max-Age=0", "Path=/refresh", "HttpOnly"] {
-        assert!(has(&attrs, want), "{want} in {line}");
+    for path in ["/refresh", "/logout"] {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with("refresh_token=;") && l.contains(&format!("Path={path};")))
+            .unwrap_or_else(|| panic!("no refresh_token removal for {path} in {lines:?}"));
+        for want in ["Max-Age=0", "HttpOnly"] {
+            assert!(line.contains(want), "{want} in {line}");
+        }
     }
     let refreshed = refresh_request(&app, &cred).send().await.unwrap();
     expect_error(refreshed, StatusCode::UNAUTHORIZED, "invalid_grant").await;
+}
+
+/// In the cookie transport the browser keeps the refresh token in a cookie
+/// the page cannot read; login sets it for `/refresh` and for `/logout`, so
+/// that a logout after the access token expired still reaches it and ends
+/// the login. A browser-like client (a cookie jar that keeps paths) shows it.
+#[tokio::test]
+async fn an_expired_access_cookie_still_logs_out_through_the_refresh_cookie() {
+    let app =
+        spawn_app(&[&COOKIE[..], &["--access-ttl", "1s", "--jwt-leeway", "0s"]].concat()).await;
+    let email = registered(&app, "expired-cookie").await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let res = test_support::login(&browser, &app.server, &email, PASSWORD).await;
+    let lines = set_cookies(&res);
+    assert_eq!(res.status(), StatusCode::OK);
+    let refresh_paths: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("refresh_token="))
+        .collect();
+    assert!(
+        refresh_paths.iter().any(|l| l.contains("Path=/refresh;"))
+            && refresh_paths.iter().any(|l| l.contains("Path=/logout;")),
+        "{lines:?}"
+    );
+    let (line, _) = cookie_line(&lines, "refresh_token");
+    let stolen = line
+        .split(';')
+        .next()
+        .and_then(|p| p.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("a value");
+
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let expired = browser.get(app.url("/protected")).send().await.unwrap();
+    assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+
+    let out = browser.post(app.url("/logout")).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let cleared = set_cookies(&out);
+    assert_eq!(
+        cleared.iter().filter(|l| l.contains("Max-Age=0")).count(),
+        3,
+        "the access cookie and both refresh cookies removed: {cleared:?}"
+    );
+    // The login is over on the server, not only in this browser: the
+    // refresh token replayed by anyone who copied it is refused.
+    let replayed = app
+        .client
+        .post(app.url("/refresh"))
+        .header(header::COOKIE, format!("refresh_token={stolen}"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(replayed, StatusCode::UNAUTHORIZED, "invalid_grant").await;
+    // And the browser holds nothing more to send.
+    let after = browser.post(app.url("/refresh")).send().await.unwrap();
+    expect_error(after, StatusCode::UNAUTHORIZED, "invalid_grant").await;
+}
+
+/// No credential at all: 401, and the cookies are cleared all the same.
+#[tokio::test]
+async fn a_logout_without_credential_clears_the_cookies_all_the_same() {
+    let app = spawn_app(&COOKIE).await;
+    let res = app.client.post(app.url("/logout")).send().await.unwrap();
+    assert_eq!(
+        set_cookies(&res)
+            .iter()
+            .filter(|l| l.contains("Max-Age=0"))
+            .count(),
+        3
+    );
+    expect_error(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
 }
 
 /// The browser attaches the cookies to requests other sites' pages make:

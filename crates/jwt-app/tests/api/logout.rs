@@ -44,7 +44,12 @@ async fn with_the_memory_denylist_the_access_token_dies_at_logout() {
     let res = app.get("/protected", Some(&tokens.access)).await;
     assert!(challenge(&res).contains("revoked"), "{}", challenge(&res));
     expect_invalid_token(res).await;
-    expect_invalid_token(app.logout(&tokens.access, None).await).await;
+    // Logging out again with the dead token ends nothing more, and is no
+    // error: the page must not read it as "still logged in" (RFC 7009).
+    assert_eq!(
+        app.logout(&tokens.access, None).await.status(),
+        StatusCode::NO_CONTENT
+    );
 
     // Only that token: another login of the same user is untouched.
     assert_eq!(
@@ -75,4 +80,115 @@ async fn a_malformed_logout_body_is_refused() {
         .await
         .unwrap();
     expect_error(res, StatusCode::BAD_REQUEST, "invalid_input").await;
+}
+
+/// Short-lived access tokens, checked without leeway, so that a test can
+/// wait past their `exp`.
+const EXPIRING: [&str; 4] = ["--access-ttl", "1s", "--jwt-leeway", "0s"];
+
+async fn wait_past_exp() {
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+}
+
+/// A user who clicks "log out" after the access token expired: the logout
+/// still ends the login, so the refresh token (alive for days) is dead too.
+#[tokio::test]
+async fn an_expired_access_token_still_logs_out() {
+    let app = spawn_app(&EXPIRING).await;
+    let (_, tokens) = app.user("expired").await;
+    wait_past_exp().await;
+    expect_invalid_token(app.get("/protected", Some(&tokens.access)).await).await;
+
+    let res = app
+        .logout(
+            &tokens.access,
+            Some(json!({"refresh_token": tokens.refresh})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    expect_invalid_grant(app.refresh(&tokens.refresh).await).await;
+}
+
+/// A client that kept only its refresh token (the access token lost, or
+/// never kept past a reload) logs out with it alone: the login ends, and
+/// with a denylist its access tokens die with it.
+#[tokio::test]
+async fn the_refresh_token_alone_logs_out() {
+    for denylist in ["off", "memory"] {
+        let app = spawn_app(&["--denylist", denylist]).await;
+        let (_, tokens) = app.user("refresh-only").await;
+        let res = app
+            .client
+            .post(app.url("/logout"))
+            .json(&json!({"refresh_token": tokens.refresh}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT, "{denylist}");
+        expect_invalid_grant(app.refresh(&tokens.refresh).await).await;
+        let access = app.get("/protected", Some(&tokens.access)).await;
+        if denylist == "off" {
+            // The loophole: nothing is asked per request.
+            assert_eq!(access.status(), StatusCode::OK);
+        } else {
+            expect_invalid_token(access).await;
+        }
+    }
+}
+
+/// RFC 7009: an unknown or already dead refresh token is no error; there is
+/// nothing left to end. No credential at all is still "who are you?".
+#[tokio::test]
+async fn a_dead_refresh_token_logs_out_nothing_and_no_credential_is_401() {
+    let app = spawn_app(&[]).await;
+    let (_, tokens) = app.user("dead").await;
+    let logout_with = |refresh: &str| {
+        app.client
+            .post(app.url("/logout"))
+            .json(&json!({ "refresh_token": refresh }))
+            .send()
+    };
+    for dead in ["not-a-token", &"A".repeat(43)] {
+        assert_eq!(
+            logout_with(dead).await.unwrap().status(),
+            StatusCode::NO_CONTENT,
+            "{dead}"
+        );
+    }
+    assert_eq!(
+        logout_with(&tokens.refresh).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        logout_with(&tokens.refresh).await.unwrap().status(),
+        StatusCode::NO_CONTENT,
+        "twice: already dead"
+    );
+    let none = app
+        .client
+        .post(app.url("/logout"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(challenge(&none), "Bearer");
+    expect_error(none, StatusCode::UNAUTHORIZED, "unauthorized").await;
+}
+
+/// A token this server did not sign names no login: refused, and nothing
+/// of the real user's ends.
+#[tokio::test]
+async fn a_forged_access_token_ends_nothing() {
+    let app = spawn_app(&[]).await;
+    let (_, tokens) = app.user("forged").await;
+    let mut parts: Vec<&str> = tokens.access.split('.').collect();
+    let tampered = format!("{}x", parts[2]);
+    parts[2] = &tampered;
+    let forged = parts.join(".");
+    expect_invalid_token(app.logout(&forged, None).await).await;
+    assert_eq!(
+        app.refresh(&tokens.refresh).await.status(),
+        StatusCode::OK,
+        "the real login lives on"
+    );
 }
