@@ -18,12 +18,12 @@ pub mod tokens;
 pub mod transport;
 pub mod verification;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use auth_core::{
     Accounts, ApiError, Health, Role,
     config::parse_duration,
-    csrf, health,
+    csrf, health, host,
     redis_counters::RedisCounters,
     routes,
     stats::{self, Measured, MeasuredStore},
@@ -104,7 +104,12 @@ pub struct Config {
     pub refresh_store: RefreshStoreKind,
 
     /// Redis for `--denylist redis` and `--refresh-store redis`.
-    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
     pub redis_url: String,
 
     /// Start of every Redis key this app writes, so that apps sharing a
@@ -192,8 +197,8 @@ pub struct Shared {
 /// EMAIL admin`) with these settings, or the server.
 pub async fn main(config: Config) -> anyhow::Result<()> {
     let Some(command) = config.common.command.clone() else {
-        let addr = SocketAddr::new(config.common.serve.bind, config.port);
-        return auth_core::serve::run("jwt-app", addr, app(config).await?).await;
+        let (serve, port) = (config.common.serve.clone(), config.port);
+        return auth_core::serve::run("jwt-app", &serve, port, app(config).await?).await;
     };
     let change = auth_core::command::run(command, &config.common).await?;
     println!("{change}");
@@ -338,7 +343,10 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route(jwks::JWKS_PATH, get(jwks::jwks))
         .route("/", get(page::page));
     if config.common.store_stats {
-        router = router.route("/debug/store", get(stats::store_stats));
+        router = router.route(
+            "/debug/store",
+            get(stats::store_stats).route_layer(middleware::from_fn(host::loopback_host_only)),
+        );
     }
     let mut router = router.with_state(state);
     if let Some(csrf) = csrf {

@@ -3,12 +3,13 @@
 use auth_core::{
     ApiError, ApiJson, User,
     client_addr::ClientAddr,
+    device::{self, Device},
     validation::{CredentialsBody, LoginAttempt},
 };
 use axum::{
     extract::State,
     http::{HeaderValue, header},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 
 use crate::{AppState, refresh_tokens::IssuedRefresh};
@@ -16,15 +17,25 @@ use crate::{AppState, refresh_tokens::IssuedRefresh};
 pub async fn login(
     State(app): State<AppState>,
     from: ClientAddr,
+    device: Device,
     ApiJson(body): ApiJson<CredentialsBody>,
 ) -> Result<Response, ApiError> {
     let user = app
         .accounts
-        .authenticate(LoginAttempt::try_from(body)?, from)
+        .authenticate_on(LoginAttempt::try_from(body)?, from, &device)
         .await?;
     let refresh = app.refresh.issue(user.id).await?;
+    // The role was read before bcrypt ran, and a demotion may have come in
+    // since, its revocation finding no family of this login yet (issue 21):
+    // read the role again now that the family exists. A demotion after this
+    // read revokes the family (and, with a denylist, denies its tokens).
+    let Some(user) = app.accounts.users.by_id(user.id).await? else {
+        app.refresh.revoke_family(&refresh.family_id).await?;
+        return Err(ApiError::InvalidCredentials);
+    };
     tracing::info!(user_id = user.id, family = %refresh.family_id, "logged in");
-    token_response(&app, &user, refresh)
+    let tokens = token_response(&app, &user, refresh)?;
+    Ok((device::remember(&app.accounts, &user), tokens).into_response())
 }
 
 /// The answer of login and refresh (body or cookies: [`crate::transport`]),
