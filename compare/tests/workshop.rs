@@ -357,7 +357,7 @@ fn prebuilt_bin_dir() -> PathBuf {
 #[test]
 fn the_servers_alias_builds_every_binary_the_recipes_start() {
     let justfile = std::fs::read_to_string(Path::new(ROOT).join("justfile")).expect("the justfile");
-    let mut started: BTreeSet<String> = justfile
+    let started: BTreeSet<String> = justfile
         .match_indices("{{bin}}/")
         .map(|(at, found)| {
             justfile[at + found.len()..]

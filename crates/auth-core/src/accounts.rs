@@ -1,11 +1,12 @@
 //! The account rules both servers share: who may register, who a login
 //! belongs to, and what role a request acts with.
 
-use std::{net::IpAddr, sync::Arc};
+use std::sync::Arc;
 
 use crate::{
     ApiError, CommonConfig, Database, Hasher, Principal, Role, RoleChange, User, UserStore,
-    client_addr::ClientAddr,
+    client_addr::{ClientAddr, TrustedProxies},
+    device::{Device, DeviceKey},
     throttle::{Counters, MemoryCounters, Throttle},
     validation::{Email, LoginAttempt, NewAccount},
 };
@@ -17,6 +18,8 @@ pub struct Accounts {
     pub hasher: Hasher,
     throttle: Throttle,
     config: Arc<CommonConfig>,
+    proxies: TrustedProxies,
+    device_key: Option<DeviceKey>,
 }
 
 impl Accounts {
@@ -34,6 +37,8 @@ impl Accounts {
             users: UserStore::new(db),
             hasher,
             throttle,
+            proxies: TrustedProxies::new(&config.serve.trust_proxy),
+            device_key: DeviceKey::from_config(config)?,
             config: Arc::new(config.clone()),
         })
     }
@@ -47,9 +52,14 @@ impl Accounts {
         }
     }
 
-    /// The proxy whose `X-Forwarded-For` is believed (`TRUST_PROXY`).
-    pub fn trusted_proxy(&self) -> Option<IpAddr> {
-        self.config.trust_proxy
+    /// The proxies whose `X-Forwarded-For` is believed (`TRUST_PROXY`).
+    pub fn trusted_proxies(&self) -> &TrustedProxies {
+        &self.proxies
+    }
+
+    /// The key that signs device cookies; `None` with `DEVICE_COOKIE_TTL=0`.
+    pub fn device_key(&self) -> Option<&DeviceKey> {
+        self.device_key.as_ref()
     }
 
     pub fn db(&self) -> &Database {
@@ -72,7 +82,25 @@ impl Accounts {
         attempt: LoginAttempt,
         from: ClientAddr,
     ) -> Result<User, ApiError> {
-        let reservation = self.throttle.begin_login(&attempt.email, from).await?;
+        self.authenticate_on(attempt, from, &Device::Unknown).await
+    }
+
+    /// [`Accounts::authenticate`] from a browser that may have logged in to
+    /// this account before: with a device cookie signed for the attempt's
+    /// email, the attempt is not held to the per-email cap (strangers'
+    /// failures cannot lock the owner's browser out), only to the
+    /// per-(email, address) and per-address ones.
+    pub async fn authenticate_on(
+        &self,
+        attempt: LoginAttempt,
+        from: ClientAddr,
+        device: &Device,
+    ) -> Result<User, ApiError> {
+        let known = device.is_known_for(&attempt.email);
+        let reservation = self
+            .throttle
+            .begin_login_from(&attempt.email, from, known)
+            .await?;
         match self.check_password(attempt).await {
             Ok(user) => {
                 self.throttle.succeeded(reservation).await?;

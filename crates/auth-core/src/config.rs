@@ -12,7 +12,8 @@ pub struct CommonConfig {
     pub data_dir: PathBuf,
 
     /// Users' database (`sqlite:`, `postgres://`, `mysql://`); default: a SQLite file in DATA_DIR.
-    #[arg(long, env = "DATABASE_URL")]
+    /// Its value is never shown in `--help`: a URL may carry a password.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
     /// bcrypt work factor (4..=31); every step doubles the cost of a login.
@@ -53,11 +54,6 @@ pub struct CommonConfig {
     #[arg(long, env = "HASH_QUEUE_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
     pub hash_queue_timeout: Duration,
 
-    /// The reverse proxy whose `X-Forwarded-For` names the client (its address
-    /// as the server sees it); without it the socket's peer is the client.
-    #[arg(long, env = "TRUST_PROXY")]
-    pub trust_proxy: Option<IpAddr>,
-
     /// The server is reached over HTTPS (itself or behind a TLS proxy that
     /// passes `Host` on): its credential cookies get `Secure` and a `__Host-`
     /// (or `__Secure-`) name, and the CSRF check takes `https://` as this
@@ -72,9 +68,22 @@ pub struct CommonConfig {
     pub unsafe_disable_csrf_check: bool,
 
     /// Serve `GET /debug/store` (what the server-side stores hold): for the
-    /// compare harness, not for production. Refused on a BIND other than loopback.
+    /// compare harness, not for production. Refused on a BIND other than
+    /// loopback, and with TRUST_PROXY or COOKIE_SECURE.
     #[arg(long, env = "STORE_STATS", default_value_t = false)]
     pub store_stats: bool,
+
+    /// Lifetime of the device cookie a successful login sets (OWASP's device
+    /// cookie): a browser that logged in to an account before passes that
+    /// account's per-email cap (not its per-address ones). 0: no device cookie.
+    #[arg(long, env = "DEVICE_COOKIE_TTL", default_value = "180d", value_parser = parse_duration)]
+    pub device_cookie_ttl: Duration,
+
+    /// The key that signs device cookies is derived from this secret (32
+    /// bytes at least), so that instances with separate data folders accept
+    /// each other's; without it a key file in DATA_DIR is used.
+    #[arg(long, env = "DEVICE_COOKIE_SECRET", hide_env_values = true)]
+    pub device_cookie_secret: Option<String>,
 }
 
 /// What every server of the workspace reads to serve at all, the resource
@@ -88,12 +97,48 @@ pub struct ServeConfig {
     /// Longest a request may take before it is answered 408.
     #[arg(long, env = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+
+    /// The reverse proxies whose `X-Forwarded-For` names the client: a
+    /// comma-separated list of addresses or CIDR ranges
+    /// (`127.0.0.1,10.0.0.0/8`), compared as the server sees its peers
+    /// (`::ffff:127.0.0.1` is `127.0.0.1`). Without it the socket's peer is the
+    /// client. A proxy is not held to MAX_CONNECTIONS_PER_ADDRESS.
+    #[arg(long, env = "TRUST_PROXY", value_delimiter = ',', value_parser = crate::client_addr::parse_proxy)]
+    pub trust_proxy: Vec<ipnet::IpNet>,
+
+    /// The `Host` values this server answers (comma-separated; `name` for any
+    /// port, `name:port` for one, `*` for any Host); others get 421. Default:
+    /// the BIND address and `localhost`, with the port the server listens on
+    /// (on BIND 0.0.0.0 or `::`, any IP address and `localhost`). A DNS
+    /// rebinding page reaches the server under its own name, and is refused.
+    #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
+    /// Longest a client may take to send a request's headers, counted from
+    /// the moment the server waits for them: a new connection, or a
+    /// keep-alive connection after its last answer (so it is also the
+    /// keep-alive timeout). Then the connection is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Connections open at once, from everyone together; one more is closed
+    /// at once. Lowered at start to what the open-files limit allows.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Connections open at once from one client address (an IPv6 /64 counts
+    /// as one); one more is closed at once. 0: no limit per address.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 100)]
+    pub max_connections_per_address: u32,
 }
 
 impl ServeConfig {
     /// Refuses a setting that is `on` and `what` (the flag, its variable and
-    /// the danger) unless the server listens on loopback only: debug routes
-    /// and workshop switches must not be reachable from elsewhere.
+    /// the danger) unless the server is reached from this machine only: a
+    /// loopback BIND, and no TRUST_PROXY (a proxy hands it other machines'
+    /// requests). Debug routes and workshop switches must not be reachable
+    /// from elsewhere.
     pub fn loopback_only(&self, on: bool, what: &str) -> anyhow::Result<()> {
         if on && !self.bind.is_loopback() {
             anyhow::bail!(
@@ -101,11 +146,31 @@ impl ServeConfig {
                 self.bind
             );
         }
+        if on && !self.trust_proxy.is_empty() {
+            anyhow::bail!(
+                "{what}: it is refused with TRUST_PROXY, which says a proxy passes other \
+                 machines' requests to this server"
+            );
+        }
         Ok(())
     }
 }
 
 impl CommonConfig {
+    /// [`ServeConfig::loopback_only`], and also refused with COOKIE_SECURE,
+    /// which says the server is reached over HTTPS, through a TLS proxy that
+    /// passes other machines' requests to it.
+    pub fn local_only(&self, on: bool, what: &str) -> anyhow::Result<()> {
+        self.serve.loopback_only(on, what)?;
+        if on && self.cookie_secure {
+            anyhow::bail!(
+                "{what}: it is refused with COOKIE_SECURE, which says the server is reached \
+                 over HTTPS through a proxy that passes other machines' requests to it"
+            );
+        }
+        Ok(())
+    }
+
     /// The database URL in force: the configured one, or the SQLite file in the data folder.
     pub fn database_url(&self) -> String {
         match &self.database_url {

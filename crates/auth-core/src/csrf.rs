@@ -27,9 +27,10 @@ pub fn warn_if_cookie_in_clear(app: &str, config: &CommonConfig) {
 
 /// `UNSAFE_DISABLE_CSRF_CHECK` hands the user's cookie to any page their
 /// browser visits: a demonstration on one's own machine, never a server
-/// others reach.
+/// others reach (a non-loopback BIND, or TRUST_PROXY or COOKIE_SECURE: a proxy
+/// in front).
 pub fn refuse_unsafe_public_bind(config: &CommonConfig) -> anyhow::Result<()> {
-    config.serve.loopback_only(
+    config.local_only(
         config.unsafe_disable_csrf_check,
         "--unsafe-disable-csrf-check (UNSAFE_DISABLE_CSRF_CHECK) lets any other site's page \
          act as the logged-in user",

@@ -50,11 +50,25 @@ impl Hasher {
 
     /// Checks `password` against `hash`, or against the dummy hash when there is
     /// no user, in which case the answer is always false.
+    ///
+    /// A wrong password for a hash made at a lower cost than the configured
+    /// one (stored before `BCRYPT_COST` was raised) also runs the dummy hash
+    /// at the configured cost: otherwise it would answer in a fraction of an
+    /// unknown email's time, telling that the account exists. (A right one
+    /// pays the difference in the rehash that follows.)
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
+        let cheaper = known && cost_of(&hash).is_some_and(|cost| cost < self.cost);
+        let dummy = self.dummy_hash.clone();
         let matches = self
-            .bounded(move || bcrypt::verify(password, &hash))
+            .bounded(move || {
+                let matches = bcrypt::verify(&password, &hash);
+                if cheaper && !matches!(matches, Ok(true)) {
+                    let _ = bcrypt::verify(&password, &dummy);
+                }
+                matches
+            })
             .await?
             .context("the stored password hash is malformed")?;
         Ok(known && matches)
@@ -63,8 +77,7 @@ impl Hasher {
     /// Whether `hash` was made at another cost than the configured one, so
     /// that a successful login should store a new one.
     pub fn needs_rehash(&self, hash: &str) -> bool {
-        // `$2b$12$…`: the cost is the third field.
-        hash.split('$').nth(2).and_then(|c| c.parse::<u32>().ok()) != Some(self.cost)
+        cost_of(hash) != Some(self.cost)
     }
 
     /// Runs `work` on the blocking pool once a slot is free; a request that
@@ -86,6 +99,11 @@ impl Hasher {
         .context("the bcrypt task failed")?;
         Ok(out)
     }
+}
+
+/// The cost a bcrypt hash was made at: `$2b$12$…`, the third field.
+fn cost_of(hash: &str) -> Option<u32> {
+    hash.split('$').nth(2).and_then(|c| c.parse().ok())
 }
 
 #[cfg(test)]

@@ -1,8 +1,25 @@
-use std::{io::IsTerminal, net::SocketAddr};
+use std::{
+    collections::HashMap,
+    io::IsTerminal,
+    net::{IpAddr, SocketAddr},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
-use axum::Router;
-use tokio::net::TcpListener;
+use axum::{Router, extract::ConnectInfo, http::Request};
+use hyper_util::{
+    rt::{TokioIo, TokioTimer},
+    server::graceful::GracefulShutdown,
+    service::TowerToHyperService,
+};
+use tokio::{
+    net::TcpListener,
+    sync::{OwnedSemaphorePermit, Semaphore},
+};
 use tracing_subscriber::{
     EnvFilter, filter::Targets, layer::SubscriberExt, util::SubscriberInitExt,
 };
@@ -10,6 +27,8 @@ use tracing_subscriber::{
 use crate::{
     CommonConfig, RoleChange,
     command::Command,
+    config::ServeConfig,
+    host::{self, AllowedHosts},
     log_writer::{self, BatchedWriter},
 };
 
@@ -74,30 +93,47 @@ pub async fn command_or_serve(
         println!("{change}");
         return after_command(&change).await;
     }
-    run(
-        app_name,
-        SocketAddr::new(common.serve.bind, port),
-        app.await?,
-    )
-    .await
+    run(app_name, &common.serve, port, app.await?).await
 }
 
-/// Serves `app` on `addr` until Ctrl-C or SIGTERM, then lets requests in flight finish.
-pub async fn run(app_name: &str, addr: SocketAddr, app: Router) -> anyhow::Result<()> {
+/// Serves `app` on `serve.bind:port` until Ctrl-C or SIGTERM, then lets
+/// requests in flight finish. Through hyper's own HTTP/1 builder, so that
+/// a client that sends its headers slowly, or never, is cut off after
+/// `HEADER_READ_TIMEOUT` (axum::serve waits forever); with at most
+/// `MAX_CONNECTIONS` connections, `MAX_CONNECTIONS_PER_ADDRESS` of them from
+/// one client address (a connection over either is closed at once); behind
+/// the `Host` allow-list (`ALLOWED_HOSTS`, whose default needs the port this
+/// server really got); and with the open-files limit raised first.
+pub async fn run(
+    app_name: &str,
+    serve: &ServeConfig,
+    port: u16,
+    app: Router,
+) -> anyhow::Result<()> {
+    let open_files = raise_open_files_limit();
+    let addr = SocketAddr::new(serve.bind, port);
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| cannot_listen(app_name, addr, &e))?;
     let local = listener.local_addr()?;
+    let hosts = AllowedHosts::new(&serve.allowed_hosts, serve.bind, local.port())?;
+    let limits = ConnectionLimits::new(serve, open_files);
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        hosts,
+        host::refuse_misdirected,
+    ));
     tracing::info!("{app_name} listening on http://{local}");
     // A line on stdout that a parent process (the compare harness) can wait for.
     println!("listening on http://{local}");
-    // With the peer's address, which the per-address limits need.
-    axum::serve(
+    serve_connections(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        limits,
+        serve.header_read_timeout,
+        serve.request_timeout,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .await;
     tracing::info!("{app_name} stopped");
     Ok(())
 }
@@ -127,6 +163,184 @@ pub fn exit_code(app_name: &str, result: anyhow::Result<()>) -> std::process::Ex
             eprintln!("{app_name}: {e:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// The open-files soft limit raised to the hard one (each connection is a
+/// file; a common default of 1024 is soon spent); the limit in force.
+fn raise_open_files_limit() -> Option<u64> {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => {
+            tracing::debug!(open_files = limit, "open-files limit");
+            Some(limit)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read or raise the open-files limit");
+            None
+        }
+    }
+}
+
+/// Files kept for what is not a connection: the database pool, Redis, the
+/// log, the listener, key files.
+const FILES_KEPT: u64 = 64;
+
+/// How many connections may be open, in all and per client address.
+#[derive(Clone)]
+struct ConnectionLimits {
+    total: Arc<Semaphore>,
+    per_address: u32,
+    open: Arc<Mutex<HashMap<String, u32>>>,
+    /// TRUST_PROXY: every client behind a proxy arrives from its address.
+    proxies: Arc<[ipnet::IpNet]>,
+    refused: Arc<AtomicU64>,
+}
+
+impl ConnectionLimits {
+    fn new(serve: &ServeConfig, open_files: Option<u64>) -> Self {
+        let mut total = u64::from(serve.max_connections);
+        if let Some(files) = open_files
+            && files < total + FILES_KEPT
+        {
+            let lowered = files.saturating_sub(FILES_KEPT).max(1);
+            tracing::warn!(
+                max_connections = serve.max_connections,
+                open_files = files,
+                "MAX_CONNECTIONS is more than the open-files limit allows: {lowered} at most"
+            );
+            total = lowered;
+        }
+        Self {
+            total: Arc::new(Semaphore::new(usize::try_from(total).unwrap_or(usize::MAX))),
+            per_address: serve.max_connections_per_address,
+            open: Arc::default(),
+            proxies: serve.trust_proxy.clone().into(),
+            refused: Arc::default(),
+        }
+    }
+
+    /// A slot for a connection from `peer`, or `None` (close it) when either
+    /// limit is reached. The slot is given back when dropped.
+    fn admit(&self, peer: IpAddr) -> Option<Slot> {
+        let refuse = |why: &str| {
+            let n = self.refused.fetch_add(1, Ordering::Relaxed) + 1;
+            // The first refusal, then ever more rarely: a flood must not fill the log.
+            if n.is_power_of_two() {
+                tracing::warn!(
+                    peer = %peer,
+                    refused_so_far = n,
+                    "connection closed at once: {why}"
+                );
+            }
+            None
+        };
+        let Ok(permit) = self.total.clone().try_acquire_owned() else {
+            return refuse("MAX_CONNECTIONS are open");
+        };
+        let key = if self.per_address == 0 || crate::client_addr::is_trusted(&self.proxies, peer) {
+            None
+        } else {
+            Some(crate::throttle::client_key(peer))
+        };
+        if let Some(key) = &key {
+            let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            let count = open.entry(key.clone()).or_insert(0);
+            if *count >= self.per_address {
+                drop(open);
+                return refuse("MAX_CONNECTIONS_PER_ADDRESS are open from this address");
+            }
+            *count += 1;
+        }
+        Some(Slot {
+            _permit: permit,
+            key,
+            open: self.open.clone(),
+        })
+    }
+}
+
+/// One admitted connection's place in the limits.
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    key: Option<String>,
+    open: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(key) = &self.key {
+            let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(count) = open.get_mut(key) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    open.remove(key);
+                }
+            }
+        }
+    }
+}
+
+/// Accepts connections until `shutdown`, each served by hyper with the
+/// header-read timeout and the peer's address (`ConnectInfo<SocketAddr>`,
+/// as the per-address limits read it); then lets the open ones finish.
+async fn serve_connections(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    header_read_timeout: Duration,
+    request_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .keep_alive(true);
+    let graceful = GracefulShutdown::new();
+    let mut accept_errors = 0u64;
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of files (EMFILE) or the like: the listener keeps
+                    // the waiting connections; try again in a moment.
+                    accept_errors += 1;
+                    if accept_errors.is_power_of_two() {
+                        tracing::warn!(error = %e, errors_so_far = accept_errors, "cannot accept a connection");
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Some(slot) = limits.admit(peer.ip()) else {
+            drop(stream);
+            continue;
+        };
+        let service = tower::ServiceExt::map_request(app.clone(), move |mut req: Request<_>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        });
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(peer = %peer, error = %e, "connection ended");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    // Requests in flight get their request timeout, and a moment to answer.
+    let grace = request_timeout + Duration::from_secs(1);
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {grace:?}; closing them");
     }
 }
 

@@ -11,10 +11,12 @@ use serde_json::{Value, json};
 use crate::{ApiError, CommonConfig};
 
 /// `/debug/store` answers anyone without a credential, telling them how many
-/// logins the server holds: only a loopback BIND (the local harness) may
-/// serve it.
+/// logins the server holds: only a server reached from this machine alone
+/// (the local harness) may serve it: a loopback BIND, no TRUST_PROXY and no
+/// COOKIE_SECURE (both say a proxy passes others' requests on). It also
+/// answers only a loopback `Host` ([`crate::host::loopback_host_only`]).
 pub fn refuse_public_bind(config: &CommonConfig) -> anyhow::Result<()> {
-    config.serve.loopback_only(
+    config.local_only(
         config.store_stats,
         "--store-stats (STORE_STATS) serves GET /debug/store, which tells anyone who asks \
          how many logins this server holds",

@@ -58,8 +58,18 @@ pub struct Throttle {
 #[must_use = "a successful login must give its reservation back"]
 pub struct Reservation {
     pair: String,
-    email: String,
+    /// `None` for a browser with the account's device cookie: not counted
+    /// towards (nor held to) the per-email cap.
+    email: Option<String>,
     address: String,
+}
+
+impl Reservation {
+    fn counted(&self) -> Vec<String> {
+        let mut keys = vec![self.pair.clone(), self.address.clone()];
+        keys.extend(self.email.clone());
+        keys
+    }
 }
 
 impl Throttle {
@@ -81,40 +91,47 @@ impl Throttle {
         email: &Email,
         from: ClientAddr,
     ) -> Result<Reservation, ApiError> {
+        self.begin_login_from(email, from, false).await
+    }
+
+    /// [`Throttle::begin_login`]; from a `known_device` (a browser holding
+    /// this email's device cookie) the per-email cap is left out, so that
+    /// strangers spending it cannot lock the owner out. The per-(email,
+    /// address) and per-address caps hold for every attempt.
+    pub async fn begin_login_from(
+        &self,
+        email: &Email,
+        from: ClientAddr,
+        known_device: bool,
+    ) -> Result<Reservation, ApiError> {
         let reservation = Reservation {
-            pair: format!("pair:{}|{}", from.0, email.as_str()),
-            email: format!("email:{}", email.as_str()),
+            pair: format!("pair:{}|{}", client_key(from.0), email.as_str()),
+            email: (!known_device).then(|| format!("email:{}", email.as_str())),
             address: address_key("login", from.0),
         };
-        self.reserve(&[
+        let mut keys = vec![
             (reservation.pair.clone(), self.per_pair),
-            (reservation.email.clone(), self.per_email),
             (reservation.address.clone(), self.per_address),
-        ])
-        .await?;
+        ];
+        if let Some(email) = &reservation.email {
+            keys.push((email.clone(), self.per_email));
+        }
+        self.reserve(&keys).await?;
         Ok(reservation)
     }
 
     /// The login was not a failed guess (it succeeded, or a store was down):
     /// its reservation is given back, and a success clears the pair's failures.
     pub async fn succeeded(&self, reservation: Reservation) -> Result<(), ApiError> {
-        self.counters
-            .release(
-                &[reservation.email, reservation.address],
-                &[reservation.pair],
-            )
-            .await
+        let mut give_back = vec![reservation.address];
+        give_back.extend(reservation.email);
+        self.counters.release(&give_back, &[reservation.pair]).await
     }
 
     /// The attempt failed for another reason than the password (the database
     /// was down): nothing was guessed, so it does not count.
     pub async fn not_a_guess(&self, reservation: Reservation) -> Result<(), ApiError> {
-        self.counters
-            .release(
-                &[reservation.pair, reservation.email, reservation.address],
-                &[],
-            )
-            .await
+        self.counters.release(&reservation.counted(), &[]).await
     }
 
     /// Counts a registration from `from`, or answers 429.
@@ -141,7 +158,20 @@ impl Throttle {
 }
 
 fn address_key(what: &str, addr: IpAddr) -> String {
-    format!("{what}:{addr}")
+    format!("{what}:{}", client_key(addr))
+}
+
+/// A client address as the throttle counts it: an IPv4 address alone, an
+/// IPv6 one by its /64, the block one subscriber usually gets whole (so that
+/// walking through its 2^64 addresses is one client, not 2^64).
+pub fn client_key(addr: IpAddr) -> String {
+    match addr.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let net = ipnet::Ipv6Net::new(v6, 64).map(|n| n.trunc());
+            net.map_or_else(|_| v6.to_string(), |n| n.to_string())
+        }
+    }
 }
 
 /// Counters in this process, purged of closed windows on a timer (not on
@@ -209,6 +239,12 @@ impl Counters for MemoryCounters {
         for key in give_back {
             if let Some((n, _)) = counts.get_mut(key) {
                 *n = n.saturating_sub(1);
+                // A count back at zero holds nothing: kept, it would sit in
+                // the map until its window closed (a flood of attempts
+                // answered 503 busy left one such entry per email and address).
+                if *n == 0 {
+                    counts.remove(key);
+                }
             }
         }
         for key in forget {
@@ -315,6 +351,68 @@ mod tests {
             fail(&off, "a@x.io", addr(1)).await?;
         }
         Ok(())
+    }
+
+    #[tokio::test]
+    async fn attempts_given_back_leave_no_entries_behind() -> Result<(), ApiError> {
+        // Finding 11(c) of issue 21, confirmed: an attempt answered 503 busy
+        // (not a guess) left its three keys in the map at count 0 for the
+        // whole window.
+        let counters = Arc::new(MemoryCounters::default());
+        let config = Args::try_parse_from(["test"]).map(|a| a.common);
+        let config = config.unwrap_or_else(|e| panic!("{e}"));
+        let t = Throttle::new(&config, counters.clone());
+        for n in 0..50 {
+            let busy = t
+                .begin_login(&email(&format!("u{n}@x.io")), addr(n))
+                .await?;
+            t.not_a_guess(busy).await?;
+        }
+        assert_eq!(counters.len(), 0, "nothing was guessed, nothing is kept");
+        let ok = t.begin_login(&email("a@x.io"), addr(1)).await?;
+        t.succeeded(ok).await?;
+        assert_eq!(counters.len(), 0, "a success leaves nothing either");
+        fail(&t, "a@x.io", addr(1)).await?;
+        assert_eq!(
+            counters.len(),
+            3,
+            "a failure counts per pair, email and address"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn ipv6_clients_count_per_64_and_a_known_device_skips_the_email_cap() {
+        let t = throttle(&[
+            "--login-max-failures",
+            "2",
+            "--login-max-failures-per-email",
+            "3",
+        ]);
+        let v6 = |s: &str| ClientAddr(s.parse().unwrap_or(IpAddr::from([0u8; 16])));
+        assert!(fail(&t, "a@x.io", v6("2001:db8:1:2::1")).await.is_ok());
+        assert!(fail(&t, "a@x.io", v6("2001:db8:1:2::ffff")).await.is_ok());
+        assert!(
+            fail(&t, "a@x.io", v6("2001:db8:1:2:dead:beef::9"))
+                .await
+                .is_err(),
+            "another address of the same /64 is the same client"
+        );
+        assert!(fail(&t, "a@x.io", v6("2001:db8:1:3::1")).await.is_ok());
+        assert!(
+            fail(&t, "a@x.io", addr(5)).await.is_err(),
+            "the email's cap is spent"
+        );
+        assert!(
+            t.begin_login_from(&email("a@x.io"), addr(6), true)
+                .await
+                .is_ok(),
+            "a browser with the account's device cookie is not held to it"
+        );
+        assert_eq!(
+            client_key("::ffff:192.0.2.1".parse().unwrap_or(IpAddr::from([0u8; 4]))),
+            "192.0.2.1"
+        );
     }
 
     #[tokio::test]

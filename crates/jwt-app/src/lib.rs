@@ -25,7 +25,7 @@ use auth_core::{
     Accounts, Health, RoleChange,
     command::Command,
     config::parse_duration,
-    csrf, health,
+    csrf, health, host,
     redis_counters::RedisCounters,
     routes,
     stats::{self, Measured, MeasuredStore},
@@ -121,7 +121,12 @@ pub struct Config {
     pub refresh_store: RefreshStoreKind,
 
     /// Redis for `--denylist redis` and `--refresh-store redis`.
-    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
     pub redis_url: String,
 
     /// Start of every Redis key this app writes, so that apps sharing a
@@ -366,7 +371,10 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route(jwks::JWKS_PATH, get(jwks::jwks))
         .route("/", get(page::page));
     if config.common.store_stats {
-        router = router.route("/debug/store", get(stats::store_stats));
+        router = router.route(
+            "/debug/store",
+            get(stats::store_stats).route_layer(middleware::from_fn(host::loopback_host_only)),
+        );
     }
     let mut router = router.with_state(state);
     if let Some(csrf) = csrf {

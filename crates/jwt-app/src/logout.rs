@@ -120,9 +120,7 @@ async fn end_the_login(
         match record {
             // Alone, or the same user's as the access token: its login ends.
             Some(record) if user_id.is_none_or(|id| id == record.user_id) => {
-                if !families.contains(&record.family_id) {
-                    families.push(record.family_id);
-                }
+                families.push(record.family_id);
             }
             // Someone else's: not ours to revoke, and saying which would
             // tell the caller whether a stolen token is live.
@@ -131,6 +129,8 @@ async fn end_the_login(
             None => {}
         }
     }
+    // The access token's login and the refresh token's are most often one.
+    families.dedup();
     revocation.end_logins(&families).await?;
     if let Some(claims) = &claims {
         revocation.deny_token(&claims.jti, claims.exp).await?;

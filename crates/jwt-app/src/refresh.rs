@@ -6,8 +6,8 @@ use auth_core::{ApiError, ApiJson};
 use axum::{
     body::Bytes,
     extract::{State, rejection::BytesRejection},
-    http::HeaderMap,
-    response::Response,
+    http::{HeaderMap, HeaderName, HeaderValue, header},
+    response::{AppendHeaders, IntoResponse, Response},
 };
 use serde::{Deserialize, de::IgnoredAny};
 
@@ -72,10 +72,19 @@ pub async fn from_cookie(
                 .into(),
         ));
     }
-    let presented = app
-        .transport
-        .refresh_token(&headers)
-        .map_err(|_| invalid_grant())?
+    let presented = match app.transport.refresh_token(&headers) {
+        Ok(presented) => presented,
+        // Sent twice, most likely: a sibling subdomain tossed a copy with
+        // `Domain=<parent>` (a `__Secure-` name allows it), and as long as
+        // it stays every refresh would fail (issue 21). Refused, and the
+        // tossed copies are expired; this server's own host-only cookie is
+        // left alone, so the next refresh works.
+        Err(_) => {
+            let expire = expire_tossed_copies(app.transport.refresh_cookie(), &headers);
+            return Ok((AppendHeaders(expire), invalid_grant()).into_response());
+        }
+    };
+    let presented = presented
         .ok_or_else(|| ApiError::InvalidGrant("no refresh-token cookie; log in again".into()))?;
     app.spend(&presented).await
 }
@@ -104,4 +113,39 @@ impl Refresher {
         };
         token_response(&self.tokens, self.transport, &user, rotated.issued)
     }
+}
+
+/// `Set-Cookie`s that expire a cookie `name` set by another host of the site
+/// with `Domain=` a parent of this one (each parent of `Host`), on either
+/// path that reaches `/refresh` or `/logout`. A deletion with a `Domain` never touches
+/// this server's host-only cookie.
+fn expire_tossed_copies(name: &str, headers: &HeaderMap) -> Vec<(HeaderName, HeaderValue)> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(auth_core::host::authority)
+        .map(|(name, _)| name)
+        .filter(|name| name.parse::<std::net::IpAddr>().is_err())
+        .unwrap_or_default();
+    let secure = if name.starts_with("__Secure-") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let parents = host
+        .match_indices('.')
+        .map(|(i, _)| &host[i + 1..])
+        .filter(|parent| parent.contains('.'));
+    parents
+        .flat_map(|parent| {
+            ["/refresh", "/logout", "/"].map(|path| {
+                format!(
+                    "{name}=; Domain={parent}; Path={path}; Max-Age=0; HttpOnly; \
+                     SameSite=Strict{secure}"
+                )
+            })
+        })
+        .filter_map(|cookie| HeaderValue::from_str(&cookie).ok())
+        .map(|cookie| (header::SET_COOKIE, cookie))
+        .collect()
 }

@@ -67,11 +67,21 @@ pub struct Config {
     pub mode: Mode,
 
     /// jwt-app's base URL (http://), for jwt mode.
-    #[arg(long, env = "JWT_APP_URL", default_value = "http://127.0.0.1:3000")]
+    #[arg(
+        long,
+        env = "JWT_APP_URL",
+        default_value = "http://127.0.0.1:3000",
+        hide_env_values = true
+    )]
     pub jwt_app_url: Url,
 
     /// session-app's base URL (http://), for session mode.
-    #[arg(long, env = "SESSION_APP_URL", default_value = "http://127.0.0.1:3001")]
+    #[arg(
+        long,
+        env = "SESSION_APP_URL",
+        default_value = "http://127.0.0.1:3001",
+        hide_env_values = true
+    )]
     pub session_app_url: Url,
 
     /// Longest a call to the login server may take, connecting included;
@@ -92,7 +102,9 @@ pub struct Config {
     pub jwt_leeway: Duration,
 
     /// Least time between two fetches of the JWK Set caused by tokens naming
-    /// an unknown key (jwt mode); a token with an unknown key in between gets 401.
+    /// an unknown key (jwt mode); a token with an unknown key in between gets
+    /// 401 if the set in hand was fetched after the token was issued, else
+    /// 503 (the key may be newer than the set).
     #[arg(long, env = "JWKS_REFETCH_INTERVAL", default_value = "30s", value_parser = parse_duration)]
     pub jwks_refetch_interval: Duration,
 
@@ -102,7 +114,12 @@ pub struct Config {
     pub denylist: SharedDenylist,
 
     /// jwt-app's Redis, for `--denylist redis`.
-    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
     pub redis_url: String,
 
     /// jwt-app's `REDIS_PREFIX`, for `--denylist redis`.

@@ -6,7 +6,10 @@
 //! fetches. Between fetches, verification asks nobody.
 
 use std::{
-    sync::{Arc, RwLock, Weak},
+    sync::{
+        Arc, RwLock, Weak,
+        atomic::{AtomicI64, Ordering},
+    },
     time::Duration,
 };
 
@@ -51,6 +54,9 @@ pub struct RemoteKeys {
     upstream: Upstream,
     /// `None` until the first fetch succeeds.
     known: RwLock<Option<Arc<VerifyingKeys>>>,
+    /// When (Unix seconds) the set in `known` was fetched: a token minted
+    /// after that may be signed by a key the set does not hold yet.
+    fetched_at: AtomicI64,
     refetch_every: Duration,
     /// When an unknown `kid` last made us fetch; held while that fetch
     /// runs, so that a burst of such tokens waits for one fetch.
@@ -72,6 +78,7 @@ impl RemoteKeys {
             verification,
             upstream,
             known: RwLock::new(None),
+            fetched_at: AtomicI64::new(0),
             refetch_every,
             last_refetch: Mutex::new(None),
         });
@@ -117,11 +124,27 @@ impl RemoteKeys {
         let keys = verifying_keys(&answer.body)?;
         let count = keys.len();
         *self.known.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(keys));
+        self.fetched_at
+            .store(auth_core::unix_now(), Ordering::Relaxed);
         Ok(count)
     }
 
-    /// The key `kid` names: a known one, or one a refetch just brought.
-    async fn key(&self, kid: &str) -> Result<Arc<DecodingKey>, Refused> {
+    /// Whether the set in hand was fetched after a token issued at `iat`
+    /// (with the leeway for the two clocks): only then does a `kid` missing
+    /// from it say the key is not jwt-app's. A token minted later than the
+    /// set may name a key jwt-app made since.
+    fn fetched_after(&self, iat: Option<i64>) -> bool {
+        let leeway = i64::try_from(self.verification.leeway_secs()).unwrap_or(i64::MAX);
+        iat.is_some_and(|iat| self.fetched_at.load(Ordering::Relaxed) > iat.saturating_add(leeway))
+    }
+
+    /// The key `kid` names: a known one, or one a refetch just brought. A
+    /// `kid` the set lacks is 401 only when the set is known to be newer
+    /// than the token (`iat`, read unverified: it only decides between 401
+    /// and 503, never lets a token through); when a refetch is not allowed
+    /// yet (`JWKS_REFETCH_INTERVAL`) and the set is older than the token, or
+    /// the refetch fails, there is no verdict: 503.
+    async fn key(&self, kid: &str, iat: Option<i64>) -> Result<Arc<DecodingKey>, Refused> {
         let lookup = || match self.current() {
             Some(keys) => Ok(keys.get(kid).cloned()),
             None => Err(Refused::Unavailable(ApiError::Unavailable(
@@ -142,7 +165,17 @@ impl RemoteKeys {
             return Ok(key);
         }
         if last.is_some_and(|at| at.elapsed() < self.refetch_every) {
-            return Err(unknown());
+            if self.fetched_after(iat) {
+                return Err(unknown());
+            }
+            tracing::warn!(
+                kid,
+                "a token names a key missing from a set older than the token, and the next \
+                 refetch is not due yet: 503"
+            );
+            return Err(Refused::Unavailable(ApiError::Unavailable(
+                "the token names a key this server has not fetched yet; try again shortly".into(),
+            )));
         }
         *last = Some(Instant::now());
         match self.fetch().await {
@@ -193,9 +226,20 @@ impl AccessTokenVerifier for RemoteKeys {
         let kid = header
             .kid
             .ok_or(InvalidToken("the token names no key (kid)"))?;
-        let key = self.key(&kid).await?;
+        // Unverified, and used only to tell "not jwt-app's key" (401) from
+        // "not known yet" (503).
+        let iat = jsonwebtoken::dangerous::insecure_decode_claims::<IssuedAt>(token)
+            .ok()
+            .and_then(|claims| claims.iat);
+        let key = self.key(&kid, iat).await?;
         Ok(self.verification.verify(token, &key)?)
     }
+}
+
+/// The one claim read before the signature is checked.
+#[derive(serde::Deserialize)]
+struct IssuedAt {
+    iat: Option<i64>,
 }
 
 /// /health says whether the keys are known; it asks jwt-app nothing (that

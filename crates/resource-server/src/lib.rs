@@ -17,7 +17,7 @@ mod jwks;
 mod notes;
 mod upstream;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use auth_core::{Health, health};
 use axum::{Router, middleware, routing::get};
@@ -35,8 +35,8 @@ use crate::{
 
 /// What the `resource-server` binary runs.
 pub async fn main(config: Config) -> anyhow::Result<()> {
-    let addr = SocketAddr::new(config.serve.bind, config.port);
-    auth_core::serve::run("resource-server", addr, app(config).await?).await
+    let (serve, port) = (config.serve.clone(), config.port);
+    auth_core::serve::run("resource-server", &serve, port, app(config).await?).await
 }
 
 /// The whole server: every route it serves, behind the credential check of
@@ -100,7 +100,12 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             mode: config.mode,
             login_server: login_server.to_string(),
         };
-        router = router.route("/debug/upstream", get(counters::report).with_state(report));
+        router = router.route(
+            "/debug/upstream",
+            get(counters::report)
+                .with_state(report)
+                .route_layer(middleware::from_fn(auth_core::host::loopback_host_only)),
+        );
     }
     Ok(auth_core::middleware::finish(
         router,

@@ -14,7 +14,7 @@ use std::{sync::Arc, time::Duration};
 use auth_core::{
     Accounts, Health,
     command::Command,
-    csrf, health,
+    csrf, health, host,
     redis_counters::RedisCounters,
     routes,
     stats::{self, Measured},
@@ -62,7 +62,12 @@ pub struct Config {
     /// Redis for `--session-store redis`. Session keys are the bare session ids
     /// (tower-sessions-redis-store has no key prefix): to keep apps apart, give
     /// each its own logical database in the path, e.g. `redis://127.0.0.1:6379/2`.
-    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    #[arg(
+        long,
+        env = "REDIS_URL",
+        default_value = "redis://127.0.0.1:6379",
+        hide_env_values = true
+    )]
     pub redis_url: String,
 
     /// Start of the Redis keys session-app writes besides the sessions (the
@@ -172,7 +177,10 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/health", get(health::health))
         .route("/", get(page::page));
     if config.common.store_stats {
-        router = router.route("/debug/store", get(stats::store_stats));
+        router = router.route(
+            "/debug/store",
+            get(stats::store_stats).route_layer(middleware::from_fn(host::loopback_host_only)),
+        );
     }
     let router = sessions
         .layer(

@@ -110,6 +110,12 @@ macro_rules! contract_suite {
             );
             $crate::attack!(security_headers_on_every_response, $start, &[]);
             $crate::attack!(demoted_admin_cannot_restore_itself, $start, &[]);
+            $crate::attack!(
+                a_known_device_passes_the_per_email_cap,
+                $start,
+                attacks::DEVICE_COOKIE_CAP
+            );
+            $crate::attack!(loose_emails_are_refused_at_registration, $start, &[]);
         }
     };
 }

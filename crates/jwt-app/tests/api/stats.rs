@@ -93,3 +93,56 @@ async fn store_stats_refuse_a_non_loopback_bind() {
         assert!(jwt_app::app(config).await.is_ok(), "{args:?}");
     }
 }
+
+/// Issue 21: behind a proxy (TRUST_PROXY, or COOKIE_SECURE: a TLS proxy in
+/// front) a loopback BIND is reached by everyone the proxy serves, so the
+/// debug route and the unsafe switch are refused, in both transports, with
+/// one line naming the setting; and `/debug/store` answers only a loopback
+/// `Host`.
+#[tokio::test]
+async fn debug_and_unsafe_flags_are_refused_behind_a_proxy() {
+    let data_dir = test_support::data_dir();
+    for flag in ["--store-stats", "--unsafe-disable-csrf-check"] {
+        for transport in ["header", "cookie"] {
+            for (proxy, named) in [
+                (&["--trust-proxy", "127.0.0.1"][..], "TRUST_PROXY"),
+                (&["--cookie-secure"][..], "COOKIE_SECURE"),
+            ] {
+                let mut args: Vec<String> = ["--jwt-secret", SECRET, flag, "--token-transport"]
+                    .into_iter()
+                    .chain([transport])
+                    .chain(proxy.iter().copied())
+                    .map(String::from)
+                    .collect();
+                args.push("--port=0".into());
+                let config = crate::helpers::config(data_dir.path(), &args).unwrap();
+                let Err(e) = jwt_app::app(config).await else {
+                    panic!("jwt-app started with {args:?}");
+                };
+                let message = format!("{e:#}");
+                assert!(
+                    message.contains(named) && message.lines().count() == 1,
+                    "{args:?}: {message}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn debug_store_answers_a_loopback_host_only() {
+    let app = spawn_app(&["--store-stats"]).await;
+    let c = test_support::client();
+    let get = |host: &str| {
+        c.get(app.url("/debug/store"))
+            .header(reqwest::header::HOST, host)
+            .send()
+    };
+    let port = app.server.addr.port();
+    assert_eq!(
+        get(&format!("localhost:{port}")).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let res = get("app.example.com").await.unwrap();
+    test_support::expect_error(res, StatusCode::NOT_FOUND, "not_found").await;
+}

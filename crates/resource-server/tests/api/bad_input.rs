@@ -133,3 +133,24 @@ async fn without_upstream_stats_there_is_no_debug_route() {
     let res = rs.get("/debug/upstream", None).await;
     expect_error(res, StatusCode::NOT_FOUND, "not_found").await;
 }
+
+/// Issue 21: `/debug/upstream` is refused behind a proxy (TRUST_PROXY), and
+/// answers only a loopback `Host`.
+#[tokio::test]
+async fn the_counters_are_refused_behind_a_proxy_and_answer_a_loopback_host_only() {
+    let url = "http://127.0.0.1:3000";
+    let proxied = resource_config(url, &["--trust-proxy", "127.0.0.1"]).expect("arguments");
+    let err = resource_server::app(proxied).await.expect_err("refused");
+    assert!(err.to_string().contains("TRUST_PROXY"), "{err}");
+
+    let rs = crate::helpers::resource("http://127.0.0.1:9", &[]).await;
+    let c = test_support::client();
+    let get = |host: &'static str| {
+        c.get(rs.url("/debug/upstream"))
+            .header(reqwest::header::HOST, host)
+            .send()
+    };
+    assert_eq!(get("127.0.0.1").await.unwrap().status(), StatusCode::OK);
+    let res = get("api.example.com").await.unwrap();
+    expect_error(res, StatusCode::NOT_FOUND, "not_found").await;
+}

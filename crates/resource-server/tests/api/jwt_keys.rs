@@ -154,7 +154,11 @@ async fn hs256_and_alg_none_are_refused_before_any_key_lookup() {
 
 #[tokio::test]
 async fn an_unknown_kid_is_looked_for_once_per_interval() {
-    let (_jwt, rs, _, claims, _) = setup(&["--jwks-refetch-interval", "60s"]).await;
+    let (_jwt, rs, _, mut claims, _) = setup(&["--jwks-refetch-interval", "60s"]).await;
+    // Minted a minute ago, before the set in hand was fetched: a kid missing
+    // from that set is not jwt-app's (a newer token gets 503 instead:
+    // `a_token_newer_than_the_keys_in_hand_is_503_not_401`).
+    claims["iat"] = json!(jsonwebtoken::get_current_timestamp() as i64 - 60);
     let before = rs.counters().await;
 
     let token = sign_eddsa(&claims, &stranger_key(), "unknown-kid-1");
@@ -222,4 +226,32 @@ async fn a_new_key_of_jwt_app_is_fetched_on_its_first_token() {
     // jwt-app no longer publishes it.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     expect_refused(rs.get("/notes", Some(&old)).await, "does not publish").await;
+}
+
+/// Issue 21: a junk `kid` spends the refetch, jwt-app then gets a new key,
+/// and a valid token of that key arrives before the next refetch may run.
+/// The set in hand is older than the token, so the missing kid says nothing
+/// about it: 503 (no verdict), not 401.
+#[tokio::test]
+async fn a_token_newer_than_the_keys_in_hand_is_503_not_401() {
+    let jwt = jwt_app(&[]).await;
+    let rs = jwt_resource(&jwt, &["--jwks-refetch-interval", "60s"]).await;
+    let (email, old) = jwt.user("stale-set").await;
+    assert_eq!(
+        status_of(rs.get("/notes", Some(&old)).await).await,
+        StatusCode::OK
+    );
+
+    let mut junk_claims = jwt_part(old.jwt().expect("a token"), 1);
+    junk_claims["iat"] = json!(jsonwebtoken::get_current_timestamp() as i64 - 60);
+    let junk = sign_eddsa(&junk_claims, &stranger_key(), "junk-kid");
+    expect_refused(rs.get_bearer("/notes", &junk).await, "does not publish").await;
+
+    let jwt = jwt.stop().await.restart_with_a_new_key().await;
+    let new = jwt.login(&email).await;
+    let res = rs.get("/notes", Some(&new)).await;
+    expect_error(res, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+
+    // Once a refetch may run it brings the new key, and the token verifies:
+    // `a_new_key_of_jwt_app_is_fetched_on_its_first_token`.
 }

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
+mod help;
 mod helpers;
 mod jwt_denylist;
 mod jwt_keys;

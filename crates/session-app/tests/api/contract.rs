@@ -15,3 +15,12 @@ contract_suite!(redis, "session-app", shared_redis);
 // Arbitrary requests (test_support::fuzz), on setups whose users are in the SQLite file.
 test_support::fuzz_suite!(fuzz_memory, memory);
 test_support::fuzz_suite!(fuzz_sqlite_db, sqlite_db);
+
+/// Accounts stored under the looser email rules of before (issue 21) still
+/// log in; users in the SQLite file of the data folder.
+#[tokio::test]
+async fn an_address_stored_under_older_rules_still_logs_in() {
+    if let Some(app) = memory(&[]).await {
+        test_support::attacks::an_address_stored_under_older_rules_still_logs_in(&app).await;
+    }
+}

@@ -5,10 +5,14 @@ use test_support::{
 
 use crate::helpers::spawn_app;
 
+/// The session's `Set-Cookie` (a login also sets the device cookie of
+/// `auth_core::device`, which is not a credential).
 fn set_cookie(res: &reqwest::Response) -> String {
     res.headers()
-        .get(header::SET_COOKIE)
-        .and_then(|v| v.to_str().ok())
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| !c.starts_with("device=") && !c.starts_with("__Secure-device="))
         .unwrap_or_default()
         .to_owned()
 }
