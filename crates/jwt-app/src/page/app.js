@@ -36,7 +36,14 @@ const transports = {
     render() {
       const token = this.access();
       const decoded = token && claimsOf(token);
-      show("claims", decoded ? withTimes(JSON.stringify(decoded, null, 2)) : "(no access token)");
+      show(
+        "claims",
+        decoded
+          ? withTimes(JSON.stringify(decoded, null, 2))
+          : token
+            ? "(something is stored under access_token, but it is not a JWT this page can decode)"
+            : "(no access token)",
+      );
       show("refresh-token", this.refresh() || "(none)");
     },
     nothingStolen: "Nothing usable: no token in localStorage or document.cookie.",
