@@ -77,6 +77,11 @@ mod tests {
         };
         let out = page.assemble();
         assert!(!out.contains("{{"), "a slot is left: {out}");
+        assert!(
+            inline_handlers(super::SHELL).is_empty(),
+            "a handler in the HTML: {:?}",
+            inline_handlers(super::SHELL)
+        );
         for part in [
             "/* app css */",
             "// app js",
@@ -85,5 +90,18 @@ mod tests {
         ] {
             assert!(out.contains(part), "{part} missing");
         }
+    }
+
+    /// Attributes such as `onclick=`: a CSP without 'unsafe-inline' refuses
+    /// them, so every handler is attached in the scripts.
+    fn inline_handlers(html: &str) -> Vec<&str> {
+        html.split(|c: char| c.is_whitespace() || c == '<')
+            .filter(|word| {
+                word.strip_prefix("on").is_some_and(|rest| {
+                    let name: String = rest.chars().take_while(char::is_ascii_lowercase).collect();
+                    !name.is_empty() && rest[name.len()..].starts_with('=')
+                })
+            })
+            .collect()
     }
 }

@@ -193,11 +193,34 @@ impl Browser {
             .screenshot()
             .await
             .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
-        let dir = screenshot_dir();
-        std::fs::create_dir_all(&dir).expect("create target/screenshots");
-        let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-        path
+        // Back to the window a user has, for what the test checks next.
+        self.client
+            .set_window_size(WINDOW.0, WINDOW.1)
+            .await
+            .unwrap_or_else(|e| panic!("resize the window back after {name}: {e}"));
+        save(name, &png)
+    }
+
+    /// Saves the window as the user sees it now (1280×900, scrolled where
+    /// the page is) as `target/screenshots/NAME.png`.
+    pub async fn screenshot_viewport(&self, name: &str) -> PathBuf {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+        save(name, &png)
+    }
+
+    /// Whether the element `css` lies wholly inside the window, where the
+    /// user sees it without scrolling.
+    pub async fn in_view(&self, css: &str) -> bool {
+        let script = format!(
+            "const r = document.querySelector({}).getBoundingClientRect();
+             return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;",
+            Value::from(css)
+        );
+        self.js(&script).await == Value::Bool(true)
     }
 
     /// Ends the WebDriver session; the processes go with `self`.
@@ -231,4 +254,12 @@ pub fn screenshot_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"))
         .join("screenshots")
+}
+
+fn save(name: &str, png: &[u8]) -> PathBuf {
+    let dir = screenshot_dir();
+    std::fs::create_dir_all(&dir).expect("create target/screenshots");
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    path
 }

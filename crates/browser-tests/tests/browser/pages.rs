@@ -20,7 +20,8 @@ async fn session_page_holds_nothing_a_script_can_steal() {
     assert_eq!(browser.js("return document.cookie").await, "");
     assert_eq!(browser.js("return localStorage.length").await, 0);
     assert_eq!(browser.text("#doc-cookie").await, r#""""#);
-    assert_eq!(browser.text("#max-age").await, "86400");
+    assert_eq!(browser.text("#max-age").await, "86400 (24 h 0 min)");
+    assert_eq!(browser.text("#whoami").await, email);
     protected_goes_with_the_cookie(&browser, &email, "sid").await;
 
     an_injected_script_steals_nothing(&browser, &app.url("/protected")).await;
@@ -54,17 +55,29 @@ async fn jwt_page_keeps_a_bearer_token_any_script_can_steal() {
         "{claims}"
     );
     assert!(claims.contains(r#""typ": "at+jwt""#), "{claims}");
+    // Times as a clock and a countdown, not Unix seconds.
     browser
         .wait_until(
             "the countdown",
-            "/^1[45] min \\d+ s$/.test($('countdown').textContent)",
+            "/^\\d\\d:\\d\\d:\\d\\d, in 1[45] min \\d+ s$/.test($('countdown').textContent)",
         )
         .await;
+    assert!(
+        regex_like(&claims, "\"exp\": ", "  ← ", ", in 1"),
+        "exp read out: {claims}"
+    );
+    assert!(
+        regex_like(&claims, "\"iat\": ", "  ← ", " ago")
+            || regex_like(&claims, "\"iat\": ", "  ← ", ", now"),
+        "iat read out: {claims}"
+    );
     let answer = call(&browser, "/protected").await;
     assert!(answer.starts_with("GET /protected → 200"), "{answer}");
     let log = log_rows(&browser).await;
     let bearer = format!(
-        "GET /protected | 200 | Authorization: Bearer {}… (added by this page's code)",
+        "GET /protected | 200 | Authorization: Bearer {}… (added by this page's code) \
+         + Cookie: the HttpOnly cookie(s) of this origin, if the browser holds any \
+         (jwt-app in header mode reads none; added by the browser, never seen by this page)",
         &access[..16]
     );
     assert!(log.contains(&bearer), "{log:#?}");
@@ -73,7 +86,38 @@ async fn jwt_page_keeps_a_bearer_token_any_script_can_steal() {
     assert_eq!(loot["document.cookie"], "");
     assert_eq!(loot["localStorage"]["access_token"], access.as_str());
     assert_eq!(loot["localStorage"]["refresh_token"], refresh);
+    // Measured: the stolen token, replayed from the page without cookies.
     assert_eq!(browser.js("return $('xss').dataset.usable").await, "true");
+    let verdict = browser.text("#verdict").await;
+    assert!(
+        verdict.starts_with(
+            "A working bearer token: replayed from the page with no cookie, GET /protected → 200."
+        ),
+        "{verdict}"
+    );
+    assert!(browser.in_view("#verdict").await, "the verdict is in view");
+    let replays = browser.text("#replays").await;
+    assert!(
+        replays
+            .contains("access_token (this page's, in localStorage): replayed from the page → 200"),
+        "{replays}"
+    );
+    assert!(
+        replays.contains(
+            "refresh_token (this page's, in localStorage): not replayed (POST /refresh spends it"
+        ),
+        "{replays}"
+    );
+    let log = log_rows(&browser).await;
+    let replayed = format!(
+        "GET /protected | 200 | Authorization: Bearer {}… (added by the injected script: the stolen value) \
+         + no cookie (credentials: \"omit\")",
+        &access[..16]
+    );
+    assert!(log.contains(&replayed), "{log:#?}");
+    browser
+        .screenshot_viewport("jwt-page-injected-as-seen")
+        .await;
     let curl = browser.text("#curl").await;
     assert!(
         curl.starts_with(&format!(
@@ -128,7 +172,7 @@ async fn jwt_cookie_page_holds_nothing_a_script_can_steal() {
     browser
         .wait_until(
             "the countdown",
-            "/^1[45] min \\d+ s$/.test($('countdown').textContent)",
+            "/^\\d\\d:\\d\\d:\\d\\d, in 1[45] min \\d+ s$/.test($('countdown').textContent)",
         )
         .await;
     protected_goes_with_the_cookie(&browser, &email, "access_token").await;
@@ -167,7 +211,8 @@ async fn protected_goes_with_the_cookie(browser: &Browser, email: &str, cookie: 
     assert!(answer.contains(&format!("Hello {email}")), "{answer}");
     let log = log_rows(browser).await;
     let row = format!(
-        "GET /protected | 200 | Cookie: {cookie}=… (the browser added it; this page never sees it)"
+        "GET /protected | 200 | Cookie: the HttpOnly cookie(s) of this origin, if the browser \
+         holds any ({cookie}=… after a login here; added by the browser, never seen by this page)"
     );
     assert!(log.contains(&row), "{log:#?}");
 }
@@ -183,7 +228,13 @@ async fn an_injected_script_steals_nothing(browser: &Browser, protected: &str) {
         "an injected script finds no credential"
     );
     assert_eq!(browser.js("return $('xss').dataset.usable").await, "false");
-    assert!(browser.text("#verdict").await.starts_with("Nothing usable"));
+    let verdict = browser.text("#verdict").await;
+    assert!(
+        verdict.starts_with("Nothing usable")
+            && verdict.ends_with("Replayed from the page without cookies, the curl gets 401."),
+        "{verdict}"
+    );
+    assert!(browser.in_view("#verdict").await, "the verdict is in view");
     let stolen = client()
         .get(protected)
         .header("cookie", "")
@@ -192,8 +243,21 @@ async fn an_injected_script_steals_nothing(browser: &Browser, protected: &str) {
         .unwrap();
     assert_eq!(stolen.status(), StatusCode::UNAUTHORIZED);
     assert!(
-        browser.text("#in-page").await.contains("GET /profile: 200"),
+        browser
+            .text("#in-page")
+            .await
+            .contains("(see the Exchanges): 200"),
         "{}",
         browser.text("#in-page").await
     );
+}
+
+/// Whether `text` holds `start`, then (after some characters) `middle`,
+/// then `end`, on one line.
+fn regex_like(text: &str, start: &str, middle: &str, end: &str) -> bool {
+    text.lines().any(|line| {
+        line.find(start)
+            .and_then(|i| line[i..].find(middle).map(|j| i + j))
+            .is_some_and(|j| line[j..].contains(end))
+    })
 }

@@ -8,12 +8,55 @@ use test_support::{PASSWORD, TestServer};
 
 pub struct Running {
     pub server: TestServer,
-    _dir: TempDir,
+    dir: TempDir,
 }
 
 impl Running {
     pub fn url(&self, path: &str) -> String {
         self.server.url(path)
+    }
+
+    /// Stops this server and starts `app` with `extra` on the same address
+    /// and data folder: Ctrl-C and the next `just run-…` of the workshop,
+    /// the browser still on the same origin.
+    pub async fn restart_as(self, app: App, recorder: &Recorder, extra: &[&str]) -> Running {
+        let addr = self.server.addr;
+        self.server.stop().await;
+        let router = router(app, &self.dir, extra).await;
+        Running {
+            server: TestServer::start_on(addr, recorder.around(router)).await,
+            dir: self.dir,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+pub enum App {
+    Session,
+    Jwt,
+}
+
+async fn router(app: App, dir: &TempDir, extra: &[&str]) -> axum::Router {
+    match app {
+        App::Session => {
+            let config =
+                session_app::Config::try_parse_from(args("session-app", dir, extra)).unwrap();
+            session_app::app(config).await.unwrap()
+        }
+        App::Jwt => {
+            let config = jwt_app::Config::try_parse_from(args("jwt-app", dir, extra)).unwrap();
+            jwt_app::app(config).await.unwrap()
+        }
+    }
+}
+
+/// `app` with `extra`, on an ephemeral port with a data folder of its own.
+pub async fn start(app: App, recorder: &Recorder, extra: &[&str]) -> Running {
+    let dir = test_support::data_dir();
+    let router = router(app, &dir, extra).await;
+    Running {
+        server: TestServer::start(recorder.around(router)).await,
+        dir,
     }
 }
 
@@ -39,13 +82,7 @@ pub async fn unsafe_session_app(recorder: &Recorder) -> Running {
 }
 
 async fn session_app_with(recorder: &Recorder, extra: &[&str]) -> Running {
-    let dir = test_support::data_dir();
-    let config = session_app::Config::try_parse_from(args("session-app", &dir, extra)).unwrap();
-    let router = session_app::app(config).await.unwrap();
-    Running {
-        server: TestServer::start(recorder.around(router)).await,
-        _dir: dir,
-    }
+    start(App::Session, recorder, extra).await
 }
 
 /// jwt-app, each request it answers recorded by `recorder`.
@@ -59,13 +96,7 @@ pub async fn jwt_cookie_app(recorder: &Recorder) -> Running {
 }
 
 async fn jwt_app_with(recorder: &Recorder, extra: &[&str]) -> Running {
-    let dir = test_support::data_dir();
-    let config = jwt_app::Config::try_parse_from(args("jwt-app", &dir, extra)).unwrap();
-    let router = jwt_app::app(config).await.unwrap();
-    Running {
-        server: TestServer::start(recorder.around(router)).await,
-        _dir: dir,
-    }
+    start(App::Jwt, recorder, extra).await
 }
 
 pub async fn attacker() -> TestServer {
@@ -84,13 +115,38 @@ pub async fn sign_in(browser: &Browser, page: &str, email: &str) {
             "$('answer').textContent.startsWith('POST /register → 201')",
         )
         .await;
+    log_in(browser, email).await;
+}
+
+/// Logs `email` in with the open page's form, and waits until the server
+/// says who is signed in.
+pub async fn log_in(browser: &Browser, email: &str) {
+    browser.fill("#email", email).await;
+    browser.fill("#password", PASSWORD).await;
+    browser
+        .js("$('whoami').dataset.status = ''; return null;")
+        .await;
     browser.click("#login").await;
     browser
         .wait_until(
-            "the profile after login",
-            "$('answer').textContent.startsWith('GET /profile → 200')",
+            "the server's answer to who is signed in, after the login",
+            "$('answer').textContent.startsWith('POST /login → 200') \
+             && $('whoami').dataset.status === '200'",
         )
         .await;
+}
+
+/// Opens `url` and waits until the page has asked the server who is signed
+/// in; returns what it shows.
+pub async fn open(browser: &Browser, url: &str) -> String {
+    browser.goto(url).await;
+    browser
+        .wait_until(
+            "the page asking who is signed in",
+            "$('whoami').dataset.status",
+        )
+        .await;
+    browser.text("#whoami").await
 }
 
 /// Clicks the page's button for `GET path` and returns the answer shown.
@@ -110,6 +166,9 @@ pub async fn call(browser: &Browser, path: &str) -> String {
 
 /// Runs the page's injected script and returns what it "exfiltrated".
 pub async fn inject(browser: &Browser) -> serde_json::Value {
+    browser
+        .js("$('in-page').textContent = ''; return null;")
+        .await;
     browser.click("#inject").await;
     browser
         .wait_until("the injected script", "$('in-page').textContent !== ''")

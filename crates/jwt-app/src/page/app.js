@@ -5,6 +5,9 @@ const transports = {
   // As the articles do: both tokens in localStorage, the access token added
   // as a header by this page's code.
   header: {
+    storageKeys: ["access_token", "refresh_token"],
+    leftoverFrom: "another run on this origin",
+    cookieHint: () => "jwt-app in header mode reads none",
     store(body) {
       localStorage.setItem("access_token", body.access_token);
       localStorage.setItem("refresh_token", body.refresh_token);
@@ -26,13 +29,6 @@ const transports = {
       const token = this.access();
       return token ? { authorization: `Bearer ${token}` } : {};
     },
-    credential() {
-      const token = this.access();
-      return token
-        ? `Authorization: Bearer ${token.slice(0, 16)}… (added by this page's code)`
-        : "none (no token stored)";
-    },
-    refreshCredential: "refresh_token in the JSON body (added by this page's code)",
     expiry() {
       const token = this.access();
       return (token && claimsOf(token)?.payload.exp) || null;
@@ -40,7 +36,14 @@ const transports = {
     render() {
       const token = this.access();
       const decoded = token && claimsOf(token);
-      show("claims", decoded ? JSON.stringify(decoded, null, 2) : "(no access token)");
+      show(
+        "claims",
+        decoded
+          ? withTimes(JSON.stringify(decoded, null, 2))
+          : token
+            ? "(something is stored under access_token, but it is not a JWT this page can decode)"
+            : "(no access token)",
+      );
       show("refresh-token", this.refresh() || "(none)");
     },
     nothingStolen: "Nothing usable: no token in localStorage or document.cookie.",
@@ -48,31 +51,30 @@ const transports = {
   // TOKEN_TRANSPORT=cookie: both tokens are HttpOnly cookies the browser
   // keeps and adds by itself, and the login answer carries none. Only the
   // lifetime is kept, in a variable, for the countdown: storing anything
-  // would hand it to an injected script.
+  // would hand it to an injected script. Any token in localStorage was put
+  // there by the header mode's page, on this same origin.
   cookie: {
+    storageKeys: [],
+    leftoverFrom: "header mode",
+    cookieHint: (path) =>
+      path === "/refresh"
+        ? "access_token=… and refresh_token=… (Path=/refresh) after a login here"
+        : "access_token=… after a login here",
     expiresAt: null,
     store(body) {
-      this.expiresAt = Math.floor(Date.now() / 1000) + body.expires_in;
+      this.expiresAt = nowSeconds() + body.expires_in;
     },
     forget() {
       this.expiresAt = null;
     },
-    access: () => null,
-    refresh: () => null,
     refreshBody: () => undefined,
     headers: () => ({}),
-    credential() {
-      return this.expiresAt
-        ? "Cookie: access_token=… (the browser added it; this page never sees it)"
-        : "none (not logged in; the browser adds a cookie if it holds one)";
-    },
-    refreshCredential: "Cookie: refresh_token=… (Path=/refresh, the browser added it)",
     expiry() {
       return this.expiresAt;
     },
     render() {},
     nothingStolen:
-      "Nothing usable: both tokens are HttpOnly cookies, so document.cookie is empty, and localStorage holds no token. Replayed, this curl gets 401.",
+      "Nothing usable: both tokens are HttpOnly cookies, so document.cookie is empty, and localStorage holds no token.",
   },
 };
 
@@ -92,16 +94,35 @@ function claimsOf(token) {
   }
 }
 
+// The decoded token with each time claim read out: `"exp": 1712345678,  ← 10:20:17, in 14 min 59 s`.
+function withTimes(json) {
+  return json.replace(/("(?:exp|iat|nbf)": (\d+))(,?)/g, (_, claim, n, comma) => `${claim}${comma}  ← ${when(Number(n))}`);
+}
+
 const transport = transports[document.body.dataset.transport];
 
 const jwt = {
-  credential: () => transport.credential(),
+  storageKeys: transport?.storageKeys,
+  leftoverFrom: transport?.leftoverFrom,
+  cookieHint: (path) => transport.cookieHint(path),
+  whoamiPath: "/profile",
+  whoamiDetail(body) {
+    const exp = transport.expiry();
+    return (
+      `(role ${body.role}; ` +
+      (exp
+        ? `the access token expires ${when(exp)})`
+        : "the access token's expiry is not known to this page after a reload: it kept only the login answer's expires_in)")
+    );
+  },
   headers: () => transport.headers(),
   loggedIn: (body) => transport.store(body),
   loggedOut: () => transport.forget(),
   logoutBody: () => transport.refreshBody(),
+  expiryOf: (token) => claimsOf(token)?.payload.exp,
+  nothingStolen: transport?.nothingStolen,
   render() {
-    show("storage", JSON.stringify({ ...localStorage }, null, 2));
+    show("storage", storageText());
     show("doc-cookie", JSON.stringify(document.cookie));
     transport.render();
     this.tick();
@@ -112,58 +133,23 @@ const jwt = {
       show("countdown", "–");
       return;
     }
-    const left = exp - Math.floor(Date.now() / 1000);
-    show(
-      "countdown",
-      left > 0 ? `${Math.floor(left / 60)} min ${left % 60} s` : "0 s: expired, use /refresh",
-    );
-  },
-  replay(loot) {
-    const token = loot.localStorage.access_token;
-    const refresh = loot.localStorage.refresh_token;
-    if (!token) {
-      const cookie = loot["document.cookie"];
-      return {
-        usable: false,
-        headers: {},
-        credential: transport.credential(),
-        curl: cookie
-          ? `curl -i -H ${shellQuote(`Cookie: ${cookie}`)} ${location.origin}/protected`
-          : `curl -i ${location.origin}/protected`,
-        verdict: transport.nothingStolen,
-      };
-    }
-    const exp = claimsOf(token)?.payload.exp;
-    const lines = [`curl -i -H ${shellQuote(`Authorization: Bearer ${token}`)} ${location.origin}/protected`];
-    if (refresh) {
-      lines.push(
-        `curl -i -X POST ${location.origin}/refresh -H 'content-type: application/json' -d ${shellQuote(JSON.stringify({ refresh_token: refresh }))}`,
-      );
-    }
-    return {
-      usable: true,
-      headers: { authorization: `Bearer ${token}` },
-      credential: `Authorization: Bearer ${token.slice(0, 16)}… (the stolen token, added by the injected script)`,
-      curl: lines.join("\n\n"),
-      verdict:
-        `A working bearer token: from any machine this curl gets 200 until ${exp ? new Date(exp * 1000).toLocaleTimeString() : "it expires"}, ` +
-        "logout or not (unless a denylist is on)" +
-        (refresh ? "; and the refresh token mints new ones." : "."),
-    };
+    show("countdown", exp > nowSeconds() ? when(exp) : `${when(exp)}: expired, use /refresh`);
   },
 };
 
 if (transport) {
   start(jwt);
-  $("refresh").onclick = async () => {
-    const { status, data } = await api("POST", "/refresh", {
-      body: transport.refreshBody(),
-      credential: transport.refreshCredential,
-    });
+  $("refresh").addEventListener("click", async () => {
+    const { status, data } = await api("POST", "/refresh", { body: transport.refreshBody() });
     if (status === 200) transport.store(data);
     jwt.render();
-  };
-  setInterval(() => jwt.tick(), 1000);
+    await whoami();
+    $("answer").scrollIntoView({ block: "nearest" });
+  });
+  setInterval(() => {
+    jwt.tick();
+    transport.render();
+  }, 1000);
 } else {
   show("answer", `This page does not know the transport ${document.body.dataset.transport}.`);
 }

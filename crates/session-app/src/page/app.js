@@ -1,41 +1,27 @@
 // session-app's part: the browser keeps the credential, in a cookie this
-// page can neither read nor send itself.
+// page can neither read nor send itself. The page writes nothing to
+// localStorage: whatever is there was left by something else.
 const session = {
-  signedIn: false,
-  credential() {
-    return this.signedIn
-      ? "Cookie: sid=… (the browser added it; this page never sees it)"
-      : "none (no session yet)";
+  storageKeys: [],
+  leftoverFrom: "another server or an earlier run on this origin (not session-app's)",
+  cookieHint: () => "sid=… after a login here",
+  whoamiPath: "/session",
+  whoamiDetail(body) {
+    const ends = Date.parse(body.expires_at);
+    return `(role ${body.role}; the server's session record expires ${Number.isNaN(ends) ? `in ${duration(body.expires_in)}` : when(Math.floor(ends / 1000))})`;
   },
-  headers() {
-    return {};
-  },
+  headers: () => ({}),
   loggedIn(body) {
-    this.signedIn = true;
-    show("max-age", body.expires_in);
+    show("max-age", `${body.expires_in} (${duration(body.expires_in)})`);
   },
-  loggedOut() {
-    this.signedIn = false;
-  },
+  loggedOut() {},
+  logoutBody: () => undefined,
   render() {
     show("doc-cookie", JSON.stringify(document.cookie));
-    show("storage", JSON.stringify({ ...localStorage }, null, 2));
+    show("storage", storageText());
   },
-  replay(loot) {
-    const cookie = loot["document.cookie"];
-    const usable = /(^|;\s*)(__Host-)?sid=/.test(cookie);
-    return {
-      usable,
-      headers: {},
-      credential: this.signedIn
-        ? "Cookie: sid=… (the browser added it to the injected script's request)"
-        : "none (no session yet)",
-      curl: `curl -i -H ${shellQuote(`Cookie: ${cookie}`)} ${location.origin}/protected`,
-      verdict: usable
-        ? "The session cookie was readable: this curl is logged in as you."
-        : "Nothing usable: the sid cookie is HttpOnly, so document.cookie is empty, and localStorage holds no credential. Replayed, this curl gets 401.",
-    };
-  },
+  nothingStolen:
+    "Nothing usable: the sid cookie is HttpOnly, so document.cookie is empty, and localStorage holds no credential.",
 };
 
 start(session);
