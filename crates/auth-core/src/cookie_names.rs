@@ -30,3 +30,9 @@ pub fn refresh_token(secure: bool) -> &'static str {
         "refresh_token"
     }
 }
+
+/// The device cookie of a browser that logged in to an account before
+/// (`auth_core::device`), sent to `/login` only.
+pub fn device(secure: bool) -> &'static str {
+    if secure { "__Secure-device" } else { "device" }
+}

@@ -14,15 +14,8 @@
 //! (sent nowhere else), `Max-Age` = `DEVICE_COOKIE_TTL`; with `COOKIE_SECURE`
 //! it is `Secure` and named `__Secure-device`.
 
-use std::{
-    fs::{self, OpenOptions},
-    io::{ErrorKind, Write},
-    path::{Path, PathBuf},
-    sync::Arc,
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
-use anyhow::Context;
 use axum::{
     extract::{FromRef, FromRequestParts},
     http::{HeaderMap, HeaderValue, header, request::Parts},
@@ -32,17 +25,17 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
-use crate::{Accounts, CommonConfig, User, validation::Email};
+use crate::{
+    Accounts, CommonConfig, User, cookie_names,
+    key_file::{self, KEY_BYTES},
+    validation::Email,
+};
 
 type HmacSha256 = Hmac<Sha256>;
 
-const KEY_BYTES: usize = 32;
 const NONCE_BYTES: usize = 16;
 /// The key file in the data folder, without `DEVICE_COOKIE_SECRET`.
 pub const KEY_FILE: &str = "device_cookie.key";
-/// The cookie's name over plain HTTP, and with `COOKIE_SECURE`.
-pub const COOKIE_NAME: &str = "device";
-pub const SECURE_COOKIE_NAME: &str = "__Secure-device";
 
 /// The key device cookies are signed with, and how the cookie is set.
 #[derive(Clone)]
@@ -75,7 +68,10 @@ impl DeviceKey {
                 secret.len()
             ),
             Some(secret) => derive(secret.as_bytes()),
-            None => key_file(&config.data_dir.join(KEY_FILE))?,
+            None => key_file::load_or_create(
+                &config.data_dir.join(KEY_FILE),
+                "browsers' device cookies will stop counting",
+            )?,
         };
         Ok(Some(Self {
             key: Arc::new(key),
@@ -85,11 +81,7 @@ impl DeviceKey {
     }
 
     fn name(&self) -> &'static str {
-        if self.secure {
-            SECURE_COOKIE_NAME
-        } else {
-            COOKIE_NAME
-        }
+        cookie_names::device(self.secure)
     }
 
     fn mac(&self, email: &str, nonce: &[u8]) -> HmacSha256 {
@@ -223,68 +215,6 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
         .collect()
-}
-
-/// 32 random bytes from `path`, written first (0600, under a temporary name
-/// linked into place, so that servers starting together agree) if missing.
-fn key_file(path: &Path) -> anyhow::Result<[u8; KEY_BYTES]> {
-    if let Some(key) = read_key(path)? {
-        return Ok(key);
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
-    }
-    let mut key = [0u8; KEY_BYTES];
-    rand::rngs::OsRng.fill_bytes(&mut key);
-    let tmp = temp_path(path);
-    let linked = write_private(&tmp, &key).and_then(|()| match fs::hard_link(&tmp, path) {
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
-        other => other,
-    });
-    let _ = fs::remove_file(&tmp);
-    linked.with_context(|| format!("cannot create the key file {}", path.display()))?;
-    read_key(path)?.with_context(|| format!("the key file {} vanished", path.display()))
-}
-
-fn read_key(path: &Path) -> anyhow::Result<Option<[u8; KEY_BYTES]>> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot read the key file {}", path.display()));
-        }
-    };
-    let key = bytes.as_slice().try_into().map_err(|_| {
-        anyhow::anyhow!(
-            "the key file {} holds {} bytes, not {KEY_BYTES}; delete it to make a new key \
-             (browsers' device cookies will stop counting)",
-            path.display(),
-            bytes.len()
-        )
-    })?;
-    Ok(Some(key))
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", uuid::Uuid::new_v4()))
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
 }
 
 #[cfg(test)]

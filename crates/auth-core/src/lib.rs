@@ -15,6 +15,7 @@ pub mod error;
 pub mod health;
 pub mod host;
 pub mod json;
+pub mod key_file;
 pub mod log_writer;
 pub mod middleware;
 pub mod mysql_migration_lock;

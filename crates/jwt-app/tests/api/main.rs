@@ -13,7 +13,6 @@ mod eddsa;
 mod expiry;
 mod forgery;
 mod health;
-mod help;
 mod helpers;
 mod jwks;
 mod keys;

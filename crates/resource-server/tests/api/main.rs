@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used)]
 
 mod bad_input;
-mod help;
 mod helpers;
 mod jwt_denylist;
 mod jwt_keys;
