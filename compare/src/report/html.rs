@@ -335,13 +335,14 @@ mod tests {
     #[test]
     fn a_scenario_the_page_does_not_know_gets_its_row_and_section() {
         let mut report = sample::report();
-        report.scenarios.push(ScenarioReport {
-            id: "decentralized".into(),
-            title: "Keys <on> devices".into(),
-            claim: "No server at all.".into(),
-            lesson: "Some state is still somewhere.".into(),
-            results: vec![("jwt".into(), Cell::new("200 on B", 200, true))],
-        });
+        report.scenarios.push(ScenarioReport::new(
+            "decentralized",
+            "Keys <on> devices",
+            "No server at all.",
+            "Some state is still somewhere.",
+            vec![("jwt".into(), Cell::new("200 on B", 200, true))],
+        ));
+        report.judge();
         let page = page(&report);
         assert!(page.contains("<section class=\"scenario\" id=\"scenario-decentralized\">"));
         assert!(
