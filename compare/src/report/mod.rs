@@ -26,7 +26,7 @@
 pub mod charts;
 mod escape;
 pub mod html;
-mod matrix;
+pub mod matrix;
 mod metric;
 pub mod plot;
 pub mod sequence;
