@@ -27,7 +27,7 @@ pub fn esc_code(text: &str) -> String {
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
             let opening = i % 2 == 1;
-            let paired = (i + 1) / 2 <= pairs;
+            let paired = i.div_ceil(2) <= pairs;
             out.push_str(match (opening, paired) {
                 (true, true) => "<code>",
                 (false, true) => "</code>",

@@ -454,21 +454,28 @@ fn credential_size(cols: &[Col]) -> Judgement {
     };
     let (sb, jb) = (bytes(session).unwrap_or(0.0), bytes(jwt).unwrap_or(0.0));
     let all = |cols: &[&Col]| with_values(cols, |c| format!("{:.0} B", bytes(c).unwrap_or(0.0)));
-    if jb > sb {
-        judged(
+    let numbers = Some(format!(
+        "Credential bytes per request: {}.",
+        with_values(
+            &sessions.iter().chain(&jwts).copied().collect::<Vec<_>>(),
+            |c| format!("{:.0} B", bytes(c).unwrap_or(0.0))
+        )
+    ));
+    // The JWT's size moves by a byte or two with the claims' digits: the
+    // sentence says the ratio, rounded down, and the bytes go in `numbers`.
+    let (verdict, why) = if jb > sb {
+        (
             Verdict::Holds,
             format!(
-                "Every request carried the JWT's {:.0}–{:.0} B ({}) against the session cookie's \
-                 {sb:.0} B ({}): at least {:.0}× the bytes, in a header or in a cookie alike.",
-                jb,
-                jwts.iter().filter_map(|c| bytes(c)).fold(0.0, f64::max),
+                "Every request carried the JWT ({}) at {:.0}× or more the bytes of the session \
+                 cookie ({}), in a header or in a cookie alike.",
                 names(&jwts),
+                (jb / sb.max(1.0)).floor(),
                 names(&sessions),
-                (jb / sb.max(1.0)).floor()
             ),
         )
     } else {
-        judged(
+        (
             Verdict::FalseInPractice,
             format!(
                 "The JWT was no bigger on the wire ({}) than the session cookie ({}).",
@@ -476,6 +483,11 @@ fn credential_size(cols: &[Col]) -> Judgement {
                 all(&sessions)
             ),
         )
+    };
+    Judgement {
+        verdict,
+        why,
+        numbers,
     }
 }
 
