@@ -100,13 +100,13 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
                 (c.name.to_owned(), cell)
             })
             .collect();
-        scenarios.push(report::ScenarioReport {
-            id: s.id.to_owned(),
-            title: s.title.to_owned(),
-            claim: s.claim.to_owned(),
-            lesson: measured.lesson.unwrap_or_else(|| s.lesson.to_owned()),
+        scenarios.push(report::ScenarioReport::new(
+            s.id,
+            s.title,
+            s.claim,
+            measured.lesson.unwrap_or_else(|| s.lesson.to_owned()),
             results,
-        });
+        ));
     }
     lab.progress.clear();
     if let Some(redis) = lab.redis.take() {
@@ -114,7 +114,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     }
     let mut machine = report::Machine::here(opts.bcrypt_cost, opts.quick);
     machine.redis = redis_used;
-    Ok(Report {
+    let mut report = Report {
         version: report::VERSION,
         machine,
         configurations: configs.iter().map(|c| c.name.to_owned()).collect(),
@@ -124,5 +124,7 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
             .filter(|id| !scenarios.iter().any(|s| s.id == *id))
             .collect(),
         scenarios,
-    })
+    };
+    report.judge();
+    Ok(report)
 }

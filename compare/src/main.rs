@@ -43,7 +43,8 @@ was not measured (no Redis) also has \"skipped\": true, with \"value\": null and
 
 HTML (--format html): one self-contained page (inline CSS and SVG charts, nothing fetched) with
 the table, each scenario's claim, verdict and lesson, and the charts; `just report` writes and
-opens it. --charts DIR writes the same charts as SVG files.
+opens it. --charts DIR writes the same charts as SVG files, and the status matrix
+(status-matrix.svg: each scenario × column, coloured by what the outcome means for the user).
 
 COMPARE_SERVER_LOG sets the servers' RUST_LOG (default: warn).";
 
@@ -164,6 +165,16 @@ async fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("compare: cannot write the charts to {}: {e}", dir.display());
+                return ExitCode::from(2);
+            }
+        }
+        match compare::report::matrix::write_svg(&report, dir) {
+            Ok(file) => eprintln!("compare: wrote {}", file.display()),
+            Err(e) => {
+                eprintln!(
+                    "compare: cannot write the status matrix to {}: {e}",
+                    dir.display()
+                );
                 return ExitCode::from(2);
             }
         }

@@ -622,7 +622,8 @@ fn quick_run_as_html_is_one_page_with_every_scenario_and_its_charts() {
             .as_str()
             .unwrap_or_default();
         assert!(
-            !lesson.is_empty() && section_text.contains(lesson),
+            // Its inline code is rendered as code: the text has no backticks.
+            !lesson.is_empty() && section_text.contains(&lesson.replace('`', "")),
             "{}: lesson",
             s.id
         );
@@ -726,6 +727,186 @@ fn quick_run_as_html_is_one_page_with_every_scenario_and_its_charts() {
     }
 }
 
+/// The quick run's page teaches the claims: each section leads with the
+/// verdict the rules drew (as in the JSON), the cells are coloured by what
+/// they mean, the status matrix has a cell per scenario and column, the
+/// flows are drawn, and no raw backtick is left in the text.
+#[test]
+fn quick_run_page_leads_each_section_with_the_claims_verdict() {
+    let run = quick_run();
+    let html = Html::parse_document(&run.page);
+    assert!(
+        html.errors.is_empty(),
+        "HTML parse errors: {:?}",
+        html.errors
+    );
+    let text = |e: ElementRef| e.text().collect::<String>();
+    let configs = columns();
+
+    for (i, s) in SCENARIOS.iter().enumerate() {
+        let json = &run.report["scenarios"][i];
+        assert_eq!(json["id"], s.id);
+        let verdict = &json["claim_verdict"];
+        let class = verdict["verdict"]
+            .as_str()
+            .expect("a verdict")
+            .replace('_', "-");
+        let section = html
+            .select(&selector(&format!("section#scenario-{}", s.id)))
+            .next()
+            .unwrap_or_else(|| panic!("no section for {}", s.id));
+        let children: Vec<ElementRef> = section.children().filter_map(ElementRef::wrap).collect();
+        assert_eq!(children[0].value().name(), "h2", "{}", s.id);
+        let lead = children[1];
+        assert_eq!(
+            lead.value().attr("class"),
+            Some(format!("claim-verdict v-{class}").as_str()),
+            "{}: the section leads with the claim's verdict",
+            s.id
+        );
+        let lead_text = text(lead);
+        assert!(lead_text.contains("Verdict on the claim"), "{}", s.id);
+        let words = verdict["words"].as_str().expect("words");
+        assert!(lead_text.contains(words), "{}: {words}", s.id);
+        assert_ne!(class, "not-measured", "{}: {}", s.id, verdict["why"]);
+        assert!(
+            text(section).contains("Contract check"),
+            "{}: the contract check stays",
+            s.id
+        );
+        for (row, config) in section.select(&selector("table.cells tr")).zip(&configs) {
+            let tone = verdict["cells"][*config]["tone"].as_str().expect("a tone");
+            let td = row.select(&selector("td")).next().expect("a cell");
+            let classes: Vec<&str> = td.value().classes().collect();
+            assert!(
+                classes.contains(&format!("tone-{tone}").as_str()),
+                "{}/{config}: {classes:?}, want tone-{tone}",
+                s.id
+            );
+        }
+    }
+
+    // A 200 that still works after logout does not look like a 401.
+    let logout = run.report["scenarios"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["id"] == "logout-replay"))
+        .expect("logout-replay");
+    for config in &configs {
+        let tone = &logout["claim_verdict"]["cells"][*config]["tone"];
+        match logout["results"][*config]["value"].as_u64() {
+            Some(200) => assert_eq!(tone, "catch", "{config}"),
+            Some(401) => assert_eq!(tone, "good", "{config}"),
+            _ => {}
+        }
+    }
+
+    // The status matrix: a cell per scenario and column, toned as the JSON says.
+    let matrix = html
+        .select(&selector("figure#status-matrix svg"))
+        .next()
+        .expect("the status matrix");
+    let cells: Vec<ElementRef> = matrix.select(&selector("g.cell")).collect();
+    assert_eq!(cells.len(), SCENARIOS.len() * configs.len());
+    for (i, s) in SCENARIOS.iter().enumerate() {
+        for config in &configs {
+            let cell = cells
+                .iter()
+                .find(|c| {
+                    c.value().attr("data-scenario") == Some(s.id)
+                        && c.value().attr("data-column") == Some(config)
+                })
+                .unwrap_or_else(|| panic!("no matrix cell for {}/{config}", s.id));
+            let tone = run.report["scenarios"][i]["claim_verdict"]["cells"][*config]["tone"]
+                .as_str()
+                .expect("a tone");
+            assert!(
+                cell.value().classes().any(|c| c == format!("tone-{tone}")),
+                "{}/{config}",
+                s.id
+            );
+            let shown = run.report["scenarios"][i]["claim_verdict"]["cells"][*config]["shown"]
+                .as_str()
+                .expect("shown");
+            assert!(text(*cell).contains(shown), "{}/{config}: {shown}", s.id);
+        }
+    }
+    let file = run.charts.path().join("status-matrix.svg");
+    let svg = std::fs::read_to_string(&file).expect("--charts wrote the status matrix");
+    assert_eq!(
+        svg.matches("<g class=\"cell ").count(),
+        SCENARIOS.len() * configs.len()
+    );
+
+    // The flows, drawn in the page.
+    let flows: Vec<ElementRef> = html
+        .select(&selector("#flows figure.sequence svg"))
+        .collect();
+    assert!(flows.len() >= 2, "{} diagrams", flows.len());
+    for svg in &flows {
+        assert!(svg.select(&selector("line")).count() > 5);
+    }
+
+    // Inline code is code: no backtick left in the page's text.
+    let body = html.select(&selector("body")).next().expect("body");
+    for node in body.descendants() {
+        let Some(t) = node.value().as_text() else {
+            continue;
+        };
+        let in_script = node
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .any(|e| e.value().name() == "script");
+        assert!(
+            in_script || !t.contains('`'),
+            "a raw backtick in the page: {:?}",
+            &**t
+        );
+    }
+    assert!(html.select(&selector(".lesson code")).count() > 0);
+}
+
+/// The README's table of verdicts is what the rules give for the quick
+/// run's cells: the rules run again on the JSON read back, and their table
+/// is compared with the README's block.
+#[test]
+fn readme_verdicts_are_the_rules_on_the_quick_run() {
+    let run = quick_run();
+    let report = compare::report::Report::from_json(&run.report.to_string())
+        .expect("the report reads back from its JSON");
+    let readme_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    let readme = std::fs::read_to_string(readme_path).expect("README.md");
+    let (begin, end) = (compare::report::CLAIMS_BEGIN, compare::report::CLAIMS_END);
+    let start = readme
+        .find(begin)
+        .unwrap_or_else(|| panic!("README.md has no {begin}"))
+        + begin.len()
+        + 1;
+    let stop = readme[start..]
+        .find(end)
+        .unwrap_or_else(|| panic!("README.md has no {end}"))
+        + start;
+    let generated = report.claims_markdown();
+    assert!(
+        readme[start..stop] == generated,
+        "README.md's table of verdicts differs from the rules' on this run: paste the claims \
+         table of `cargo compare --quick --format markdown` between the markers. The rules \
+         give:\n{generated}"
+    );
+    // Each verdict's words, for every scenario of the table.
+    for (s, json) in report
+        .scenarios
+        .iter()
+        .zip(run.report["scenarios"].as_array().expect("scenarios"))
+    {
+        assert_eq!(
+            json["claim_verdict"]["why"],
+            s.claim_verdict.why.as_str(),
+            "{}",
+            s.id
+        );
+    }
+}
+
 #[test]
 fn one_scenario_in_markdown_to_a_file() {
     let marker = format!("md-{}", std::process::id());
@@ -754,12 +935,28 @@ fn one_scenario_in_markdown_to_a_file() {
     let run = run.success();
     assert!(stdout(&run).is_empty(), "the report went to the file");
     let md = std::fs::read_to_string(&out).expect("the report file");
-    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+    // The measured table first, then the claims' table.
+    let rows: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
     // The header's cells, without the padding that lines the columns up.
     let head: Vec<&str> = rows[0].split('|').map(str::trim).collect();
     assert_eq!(head, ["", "scenario", "session/memory", "jwt", ""], "{md}");
     assert_eq!(rows.len(), 3, "{md}");
     assert!(rows[2].contains("401") && rows[2].contains("200"), "{md}");
+    // Without a denylist column, the claim holds plainly: no catch measured.
+    let claims: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| the articles say |"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(claims.len(), 3, "{md}");
+    assert!(
+        claims[2].starts_with("| \"A JWT cannot be revoked: after logout it stays valid until it expires\" | **holds** |"),
+        "{md}"
+    );
     assert_no_server_left(&marker);
 }
 

@@ -16,3 +16,40 @@ pub fn esc(text: &str) -> String {
     }
     out
 }
+
+/// `text` escaped, with each pair of backticks made `<code>`: the prose of
+/// the claims, lessons and outcomes writes inline code as Markdown does. A
+/// backtick without its pair stays as it is.
+pub fn esc_code(text: &str) -> String {
+    let parts: Vec<&str> = text.split('`').collect();
+    let mut out = String::with_capacity(text.len() + 16);
+    let pairs = (parts.len() - 1) / 2;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            let opening = i % 2 == 1;
+            let paired = i.div_ceil(2) <= pairs;
+            out.push_str(match (opening, paired) {
+                (true, true) => "<code>",
+                (false, true) => "</code>",
+                (_, false) => "`",
+            });
+        }
+        out.push_str(&esc(part));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backtick_pairs_become_code_after_escaping() {
+        assert_eq!(
+            esc_code("until `exp` (`alg: <none>`)"),
+            "until <code>exp</code> (<code>alg: &lt;none&gt;</code>)"
+        );
+        assert_eq!(esc_code("a `b` c ` d"), "a <code>b</code> c ` d");
+        assert_eq!(esc_code("no code"), "no code");
+    }
+}

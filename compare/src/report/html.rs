@@ -1,11 +1,18 @@
 //! The report as one self-contained HTML page to project or print: the
-//! measured table, then a section per scenario (claim, verdict, cells, its
+//! claims and their verdicts with the status matrix, the measured table, the
+//! flows as sequence diagrams, then a section per scenario (the claim's
+//! verdict, the contract check, the cells coloured by what they mean, its
 //! charts, lesson). CSS and SVG are inline and nothing is fetched (no
 //! stylesheet, script, font or image from anywhere), so the file works
 //! offline and in an e-mail. The sections come from the report's scenarios,
 //! so a new scenario shows here without a change to this file.
 
-use super::{Cell, Report, ScenarioReport, charts, escape::esc, plot};
+use super::{
+    Cell, Report, ScenarioReport, charts,
+    escape::{esc, esc_code},
+    matrix, plot, sequence,
+    verdict::{ClaimVerdict, Meaning},
+};
 use crate::columns::{App, Configuration, configuration_names};
 
 /// The `id` of the `<script type="application/json">` that carries the
@@ -22,7 +29,9 @@ pub fn page(report: &Report) -> String {
     out.push_str("</style>\n</head>\n<body>\n");
     out.push_str(&header(report));
     out.push_str(&contents(report));
+    out.push_str(&claims(report));
     out.push_str(&measured_table(report));
+    out.push_str(&flows());
     for (i, scenario) in report.scenarios.iter().enumerate() {
         out.push_str(&section(report, i + 1, scenario));
     }
@@ -78,7 +87,9 @@ fn left_out(report: &Report) -> Option<String> {
 /// Links to the table and to each scenario's section.
 fn contents(report: &Report) -> String {
     let mut out = String::from(
-        "<nav>\n<p><a href=\"#measured\">The measured table</a>, then each scenario:</p>\n<ol>\n",
+        "<nav>\n<p><a href=\"#claims\">The claims, measured</a>, \
+         <a href=\"#measured\">the measured table</a>, <a href=\"#flows\">the flows</a>, \
+         then each scenario:</p>\n<ol>\n",
     );
     for s in &report.scenarios {
         out.push_str(&format!(
@@ -88,6 +99,67 @@ fn contents(report: &Report) -> String {
         ));
     }
     out.push_str("</ol>\n</nav>\n");
+    out
+}
+
+/// Each scenario's claim and the verdict the rules draw on it, then the
+/// status matrix.
+fn claims(report: &Report) -> String {
+    let mut out = String::from(
+        "<section id=\"claims\">\n<h2>The claims, measured</h2>\n\
+         <table class=\"claims\">\n<thead>\n<tr><th scope=\"col\">the articles say</th>\
+         <th scope=\"col\">verdict</th><th scope=\"col\">what was measured</th></tr>\n\
+         </thead>\n<tbody>\n",
+    );
+    for s in &report.scenarios {
+        let v = &s.claim_verdict;
+        out.push_str(&format!(
+            "<tr><th scope=\"row\"><a href=\"#{}\">{}</a></th><td class=\"v-{}\">{}</td>\
+             <td>{}</td></tr>\n",
+            anchor(s),
+            esc_code(&s.claim),
+            v.verdict.class(),
+            esc(v.verdict.words()),
+            esc_code(&v.why)
+        ));
+    }
+    out.push_str("</tbody>\n</table>\n");
+    let svg = matrix::svg(report).replacen(
+        "<svg ",
+        "<svg role=\"img\" aria-label=\"The status matrix: each scenario's outcome in each \
+         column, coloured by what it means for the user\" ",
+        1,
+    );
+    out.push_str(&format!(
+        "<figure class=\"matrix\" id=\"{}\">\n{svg}<figcaption>Each cell: the measured status \
+         or value, and what it means for the user. Green: as the user wants (works, or refused \
+         when it must be). Amber: the claim's catch (still works after logout, a demotion, on \
+         another instance or a restart; readable by anyone). Red: against the user (logged out, \
+         a forgery let in). Grey: a number.</figcaption>\n</figure>\n</section>\n",
+        matrix::ID
+    ));
+    out
+}
+
+/// The workshop's flows, drawn as sequence diagrams.
+fn flows() -> String {
+    let mut out = String::from(
+        "<section id=\"flows\">\n<h2>The flows</h2>\n<p class=\"lesson\">What each server \
+         does with a login, as the workshop draws it (<code>docs/workshop.md</code>): a session \
+         id names a row the server keeps; a JWT is the row itself, signed.</p>\n",
+    );
+    for d in sequence::DIAGRAMS {
+        let svg = sequence::svg(d).replacen(
+            "<svg ",
+            &format!("<svg role=\"img\" aria-label=\"{}\" ", esc(d.title)),
+            1,
+        );
+        out.push_str(&format!(
+            "<figure class=\"sequence\" id=\"flow-{}\">\n{svg}</figure>\n",
+            esc(d.id)
+        ));
+    }
+    out.push_str("</section>\n");
     out
 }
 
@@ -112,31 +184,35 @@ fn measured_table(report: &Report) -> String {
             i + 1,
             esc(&s.title)
         ));
-        for (_, cell) in report.cells(s) {
-            out.push_str(&td(cell));
+        for (config, cell) in report.cells(s) {
+            out.push_str(&td(cell, s.claim_verdict.meaning(config)));
         }
         out.push_str("</tr>\n");
     }
     out.push_str(
         "</tbody>\n</table>\n<p class=\"key\"><span class=\"bad-key\">✗</span> differs from \
-         what the contract says · <em>italic</em>: not measured</p>\n</section>\n",
+         what the contract says · <em>italic</em>: not measured · the colour and the word above \
+         each outcome: what it means for the user (<span class=\"tone-good\">as wanted</span>, \
+         <span class=\"tone-catch\">the claim's catch</span>, <span class=\"tone-bad\">against \
+         the user</span>)</p>\n</section>\n",
     );
     out
 }
 
-/// One scenario: what is claimed, whether the contract held, what each
-/// column measured, its charts, and what it teaches.
+/// One scenario: the verdict on what is claimed, whether the contract held,
+/// what each column measured and what that means, its charts, and what it
+/// teaches.
 fn section(report: &Report, number: usize, s: &ScenarioReport) -> String {
     let (class, verdict) = verdict(report, s);
     let mut out = format!(
         "<section class=\"scenario\" id=\"{}\">\n<h2>{number}. {} <code class=\"id\">{}</code></h2>\n\
-         <p class=\"claim\"><span class=\"tag\">The articles say</span> {}</p>\n\
-         <p class=\"verdict {class}\"><span class=\"tag\">Verdict</span> {}</p>\n\
+         {}\
+         <p class=\"verdict {class}\"><span class=\"tag\">Contract check</span> {}</p>\n\
          <table class=\"cells\">\n<tbody>\n",
         anchor(s),
         esc(&s.title),
         esc(&s.id),
-        esc(&s.claim),
+        claim_verdict(&s.claim, &s.claim_verdict),
         esc(&verdict)
     );
     for (config, cell) in report.cells(s) {
@@ -144,7 +220,7 @@ fn section(report: &Report, number: usize, s: &ScenarioReport) -> String {
             "<tr><th scope=\"row\" class=\"{}\">{}</th>{}</tr>\n",
             app_class(config),
             breakable(config),
-            td(cell)
+            td(cell, s.claim_verdict.meaning(config))
         ));
     }
     out.push_str("</tbody>\n</table>\n");
@@ -155,7 +231,7 @@ fn section(report: &Report, number: usize, s: &ScenarioReport) -> String {
     }
     out.push_str(&format!(
         "<p class=\"lesson\"><span class=\"tag\">What it shows</span> {}</p>\n</section>\n",
-        esc(&s.lesson)
+        esc_code(&s.lesson)
     ));
     out
 }
@@ -225,12 +301,46 @@ fn verdict(report: &Report, s: &ScenarioReport) -> (&'static str, String) {
     (if differ.is_empty() { "ok" } else { "bad" }, text)
 }
 
-fn td(cell: Option<&Cell>) -> String {
+/// The claim's verdict, first in its section: the claim, the verdict in
+/// words and colour, and why.
+fn claim_verdict(claim: &str, v: &ClaimVerdict) -> String {
+    let numbers = v
+        .numbers
+        .as_deref()
+        .map(|n| format!("<p class=\"numbers\">{}</p>\n", esc_code(n)))
+        .unwrap_or_default();
+    format!(
+        "<div class=\"claim-verdict v-{}\">\n<p class=\"claim\"><span class=\"tag\">The articles \
+         say</span> {}</p>\n<p class=\"words\"><span class=\"tag\">Verdict on the claim</span> \
+         <strong>{}</strong></p>\n<p class=\"why\">{}</p>\n{numbers}</div>\n",
+        v.verdict.class(),
+        esc_code(claim),
+        esc(v.verdict.words()),
+        esc_code(&v.why)
+    )
+}
+
+/// A cell: its meaning for the user (colour and words), then its outcome.
+fn td(cell: Option<&Cell>, meaning: Option<&Meaning>) -> String {
+    let (tone, label) = match meaning {
+        Some(m) if !m.label.is_empty() => (
+            format!("tone-{}", m.tone.class()),
+            format!("<span class=\"meaning\">{}</span> ", esc(&m.label)),
+        ),
+        _ => ("tone-unmeasured".to_owned(), String::new()),
+    };
     match cell {
-        None => format!("<td class=\"skipped\">{}</td>", super::NOT_RUN),
-        Some(c) if c.skipped => format!("<td class=\"skipped\">{}</td>", esc(&c.outcome)),
-        Some(c) if c.expected => format!("<td>{}</td>", esc(&c.outcome)),
-        Some(c) => format!("<td class=\"bad\">✗ {}</td>", esc(&c.outcome)),
+        None => format!("<td class=\"skipped {tone}\">{}</td>", super::NOT_RUN),
+        Some(c) if c.skipped => {
+            format!("<td class=\"skipped {tone}\">{}</td>", esc_code(&c.outcome))
+        }
+        Some(c) if c.expected => {
+            format!("<td class=\"{tone}\">{label}{}</td>", esc_code(&c.outcome))
+        }
+        Some(c) => format!(
+            "<td class=\"bad {tone}\">{label}✗ {}</td>",
+            esc_code(&c.outcome)
+        ),
     }
 }
 
@@ -309,8 +419,41 @@ table.measured tbody th { width: 12%; }
 table.measured a { text-decoration: none; }
 table.cells { font-size: .9rem; }
 table.cells th { width: 24%; white-space: nowrap; }
-td.bad { background: var(--bad-bg); color: var(--bad); font-weight: 700; }
+td.bad { outline: 4px solid var(--bad); outline-offset: -4px; font-weight: 700; }
 td.skipped { color: var(--muted); font-style: italic; }
+.tone-good { background: #d7efdc; color: #0b4f20; }
+.tone-catch { background: #ffd98a; color: #3d2700; }
+.tone-bad { background: #f7c6c0; color: #7d120a; }
+.tone-info { background: #f4f4f4; }
+span.tone-good, span.tone-catch, span.tone-bad { padding: 0 .3em; }
+.meaning {
+  display: block; font-size: .8em; font-weight: 700; letter-spacing: .02em;
+  text-transform: uppercase;
+}
+.tone-catch .meaning::before { content: "⚠ "; }
+.tone-bad .meaning::before { content: "✗ "; }
+.tone-good .meaning::before { content: "✓ "; }
+.claim-verdict { border-left: 14px solid var(--rule); background: var(--soft); padding: .3em .9em; margin: .6em 0 .8em; }
+.claim-verdict p { margin: .35em 0; }
+.claim-verdict .words { font-size: 1.45rem; }
+.claim-verdict .why { font-size: 1.05rem; }
+.claim-verdict .numbers { font-size: .85rem; color: var(--muted); }
+.v-holds { border-color: var(--ok); }
+.v-holds .words strong, td.v-holds { color: var(--ok); }
+.v-holds-with-a-catch { border-color: #d08a00; background: #fff4d6; }
+.v-holds-with-a-catch .words strong, td.v-holds-with-a-catch { color: #7a4f00; }
+.v-half-true { border-color: #bf5400; background: #fde9d9; }
+.v-half-true .words strong, td.v-half-true { color: #8a3c00; }
+.v-false-in-practice { border-color: var(--bad); background: var(--bad-bg); }
+.v-false-in-practice .words strong, td.v-false-in-practice { color: var(--bad); }
+.v-not-measured .words strong, td.v-not-measured { color: var(--muted); font-style: italic; }
+table.claims { font-size: .8rem; margin-bottom: 1rem; }
+table.claims thead th:first-child { width: 30%; }
+table.claims thead th:nth-child(2) { width: 13%; }
+table.claims td[class^="v-"] { font-weight: 800; font-size: 1.1em; }
+figure.matrix, figure.sequence { margin: 1.2rem 0; }
+figure.matrix svg, figure.sequence svg { display: block; width: 100%; height: auto; border: 1px solid #d0d0d0; }
+figure.matrix figcaption { font-size: .8rem; color: var(--muted); }
 .claim, .lesson { font-size: 1.1rem; }
 .tag {
   display: inline-block; margin-right: .4em; padding: 0 .35em; border: 2px solid currentColor;
@@ -323,7 +466,7 @@ figure.chart svg { display: block; width: 100%; height: auto; border: 1px solid 
   body { max-width: none; padding: 0; }
   nav { display: none; }
   h2 { break-after: avoid; }
-  tr, figure.chart { break-inside: avoid; }
+  tr, figure.chart, figure.matrix, figure.sequence, .claim-verdict { break-inside: avoid; }
 }
 "#;
 
@@ -335,20 +478,21 @@ mod tests {
     #[test]
     fn a_scenario_the_page_does_not_know_gets_its_row_and_section() {
         let mut report = sample::report();
-        report.scenarios.push(ScenarioReport {
-            id: "decentralized".into(),
-            title: "Keys <on> devices".into(),
-            claim: "No server at all.".into(),
-            lesson: "Some state is still somewhere.".into(),
-            results: vec![("jwt".into(), Cell::new("200 on B", 200, true))],
-        });
+        report.scenarios.push(ScenarioReport::new(
+            "decentralized",
+            "Keys <on> devices",
+            "No server at all.",
+            "Some state is still somewhere.",
+            vec![("jwt".into(), Cell::new("200 on B", 200, true))],
+        ));
+        report.judge();
         let page = page(&report);
         assert!(page.contains("<section class=\"scenario\" id=\"scenario-decentralized\">"));
         assert!(
             page.contains("3. Keys &lt;on&gt; devices"),
             "titles are escaped"
         );
-        assert!(page.contains("<td class=\"skipped\">not run</td>"));
+        assert!(page.contains("<td class=\"skipped tone-unmeasured\">not run</td>"));
         assert!(
             page.contains(
                 "✓ As the contract says in all 1 measured column(s). 1 column(s) not run."
@@ -377,8 +521,13 @@ mod tests {
     #[test]
     fn unexpected_cells_and_skipped_ones_are_marked_in_words_not_only_colour() {
         let page = page(&sample::with_skipped_column());
-        assert!(page.contains("<td class=\"bad\">✗ 200 | still works</td>"));
-        assert!(page.contains("<td class=\"skipped\">skipped: no Redis — set REDIS_URL</td>"));
+        assert!(page.contains(
+            "<td class=\"bad tone-good\"><span class=\"meaning\">forgery refused</span> ✗ 200 | \
+             still works</td>"
+        ));
+        assert!(page.contains(
+            "<td class=\"skipped tone-unmeasured\">skipped: no Redis — set REDIS_URL</td>"
+        ));
         assert!(page.contains(
             "✗ Differs from the contract in 1 of 2 measured column(s): jwt. 1 column(s) not run."
         ));
@@ -409,6 +558,34 @@ mod tests {
         assert_eq!(
             v["scenarios"][0]["results"]["session/memory"]["metrics"]["credential_bytes"],
             36.0
+        );
+    }
+
+    #[test]
+    fn each_section_leads_with_the_claims_verdict_and_colours_cells_by_meaning() {
+        let mut report = sample::report();
+        report.scenarios[0].lesson = "until `exp` <here>".into();
+        let page = page(&report);
+        let section = &page[page.find("id=\"scenario-logout-replay\"").expect("section")..];
+        let after_heading = &section[section.find("</h2>\n").expect("heading") + 6..];
+        assert!(
+            after_heading.starts_with("<div class=\"claim-verdict v-holds\">"),
+            "{}",
+            &after_heading[..200]
+        );
+        assert!(after_heading.contains("<strong>holds</strong>"));
+        assert!(after_heading.contains("<span class=\"tag\">Contract check</span> ✓"));
+        assert!(section.contains(
+            "<td class=\"tone-catch\"><span class=\"meaning\">still works after logout</span> 200"
+        ));
+        assert!(section.contains(
+            "<td class=\"tone-good\"><span class=\"meaning\">refused</span> 401 after logout</td>"
+        ));
+        assert!(page.contains("until <code>exp</code> &lt;here&gt;"));
+        assert!(page.contains("<figure class=\"matrix\" id=\"status-matrix\">"));
+        assert_eq!(
+            page.matches("<figure class=\"sequence\"").count(),
+            sequence::DIAGRAMS.len()
         );
     }
 

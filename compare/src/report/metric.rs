@@ -140,6 +140,17 @@ impl Serialize for Metric {
     }
 }
 
+/// From its key, as the JSON's `metrics` name it.
+impl<'de> serde::Deserialize<'de> for Metric {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(d)?;
+        Self::ALL
+            .into_iter()
+            .find(|m| m.key() == key)
+            .ok_or_else(|| serde::de::Error::custom(format!("no metric {key}")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,17 +11,31 @@
 //! measured (a Redis column when no Redis was found) also carries
 //! `"skipped": true`, with `"value": null`, `"expected": true` and an
 //! `outcome` that says why and how to get what was missing; measured cells
-//! have no `skipped` field. `machine.redis` says which Redis the Redis columns
-//! used (`null` when none of them ran).
+//! have no `skipped` field. A cell whose outcome rests on more than one HTTP
+//! status also has `statuses`, an object of them keyed by what was asked
+//! (`{"after_restart": 200, "revoked_after_restart": 401}`). `machine.redis`
+//! says which Redis the Redis columns used (`null` when none of them ran).
+//!
+//! Each scenario also has `claim_verdict` (added in version 1 without
+//! changing any other key): the verdict on the articles' claim that the rules
+//! of [`verdict`] draw from the cells, `{verdict, words, why, numbers?,
+//! cells}`, where `verdict` is one of `holds`, `false_in_practice`,
+//! `half_true`, `holds_with_a_catch`, `not_measured`, and `cells` maps each
+//! column to what its outcome means for the user, `{tone, label, shown}`.
 
 pub mod charts;
 mod escape;
 pub mod html;
+pub mod matrix;
 mod metric;
 pub mod plot;
+pub mod sequence;
 mod table;
+pub mod verdict;
 
 pub use metric::Metric;
+pub use table::{CLAIMS_BEGIN, CLAIMS_END};
+pub use verdict::{ClaimVerdict, Verdict};
 
 use std::collections::BTreeMap;
 
@@ -31,7 +45,9 @@ use serde_json::Value;
 /// Bumped whenever a field of the JSON changes meaning or goes away.
 pub const VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize)]
+/// Read back from its JSON (`Report::from_json`), a report has its
+/// verdicts drawn again by the rules, never taken from the text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub version: u32,
     pub machine: Machine,
@@ -114,19 +130,43 @@ impl Machine {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioReport {
     pub id: String,
     pub title: String,
     pub claim: String,
     pub lesson: String,
     /// In column order: a JSON object whose keys keep the table's order.
-    #[serde(serialize_with = "ordered_map")]
+    #[serde(serialize_with = "ordered_map", deserialize_with = "map_in_order")]
     pub results: Vec<(String, Cell)>,
+    /// The verdict on `claim`, drawn from `results` by [`verdict::judge`]
+    /// ([`Report::judge`]); not measured until then.
+    #[serde(skip_deserializing)]
+    pub claim_verdict: ClaimVerdict,
+}
+
+impl ScenarioReport {
+    /// A scenario's report, its verdict not drawn yet ([`Report::judge`]).
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        claim: impl Into<String>,
+        lesson: impl Into<String>,
+        results: Vec<(String, Cell)>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            title: title.into(),
+            claim: claim.into(),
+            lesson: lesson.into(),
+            results,
+            claim_verdict: ClaimVerdict::default(),
+        }
+    }
 }
 
 /// One measured cell.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     /// Short text for the table.
     pub outcome: String,
@@ -136,12 +176,16 @@ pub struct Cell {
     pub expected: bool,
     /// Not measured (a Redis column without a Redis): serialized only when
     /// true, so a measured cell keeps the three fields of version 1.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub skipped: bool,
     /// The numbers the outcome states, for charts: only what was measured,
     /// so a failed or skipped cell has none (never a 0 that means "unknown").
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub metrics: BTreeMap<Metric, f64>,
+    /// The HTTP statuses the outcome rests on besides `value`, keyed by what
+    /// was asked (`after_logout_on_b`), for the claim's rules to read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub statuses: BTreeMap<String, u16>,
 }
 
 impl Cell {
@@ -152,7 +196,27 @@ impl Cell {
             expected,
             skipped: false,
             metrics: BTreeMap::new(),
+            statuses: BTreeMap::new(),
         }
+    }
+
+    /// This cell, with the status `what` answered.
+    pub fn status(mut self, what: &str, status: u16) -> Self {
+        self.statuses.insert(what.to_owned(), status);
+        self
+    }
+
+    /// The status `what` answered, if it was asked.
+    pub fn status_of(&self, what: &str) -> Option<u16> {
+        self.statuses.get(what).copied()
+    }
+
+    /// `value` as an HTTP status, when it is one.
+    pub fn http_status(&self) -> Option<u16> {
+        self.value
+            .as_u64()
+            .and_then(|v| u16::try_from(v).ok())
+            .filter(|v| (100..600).contains(v))
     }
 
     /// This cell, with `metric` measured at `value`. A value that is not a
@@ -195,6 +259,28 @@ fn ordered_map<S: Serializer>(results: &[(String, Cell)], s: S) -> Result<S::Ok,
     map.end()
 }
 
+/// The JSON object of `results` back into its pairs, in the document's order.
+fn map_in_order<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<(String, Cell)>, D::Error> {
+    struct InOrder;
+    impl<'de> serde::de::Visitor<'de> for InOrder {
+        type Value = Vec<(String, Cell)>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of cells keyed by column")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(entry) = map.next_entry()? {
+                out.push(entry);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_map(InOrder)
+}
+
 /// How the comparison table is printed (`compare --format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
@@ -214,6 +300,26 @@ impl ReportFormat {
 }
 
 impl Report {
+    /// Draws each scenario's claim verdict from its cells ([`verdict::judge`]).
+    pub fn judge(&mut self) {
+        let verdicts: Vec<ClaimVerdict> = self
+            .scenarios
+            .iter()
+            .map(|s| verdict::judge(self, s))
+            .collect();
+        for (s, v) in self.scenarios.iter_mut().zip(verdicts) {
+            s.claim_verdict = v;
+        }
+    }
+
+    /// A report read back from its JSON, its verdicts drawn again by the
+    /// rules from the cells.
+    pub fn from_json(json: &str) -> serde_json::Result<Self> {
+        let mut report: Self = serde_json::from_str(json)?;
+        report.judge();
+        Ok(report)
+    }
+
     /// `scenario/configuration: outcome` for every cell the contract rules out.
     pub fn unexpected(&self) -> Vec<String> {
         self.scenarios

@@ -16,7 +16,7 @@ pub fn report() -> Report {
             ),
         ]
     };
-    Report {
+    let mut report = Report {
         version: VERSION,
         // As `run` would list them: the table's scenarios this sample lacks.
         left_out: vec!["login", "credential-size", "server-state", "throughput"],
@@ -33,22 +33,24 @@ pub fn report() -> Report {
         },
         configurations: vec!["session/memory".into(), "jwt".into()],
         scenarios: vec![
-            ScenarioReport {
-                id: "logout-replay".into(),
-                title: "Logout, then replay".into(),
-                claim: "JWTs cannot be revoked.".into(),
-                lesson: "The loophole is real.".into(),
-                results: cells(401, 200),
-            },
-            ScenarioReport {
-                id: "tampering".into(),
-                title: "Tampering".into(),
-                claim: "Signed tokens cannot be forged.".into(),
-                lesson: "Both refuse.".into(),
-                results: cells(401, 401),
-            },
+            ScenarioReport::new(
+                "logout-replay",
+                "Logout, then replay",
+                "JWTs cannot be revoked.",
+                "The loophole is real.",
+                cells(401, 200),
+            ),
+            ScenarioReport::new(
+                "tampering",
+                "Tampering",
+                "Signed tokens cannot be forged.",
+                "Both refuse.",
+                cells(401, 401),
+            ),
         ],
-    }
+    };
+    report.judge();
+    report
 }
 
 /// [`report`] with a third column, session/redis, skipped in the first
@@ -60,6 +62,7 @@ pub fn with_skipped_column() -> Report {
         "session/redis".into(),
         Cell::skipped("skipped: no Redis — set REDIS_URL"),
     ));
+    report.judge();
     report
 }
 
@@ -67,12 +70,12 @@ pub fn with_skipped_column() -> Report {
 /// session/redis skipped.
 pub fn with_throughput() -> Report {
     let mut report = with_skipped_column();
-    report.scenarios.push(ScenarioReport {
-        id: "throughput".into(),
-        title: "Speed".into(),
-        claim: "JWTs are faster.".into(),
-        lesson: "Not measurably.".into(),
-        results: vec![
+    report.scenarios.push(ScenarioReport::new(
+        "throughput",
+        "Speed",
+        "JWTs are faster.",
+        "Not measurably.",
+        vec![
             (
                 "session/memory".into(),
                 Cell::new("50.4k req/s", 50_412, true)
@@ -88,6 +91,7 @@ pub fn with_throughput() -> Report {
                 Cell::skipped("skipped: no Redis — set REDIS_URL"),
             ),
         ],
-    });
+    ));
+    report.judge();
     report
 }

@@ -70,8 +70,9 @@ impl Report {
             cells.add_row(row);
         }
         let mut out = format!(
-            "Measured by `cargo compare` on {}.\n\n{cells}\n\n",
-            self.machine.summary()
+            "Measured by `cargo compare` on {}.\n\n{cells}\n\n{}\n",
+            self.machine.summary(),
+            self.claims_markdown()
         );
         for (i, s) in self.scenarios.iter().enumerate() {
             out.push_str(&format!(
@@ -85,6 +86,31 @@ impl Report {
         out
     }
 }
+
+impl Report {
+    /// The articles' claims and the verdict the rules draw on each, a GitHub
+    /// table with no timing in it: the README's, between
+    /// [`CLAIMS_BEGIN`] and [`CLAIMS_END`].
+    pub fn claims_markdown(&self) -> String {
+        let mut out =
+            String::from("| the articles say | verdict | what was measured |\n|---|---|---|\n");
+        for s in &self.scenarios {
+            let v = &s.claim_verdict;
+            out.push_str(&format!(
+                "| \"{}\" | **{}** | {} |\n",
+                md_escape(s.claim.trim_end_matches('.')),
+                v.verdict.words(),
+                md_escape(&v.why)
+            ));
+        }
+        out
+    }
+}
+
+/// The markers around the README's table of verdicts.
+pub const CLAIMS_BEGIN: &str =
+    "<!-- verdicts:begin (cargo compare --format markdown; checked by compare/tests/quick.rs) -->";
+pub const CLAIMS_END: &str = "<!-- verdicts:end -->";
 
 /// Columns of the plain-text table: what a terminal of the workshop shows.
 pub const WIDTH: usize = 120;
@@ -122,7 +148,11 @@ mod tests {
     #[test]
     fn markdown_is_a_table_with_one_row_per_scenario() {
         let md = sample::report().markdown();
-        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with('|')).collect();
+        let rows: Vec<&str> = md
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .collect();
         assert_eq!(rows.len(), 2 + 2, "header, separator and two scenarios");
         assert_eq!(
             rows[0],
@@ -145,6 +175,29 @@ mod tests {
         assert!(md.contains(
             "1. **Logout, then replay**. Claimed: JWTs cannot be revoked. Measured: The loophole"
         ));
+    }
+
+    #[test]
+    fn markdown_ends_with_the_claims_and_their_verdicts_without_timing() {
+        let report = sample::with_throughput();
+        let md = report.markdown();
+        let claims = report.claims_markdown();
+        assert!(md.contains(&claims), "the markdown holds the claims table");
+        let rows: Vec<&str> = claims.lines().collect();
+        assert_eq!(
+            rows[0],
+            "| the articles say | verdict | what was measured |"
+        );
+        assert_eq!(rows.len(), 2 + report.scenarios.len());
+        assert!(
+            rows[2].starts_with("| \"JWTs cannot be revoked\" | **"),
+            "{}",
+            rows[2]
+        );
+        assert!(
+            !claims.contains("req/s") && !claims.contains("50"),
+            "{claims}"
+        );
     }
 
     #[test]

@@ -143,21 +143,29 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
             "{calls:.0} calls to jwt-app per request · {speed} · after logout {after_logout} · \
              demoted admin {after_demotion} · jwt-app down {down}"
         );
+        let mut asked = Vec::new();
         if let (Some(logout), Some(demotion)) = (asked_after_logout, asked_after_demotion) {
             outcome.push_str(&format!(
                 " · asking jwt-app's Redis denylist: after logout {logout}, demoted {demotion}"
             ));
+            asked = vec![
+                ("asking_denylist_after_logout", logout),
+                ("asking_denylist_after_demotion", demotion),
+            ];
         }
         let asked_right = asked_after_logout.is_none_or(|s| s == 401)
             && asked_after_demotion.is_none_or(|s| s == 401);
-        Cell::new(
-            outcome,
-            calls,
-            calls == 0.0
-                && after_logout == 200
-                && after_demotion == 200
-                && down == 200
-                && asked_right,
+        asked.into_iter().fold(
+            Cell::new(
+                outcome,
+                calls,
+                calls == 0.0
+                    && after_logout == 200
+                    && after_demotion == 200
+                    && down == 200
+                    && asked_right,
+            ),
+            |cell, (what, status)| cell.status(what, status),
         )
     } else {
         Cell::new(
@@ -170,6 +178,9 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         )
     };
     Ok(cell
+        .status("after_logout", after_logout)
+        .status("after_demotion", after_demotion)
+        .status("login_server_down", down)
         .with(Metric::LoginServerCallsPerRequest, calls)
         .with(Metric::RequestsPerS, rps)
         .with(Metric::P99Ms, p99))

@@ -170,5 +170,7 @@ async fn check(lab: &Lab, l: &Live) -> anyhow::Result<Cell> {
             && new_works
             && replayed.status == 401
             && family_dead,
-    ))
+    )
+    .status("refresh", refreshed.status)
+    .status("spent_refresh_replayed", replayed.status))
 }

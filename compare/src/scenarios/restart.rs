@@ -65,7 +65,10 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
             ),
             revived,
             before == 200 && after == 200 && denied == 401 && revived == wanted,
-        ));
+        )
+        .status("after_restart", after)
+        .status("revoked_before_restart", denied)
+        .status("revoked_after_restart", revived));
     }
 
     let wanted = if config.is_session() && !config.store.survives_restart() {
@@ -83,5 +86,6 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         format!("{after} after restart: {why}"),
         after,
         before == 200 && after == wanted,
-    ))
+    )
+    .status("after_restart", after))
 }

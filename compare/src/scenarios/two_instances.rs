@@ -54,7 +54,9 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
             ),
             replay_b,
             on_a == 200 && on_b == 200 && logout == 204 && replay_a == 401 && replay_b == wanted,
-        ));
+        )
+        .status("on_b", on_b)
+        .status("after_logout_on_a_on_b", replay_b));
     }
 
     let wanted = if config.is_session() && !config.store.shared_between_instances() {
@@ -73,5 +75,6 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
         format!("{on_b} on B: {why}"),
         on_b,
         on_a == 200 && on_b == wanted,
-    ))
+    )
+    .status("on_b", on_b))
 }
