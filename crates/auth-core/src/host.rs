@@ -14,7 +14,7 @@ use std::{net::IpAddr, sync::Arc};
 use axum::{
     Json,
     extract::{Request, State},
-    http::{HeaderValue, StatusCode, header},
+    http::{StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -208,15 +208,7 @@ pub async fn refuse_misdirected(
         Json(json!({"error": "misdirected_request", "message": message})),
     )
         .into_response();
-    let headers = res.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    crate::middleware::set_security_headers(res.headers_mut());
     res
 }
 

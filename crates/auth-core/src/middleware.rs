@@ -24,7 +24,7 @@ use tower_http::{
 use crate::ApiError;
 use access_log::AccessLogLayer;
 use response_policy::ResponsePolicyLayer;
-pub use response_policy::SameForEveryone;
+pub use response_policy::{SameForEveryone, set_security_headers};
 
 /// Larger request bodies are refused with 413 before they are read.
 pub const BODY_LIMIT: usize = 16 * 1024;

@@ -16,7 +16,7 @@ use std::{
 
 use axum::{
     body::{Body, HttpBody},
-    http::{HeaderValue, Request, StatusCode, header},
+    http::{HeaderMap, HeaderValue, Request, StatusCode, header},
     response::Response,
 };
 use serde_json::json;
@@ -101,6 +101,13 @@ fn apply(mut res: Response, carried_credential: bool) -> Response {
     if (carried_credential && !public) || headers.contains_key(header::SET_COOKIE) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
+    set_security_headers(headers);
+    res
+}
+
+/// The headers every response carries (the contract's common rules), also
+/// those answered before this layer runs (a refused `Host`).
+pub fn set_security_headers(headers: &mut HeaderMap) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -109,7 +116,6 @@ fn apply(mut res: Response, carried_credential: bool) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    res
 }
 
 /// Errors made by layers (413 from the body limit, 408 from the timeout, an
