@@ -7,7 +7,12 @@
 
 use std::sync::OnceLock;
 
-use axum::response::Html;
+use axum::{
+    http::{HeaderValue, header},
+    response::{Html, IntoResponse, Response},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use sha2::{Digest, Sha256};
 
 const SHELL: &str = include_str!("page/shell.html");
 const SHARED_JS: &str = include_str!("page/shared.js");
@@ -53,10 +58,60 @@ impl Page {
         })
     }
 
-    /// The handler's answer: the page assembled once per process.
-    pub fn html(&self, cell: &'static OnceLock<String>) -> Html<&'static str> {
-        Html(cell.get_or_init(|| self.assemble()).as_str())
+    /// The handler's answer: the page assembled once per process, with its
+    /// Content-Security-Policy.
+    pub fn serve(&self, cell: &'static OnceLock<Served>) -> Response {
+        let served = cell.get_or_init(|| Served::new(self.assemble()));
+        (
+            [(header::CONTENT_SECURITY_POLICY, served.policy.clone())],
+            Html(served.html.as_str()),
+        )
+            .into_response()
     }
+}
+
+/// A page as served: its HTML and the policy that lets exactly its own
+/// inline script and style run.
+pub struct Served {
+    html: String,
+    policy: HeaderValue,
+}
+
+impl Served {
+    fn new(html: String) -> Self {
+        let policy = policy(&html);
+        let policy = HeaderValue::from_str(&policy)
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"));
+        Self { html, policy }
+    }
+}
+
+/// The page's Content-Security-Policy: its one inline script and its one
+/// inline style by their hashes (nothing injected into the page runs, no
+/// inline handler, no `javascript:` URL), requests to its own origin only,
+/// forms to itself, no `<base>`, and no framing by any other page (a
+/// clickjacking page on another port of 127.0.0.1 could otherwise frame it
+/// with its Lax cookies and have its buttons clicked).
+pub fn policy(html: &str) -> String {
+    format!(
+        "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; img-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        hash_of(html, "<script>", "</script>"),
+        hash_of(html, "<style>", "</style>"),
+    )
+}
+
+/// `'sha256-…'` of the text between `open` and `close`, as CSP hashes an
+/// inline element: its content exactly, newlines included.
+fn hash_of(html: &str, open: &str, close: &str) -> String {
+    let content = html
+        .split_once(open)
+        .and_then(|(_, rest)| rest.split_once(close))
+        .map_or("", |(content, _)| content);
+    format!(
+        "'sha256-{}'",
+        STANDARD.encode(Sha256::digest(content.as_bytes()))
+    )
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-use auth_core::page::Page;
-use axum::{extract::State, response::Html};
+use auth_core::page::{Page, Served};
+use axum::{extract::State, response::Response};
 
 use crate::transport::Transport;
 
@@ -33,12 +33,12 @@ const REFRESH_BUTTON: &str = r#"<button id="refresh" type="button">POST /refresh
 
 /// The page of the transport this server runs: a header page against a
 /// cookie server would send tokens it never gets.
-pub async fn page(State(transport): State<Transport>) -> Html<&'static str> {
-    static HEADER_PAGE: OnceLock<String> = OnceLock::new();
-    static COOKIE_PAGE: OnceLock<String> = OnceLock::new();
+pub async fn page(State(transport): State<Transport>) -> Response {
+    static HEADER_PAGE: OnceLock<Served> = OnceLock::new();
+    static COOKIE_PAGE: OnceLock<Served> = OnceLock::new();
     if transport.in_cookies() {
-        COOKIE.html(&COOKIE_PAGE)
+        COOKIE.serve(&COOKIE_PAGE)
     } else {
-        HEADER.html(&HEADER_PAGE)
+        HEADER.serve(&HEADER_PAGE)
     }
 }

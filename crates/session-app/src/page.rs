@@ -3,8 +3,8 @@
 
 use std::sync::OnceLock;
 
-use auth_core::page::Page;
-use axum::response::Html;
+use auth_core::page::{Page, Served};
+use axum::response::Response;
 
 const PAGE: Page = Page {
     app: "session",
@@ -17,7 +17,7 @@ const PAGE: Page = Page {
     js: include_str!("page/app.js"),
 };
 
-pub async fn page() -> Html<&'static str> {
-    static ASSEMBLED: OnceLock<String> = OnceLock::new();
-    PAGE.html(&ASSEMBLED)
+pub async fn page() -> Response {
+    static SERVED: OnceLock<Served> = OnceLock::new();
+    PAGE.serve(&SERVED)
 }

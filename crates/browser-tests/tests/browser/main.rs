@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod attacker_page;
+mod csp;
 mod pages;
 mod servers;
 mod stored_xss;

@@ -45,7 +45,14 @@ async fn an_account_named_with_markup_shows_as_text() {
     renders_as_text(&browser, &session.url("/")).await;
     browser.screenshot("stored-xss-as-text").await;
 
-    // The control: the same string through innerHTML does run.
+    // The control: the same string through innerHTML is a live handler,
+    // which the page's policy refuses (and reports) instead of running.
+    browser
+        .js(
+            "window.__violations = []; document.addEventListener('securitypolicyviolation', \
+             e => window.__violations.push(e.effectiveDirective)); return null;",
+        )
+        .await;
     browser
         .js(&format!(
             "document.body.insertAdjacentHTML('beforeend', {}); return null;",
@@ -53,7 +60,15 @@ async fn an_account_named_with_markup_shows_as_text() {
         ))
         .await;
     browser
-        .wait_until("the payload through innerHTML", "window.__xss === 1")
+        .wait_until(
+            "the policy refusing the payload's handler",
+            "window.__violations.some(d => d.startsWith('script-src'))",
+        )
         .await;
+    assert_eq!(
+        browser.js("return typeof window.__xss").await,
+        "undefined",
+        "the payload's handler did not run"
+    );
     browser.close().await;
 }
