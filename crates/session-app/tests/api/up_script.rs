@@ -38,15 +38,7 @@ async fn up_starts_both_servers_and_one_sigint_stops_both() {
     let dir = test_support::data_dir();
     // Names this test's processes, to find any left behind.
     let marker = format!("up-test-{}", std::process::id());
-    let mut script = tokio::process::Command::new("bash")
-        .arg(SCRIPT)
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("UP_BIN_DIR", &bin_dir)
-        .env("PORT", "0")
-        .env("BCRYPT_COST", "4")
-        .env("UP_TEST_MARKER", &marker)
+    let mut script = up(dir.path(), &bin_dir, &marker)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .process_group(0)
@@ -122,6 +114,21 @@ async fn up_starts_both_servers_and_one_sigint_stops_both() {
     }
 }
 
+/// The script in `dir` with the binaries of `bin_dir`, on ephemeral ports, in
+/// a clean environment whose `marker` names its processes.
+fn up(dir: &std::path::Path, bin_dir: &std::path::Path, marker: &str) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new("bash");
+    cmd.arg(SCRIPT)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("UP_BIN_DIR", bin_dir)
+        .env("PORT", "0")
+        .env("BCRYPT_COST", "4")
+        .env("UP_TEST_MARKER", marker);
+    cmd
+}
+
 /// The processes whose environment holds `marker`, with their command lines.
 fn processes_marked(marker: &str) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -152,17 +159,9 @@ async fn up_fails_and_stops_the_other_server_when_one_cannot_start() {
     let bin_dir = processes::jwt_app().parent().expect("a folder").to_owned();
     let dir = test_support::data_dir();
     let marker = format!("up-fail-test-{}", std::process::id());
-    let script = tokio::process::Command::new("bash")
-        .arg(SCRIPT)
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("UP_BIN_DIR", &bin_dir)
-        .env("PORT", "0")
-        .env("BCRYPT_COST", "4")
+    let script = up(dir.path(), &bin_dir, &marker)
         // session-app refuses it at once; jwt-app does not read it.
         .env("SESSION_STORE", "no-such-store")
-        .env("UP_TEST_MARKER", &marker)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .process_group(0)
