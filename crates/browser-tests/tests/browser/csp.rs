@@ -1,6 +1,6 @@
 //! The pages' Content-Security-Policy (issue 21, finding 4), in Chromium:
 //! each page works under it without one violation (its own script and style
-//! pass by their hashes), a handler injected into the page is refused and
+//! pass by their hashes, checked as loaded), a handler injected into the page is refused and
 //! reported, and no other page may frame it.
 
 use browser_tests::{Browser, recorder::Recorder};
@@ -51,6 +51,17 @@ async fn works_under_its_policy(browser: &Browser, server: &Running, name: &str)
         &test_support::unique_email("csp"),
     )
     .await;
+    // The page's own style and script passed the policy while it loaded
+    // (before any listener): the script ran (sign_in used its buttons), and
+    // the stylesheet holds rules; one refused by the policy holds none.
+    assert_eq!(
+        browser
+            .js("const s = document.querySelector('style').sheet; \
+                 return s !== null && s.cssRules.length > 0;")
+            .await,
+        Value::from(true),
+        "{name}: the page's own style was refused"
+    );
     // From here on every violation is caught: the page's own flows make none.
     browser.js(LISTEN).await;
     call(browser, "/profile").await;
