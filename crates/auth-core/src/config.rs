@@ -67,6 +67,13 @@ pub struct CommonConfig {
     #[arg(long, env = "UNSAFE_DISABLE_CSRF_CHECK", default_value_t = false)]
     pub unsafe_disable_csrf_check: bool,
 
+    /// For the browser workshop's side-by-side page (`just workshop`): the
+    /// origin (`http://127.0.0.1:4001`) allowed to frame this server's page
+    /// (its CSP's `frame-ancestors`, otherwise 'none'). A loopback origin
+    /// only; refused on a BIND other than loopback.
+    #[arg(long, env = "WORKSHOP_ORIGIN")]
+    pub workshop_origin: Option<String>,
+
     /// Serve `GET /debug/store` (what the server-side stores hold): for the
     /// compare harness, not for production. Refused on a BIND other than
     /// loopback, and with TRUST_PROXY or COOKIE_SECURE.
@@ -131,6 +138,13 @@ pub struct ServeConfig {
     /// as one); one more is closed at once. 0: no limit per address.
     #[arg(long, env = "MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 100)]
     pub max_connections_per_address: u32,
+
+    /// For the browser workshop: record what each request carried (method,
+    /// path, status, credential headers by name and length, never values)
+    /// and serve it at `GET /debug/requests`. Refused on a BIND other than
+    /// loopback and with TRUST_PROXY (and COOKIE_SECURE where it exists).
+    #[arg(long, env = "INSPECT", default_value_t = false)]
+    pub inspect: bool,
 }
 
 impl ServeConfig {

@@ -14,6 +14,7 @@ pub mod device;
 pub mod error;
 pub mod health;
 pub mod host;
+pub mod inspect;
 pub mod json;
 pub mod key_file;
 pub mod log_writer;

@@ -51,6 +51,24 @@ pub fn finish(router: Router, request_timeout: Duration) -> Router {
         )
 }
 
+/// [`finish`], with the request inspector around it when it is on
+/// (`--inspect`): its route is added first, so that it gets the same layers,
+/// and its recording layer last, so that it sees every answer, the
+/// fallback's and the layers' own included.
+pub fn finish_inspected(
+    router: Router,
+    request_timeout: Duration,
+    inspector: Option<crate::inspect::Inspector>,
+) -> Router {
+    match inspector {
+        Some(inspector) => {
+            let router = inspector.route(router);
+            inspector.record_around(finish(router, request_timeout))
+        }
+        None => finish(router, request_timeout),
+    }
+}
+
 /// `Cache-Control: public, max-age=…` and the [`SameForEveryone`] mark that
 /// keeps it: for an answer any cache may keep and share for `max_age`.
 pub fn cacheable(max_age: Duration) -> impl IntoResponseParts {

@@ -5,9 +5,10 @@
 //! introduction, its "what this browser holds" panel and the script that
 //! keeps and sends its credential.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use axum::{
+    Router,
     http::{HeaderValue, header},
     response::{Html, IntoResponse, Response},
 };
@@ -70,11 +71,87 @@ impl Page {
     }
 }
 
+/// Who may frame the page: nobody (`frame-ancestors 'none'`), or, with
+/// `--workshop-origin`, exactly the side-by-side page of `just workshop`,
+/// which shows both apps' own pages in frames (each keeps its origin, so
+/// cookies, SameSite and Origin behave as on the page alone).
+#[derive(Debug, Clone, Default)]
+pub struct Framing {
+    ancestor: Option<Arc<str>>,
+}
+
+impl Framing {
+    /// From `--workshop-origin`: an `http://` origin on a loopback name
+    /// (what `just workshop` serves), on a server reached from this machine
+    /// alone.
+    pub fn from_config(config: &crate::CommonConfig) -> anyhow::Result<Self> {
+        let Some(origin) = config.workshop_origin.as_deref() else {
+            return Ok(Self::default());
+        };
+        config.local_only(
+            true,
+            "--workshop-origin (WORKSHOP_ORIGIN) lets another page frame this server's page",
+        )?;
+        let origin = origin.trim().trim_end_matches('/');
+        let loopback = origin
+            .strip_prefix("http://")
+            .and_then(crate::host::authority)
+            .is_some_and(|(name, port)| port.is_some() && crate::host::is_loopback_name(&name));
+        anyhow::ensure!(
+            loopback,
+            "WORKSHOP_ORIGIN {origin:?} is not an http:// origin on a loopback name with a \
+             port (such as http://127.0.0.1:4001)"
+        );
+        Ok(Self {
+            ancestor: Some(origin.into()),
+        })
+    }
+
+    /// `router`, whose pages may be framed by the workshop origin if one is set.
+    pub fn apply(&self, router: Router) -> Router {
+        let Some(ancestor) = self.ancestor.clone() else {
+            return router;
+        };
+        router.layer(axum::middleware::map_response(move |mut res: Response| {
+            let ancestor = ancestor.clone();
+            async move {
+                let framed = res
+                    .headers()
+                    .get(header::CONTENT_SECURITY_POLICY)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|p| {
+                        p.replace(
+                            "frame-ancestors 'none'",
+                            &format!("frame-ancestors {ancestor}"),
+                        )
+                    })
+                    .and_then(|p| HeaderValue::from_str(&p).ok());
+                if let Some(policy) = framed {
+                    res.headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, policy);
+                }
+                res
+            }
+        }))
+    }
+}
+
 /// A page as served: its HTML and the policy that lets exactly its own
 /// inline script and style run.
 pub struct Served {
     html: String,
     policy: HeaderValue,
+}
+
+/// A page of its own (not the shared shell: the resource server's) served
+/// with the same policy, assembled once per process.
+pub fn serve_document(cell: &'static OnceLock<Served>, html: impl FnOnce() -> String) -> Response {
+    let served = cell.get_or_init(|| Served::new(html()));
+    (
+        [(header::CONTENT_SECURITY_POLICY, served.policy.clone())],
+        Html(served.html.as_str()),
+    )
+        .into_response()
 }
 
 impl Served {

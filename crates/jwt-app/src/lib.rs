@@ -333,6 +333,8 @@ impl AppState {
 /// The whole server: every route it serves, around the state of [`AppState::open`].
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     stats::refuse_public_bind(&config.common)?;
+    let inspector = auth_core::inspect::Inspector::for_app(&config.common)?;
+    let framing = auth_core::page::Framing::from_config(&config.common)?;
     // The header transport has no check to disable, but a server that
     // says it runs without one should not be reachable from elsewhere either.
     let csrf = if config.token_transport == TokenTransport::Cookie {
@@ -386,8 +388,9 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             csrf::refuse_cross_origin,
         ));
     }
-    Ok(auth_core::middleware::finish(
-        router,
+    Ok(auth_core::middleware::finish_inspected(
+        framing.apply(router),
         config.common.serve.request_timeout,
+        inspector,
     ))
 }

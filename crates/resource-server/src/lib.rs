@@ -47,6 +47,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         "--upstream-stats (UPSTREAM_STATS) serves GET /debug/upstream, which tells anyone who \
          asks how many requests this server lets through",
     )?;
+    let inspector = auth_core::inspect::Inspector::for_server(&config.serve)?;
     let counters = Arc::new(Counters::default());
     let login_server = config.login_server();
     let upstream = Upstream::new(
@@ -107,9 +108,10 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
                 .route_layer(middleware::from_fn(auth_core::host::loopback_host_only)),
         );
     }
-    Ok(auth_core::middleware::finish(
+    Ok(auth_core::middleware::finish_inspected(
         router,
         config.serve.request_timeout,
+        inspector,
     ))
 }
 

@@ -138,6 +138,8 @@ pub async fn main(Cli { config, command }: Cli) -> anyhow::Result<()> {
 /// CSRF check around them, and the middleware shared with jwt-app.
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     stats::refuse_public_bind(&config.common)?;
+    let inspector = auth_core::inspect::Inspector::for_app(&config.common)?;
+    let framing = auth_core::page::Framing::from_config(&config.common)?;
     csrf::warn_if_cookie_in_clear("session-app", &config.common);
     let csrf = csrf::Guard::from_config("session-app", &config.common)?;
     let accounts = Accounts::open(&config.common).await?;
@@ -192,8 +194,9 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             csrf,
             csrf::refuse_cross_origin,
         ));
-    Ok(auth_core::middleware::finish(
-        router,
+    Ok(auth_core::middleware::finish_inspected(
+        framing.apply(router),
         config.common.serve.request_timeout,
+        inspector,
     ))
 }

@@ -209,12 +209,15 @@ function start(page) {
   const call = (method, path, body) => api(method, path, { body, headers: app.headers() });
   // A button's handler, then the server's view of who we are, then its
   // result brought into view.
+  const actions = {};
   const action = (button, handler, result = "answer") => {
-    button.addEventListener("click", async () => {
+    const run = async () => {
       await handler();
       await whoami();
       $(result).scrollIntoView({ block: "nearest" });
-    });
+    };
+    button.addEventListener("click", run);
+    actions[button.id || `${button.dataset.method} ${button.dataset.path}`] = run;
   };
 
   action($("register"), () => api("POST", "/register", { body: typedAccount() }));
@@ -246,8 +249,52 @@ function start(page) {
   $("large-type").addEventListener("click", () => largeType(!document.body.classList.contains("large")));
   largeType(localStorage.getItem(LARGE_TYPE_KEY) === "on");
   app.render();
-  whoami();
+  workshopFrame(actions, whoami());
   return call;
+}
+
+// In `just workshop`'s side-by-side page this page is a frame, on its own
+// origin, driven by the parent's controls: an action's name comes in by
+// postMessage, it runs exactly as its button does, and what the server then
+// says goes back. Only from and to the origin named in `?workshop=`, which
+// is also the only one this server's CSP lets frame the page
+// (frame-ancestors): any other page's message is ignored.
+function workshopFrame(actions, asked) {
+  const named = new URLSearchParams(location.search).get("workshop");
+  if (!named || window.parent === window) return;
+  let parentOrigin;
+  try {
+    parentOrigin = new URL(named).origin;
+  } catch {
+    return;
+  }
+  document.body.classList.add("framed");
+  const report = (extra) =>
+    window.parent.postMessage(
+      {
+        app: document.body.dataset.app,
+        transport: document.body.dataset.transport,
+        whoami: $("whoami").textContent,
+        whoamiStatus: $("whoami").dataset.status || "",
+        answer: $("answer").textContent.split("\n")[0],
+        ...extra,
+      },
+      parentOrigin,
+    );
+  window.addEventListener("message", async (event) => {
+    if (event.origin !== parentOrigin || event.source !== window.parent) return;
+    const { action, email, password } = event.data || {};
+    if (typeof email === "string") $("email").value = email;
+    if (typeof password === "string") $("password").value = password;
+    const run = actions[action];
+    if (!run) {
+      report({ action, done: false, error: "this page has no such action" });
+      return;
+    }
+    await run();
+    report({ action, done: true });
+  });
+  asked.then(() => report({ action: "load", done: true }));
 }
 
 function largeType(on) {

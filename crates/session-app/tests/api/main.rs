@@ -7,6 +7,7 @@ mod csrf;
 mod database_outage;
 mod help;
 mod helpers;
+mod inspector;
 mod introspection;
 mod local_only;
 mod port_in_use;
