@@ -8,7 +8,7 @@
 set -euo pipefail
 state=$1
 [[ -d $state ]] || exit 0
-ours='session-app|jwt-app|resource-server|attacker|up\.sh'
+ours='session-app|jwt-app|resource-server|attacker|workshop|up\.sh'
 stopped=()
 for file in "$state"/*.pid; do
     [[ -e $file ]] || continue

@@ -11,6 +11,11 @@ struct Config {
     /// the servers) and as http://localhost:PORT (another site).
     #[arg(long, env = "ATTACKER_PORT", default_value_t = 4000)]
     port: u16,
+
+    /// Record the requests this server receives and serve them at
+    /// `GET /debug/requests`, for the workshop's side-by-side page.
+    #[arg(long, env = "INSPECT", default_value_t = false)]
+    inspect: bool,
 }
 
 #[tokio::main]
@@ -24,6 +29,11 @@ async fn main() -> anyhow::Result<()> {
         "attacker page on http://127.0.0.1:{port}/ (same site as the servers) \
          and http://localhost:{port}/ (another site); aim it with ?target=http://127.0.0.1:3000",
     );
-    axum::serve(listener, attacker::app()).await?;
+    let app = if config.inspect {
+        attacker::inspected_app()
+    } else {
+        attacker::app()
+    };
+    axum::serve(listener, app).await?;
     Ok(())
 }

@@ -229,24 +229,89 @@ async fn requests(
     State(inspector): State<Inspector>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Json<Value>, ApiError> {
+    let (after, _) = poll_query(query, &[])?;
+    Ok(Json(inspector.after(after)))
+}
+
+/// A poll's query string: `after` (0 without it), and the parameters named
+/// in `others`, by name; any other is refused.
+pub fn poll_query(
+    query: Vec<(String, String)>,
+    others: &[&str],
+) -> Result<(u64, Vec<(String, String)>), ApiError> {
     let mut after = 0;
+    let mut rest = Vec::new();
     for (name, value) in query {
-        match name.as_str() {
-            "after" => {
-                after = value.parse().map_err(|_| {
-                    ApiError::InvalidInput(format!(
-                        "after must be a request number (0 or more), not {value:?}"
-                    ))
-                })?;
-            }
-            _ => {
-                return Err(ApiError::InvalidInput(format!(
-                    "unknown parameter {name:?}: the only one is after"
-                )));
-            }
+        if name == "after" {
+            after = value.parse().map_err(|_| {
+                ApiError::InvalidInput(format!(
+                    "after must be a request number (0 or more), not {value:?}"
+                ))
+            })?;
+        } else if others.contains(&name.as_str()) {
+            rest.push((name, value));
+        } else {
+            let known = [&["after"][..], others].concat().join(", ");
+            return Err(ApiError::InvalidInput(format!(
+                "unknown parameter {name:?}: they are {known}"
+            )));
         }
     }
-    Ok(Json(inspector.after(after)))
+    Ok((after, rest))
+}
+
+/// An `http://` origin on a loopback name with a port: the only servers
+/// whose inspector another workshop server relays ([`relay`]).
+pub fn loopback_origin(origin: &str) -> Option<String> {
+    let origin = origin.trim().trim_end_matches('/');
+    let (name, port) = origin
+        .strip_prefix("http://")
+        .and_then(crate::host::authority)?;
+    (port.is_some() && crate::host::is_loopback_name(&name)).then(|| origin.to_owned())
+}
+
+/// The inspector of the server at `origin` (a [`loopback_origin`]), asked
+/// by a workshop server for its page: the page's CSP lets it ask its own
+/// origin only (`connect-src 'self'`), and no server answers CORS for
+/// `/debug/*`. A server that is not running, or not inspected, is a 503
+/// that says which.
+pub async fn relay(origin: &str, after: u64) -> Result<Value, ApiError> {
+    use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+    let origin = loopback_origin(origin).ok_or_else(|| {
+        ApiError::InvalidInput(format!(
+            "{origin:?} is not an http:// origin on a loopback name with a port"
+        ))
+    })?;
+    let uri: axum::http::Uri = format!("{origin}{ROUTE}?after={after}")
+        .parse()
+        .map_err(|_| ApiError::InvalidInput(format!("{origin:?} is not a usable origin")))?;
+    let client: Client<_, axum::body::Body> = Client::builder(TokioExecutor::new()).build_http();
+    let asked = tokio::time::timeout(std::time::Duration::from_secs(3), client.get(uri));
+    let res = match asked.await {
+        Ok(Ok(res)) => res,
+        _ => {
+            return Err(ApiError::Unavailable(format!(
+                "nothing answers at {origin}: is the server running?"
+            )));
+        }
+    };
+    if res.status() == axum::http::StatusCode::NOT_FOUND {
+        return Err(ApiError::Unavailable(format!(
+            "{origin} does not publish what it receives: start it with --inspect \
+             (just workshop does)"
+        )));
+    }
+    let status = res.status();
+    let body = axum::body::to_bytes(axum::body::Body::new(res.into_body()), 1 << 20)
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("{origin} broke off its answer: {e}")))?;
+    if !status.is_success() {
+        return Err(ApiError::Unavailable(format!(
+            "{origin} answered {status} for its requests"
+        )));
+    }
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::Unavailable(format!("{origin} answered no JSON: {e}")))
 }
 
 #[cfg(test)]

@@ -92,18 +92,14 @@ impl Framing {
             true,
             "--workshop-origin (WORKSHOP_ORIGIN) lets another page frame this server's page",
         )?;
-        let origin = origin.trim().trim_end_matches('/');
-        let loopback = origin
-            .strip_prefix("http://")
-            .and_then(crate::host::authority)
-            .is_some_and(|(name, port)| port.is_some() && crate::host::is_loopback_name(&name));
-        anyhow::ensure!(
-            loopback,
-            "WORKSHOP_ORIGIN {origin:?} is not an http:// origin on a loopback name with a \
-             port (such as http://127.0.0.1:4001)"
-        );
+        let ancestor = crate::inspect::loopback_origin(origin).ok_or_else(|| {
+            anyhow::anyhow!(
+                "WORKSHOP_ORIGIN {origin:?} is not an http:// origin on a loopback name with a \
+                 port (such as http://127.0.0.1:4001)"
+            )
+        })?;
         Ok(Self {
-            ancestor: Some(origin.into()),
+            ancestor: Some(ancestor.into()),
         })
     }
 

@@ -7,7 +7,8 @@
 //! - `session`: a session id means nothing here, so every request asks
 //!   session-app whom its cookie belongs to.
 //!
-//! `GET /debug/upstream` counts what each way costs the login server.
+//! `GET /debug/upstream` counts what each way costs the login server, and
+//! `GET /` shows those counts live.
 
 mod bearer;
 pub mod config;
@@ -15,6 +16,7 @@ mod counters;
 mod introspection;
 mod jwks;
 mod notes;
+mod page;
 mod upstream;
 
 use std::sync::Arc;
@@ -94,7 +96,8 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
 
     let mut router = notes
         // Open to anyone:
-        .route("/health", get(health::health).with_state(health));
+        .route("/health", get(health::health).with_state(health))
+        .route("/", get(page::page));
     if config.upstream_stats {
         let report = Report {
             counters,

@@ -10,3 +10,4 @@ mod pages;
 mod servers;
 mod stored_xss;
 mod truth;
+mod workshop_page;

@@ -11,3 +11,4 @@ mod jwt_keys;
 mod jwt_mode;
 mod roles;
 mod session_mode;
+mod workshop;
