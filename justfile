@@ -72,7 +72,7 @@ up: servers
 
 # the side-by-side page on http://127.0.0.1:4001: both apps' pages in frames, one control for both, and live what each server (resource server and attacker page too) received; every server started with INSPECT
 workshop: servers
-    WORKSHOP_BIN_DIR={{bin}} {{serve}} workshop scripts/workshop.sh
+    WORKSHOP_BIN_DIR={{bin}} {{serve}} workshop scripts/workshop.sh {{bin}}/workshop
 
 # give an account a role with the servers' own binary (same settings, same database): just set-role ada@example.com admin
 set-role EMAIL ROLE *ARGS: servers

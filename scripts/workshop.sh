@@ -5,12 +5,18 @@
 # line prefixed with its server's name, all stopped by one Ctrl-C (or by
 # `just stop`); one server ending ends the others, with its exit status.
 #
-# WORKSHOP_BIN_DIR names the folder holding the binaries (the recipe's build).
+# WORKSHOP_BIN_DIR names the folder holding the servers' binaries (the
+# recipe's build); the argument is the page's own.
+#
+#   scripts/workshop.sh PAGE_BINARY
 set -euo pipefail
 
+page_bin=${1:?the workshop page's binary}
 bin_dir=${WORKSHOP_BIN_DIR:?the folder of the built binaries}
 port=${WORKSHOP_PORT:-4001}
 export INSPECT=true WORKSHOP_ORIGIN="http://127.0.0.1:$port" WORKSHOP_PORT="$port"
+# Each server on its own default port: the page frames and asks exactly those.
+unset PORT API_PORT ATTACKER_PORT
 
 pids=()
 
@@ -34,7 +40,7 @@ prefixed session "$bin_dir/session-app"
 # EdDSA: the resource server verifies jwt-app's tokens with its public key.
 JWT_ALG=EdDSA prefixed jwt "$bin_dir/jwt-app"
 prefixed attacker "$bin_dir/attacker"
-prefixed page "$bin_dir/workshop"
+prefixed page "$page_bin"
 # The resource server fetches jwt-app's keys at start: a moment for jwt-app.
 for _ in $(seq 50); do
     curl -fs "http://127.0.0.1:3000/health" >/dev/null 2>&1 && break

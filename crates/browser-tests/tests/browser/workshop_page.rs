@@ -17,7 +17,8 @@ use crate::servers::{App, Running, sign_in, start};
 struct Workshop {
     page: TestServer,
     session: Running,
-    jwt: Running,
+    // Kept running for the page: its column frames it.
+    _jwt: Running,
     evil: TestServer,
 }
 
@@ -50,7 +51,7 @@ impl Workshop {
         Self {
             page,
             session,
-            jwt,
+            _jwt: jwt,
             evil,
         }
     }
@@ -135,7 +136,7 @@ async fn one_control_drives_both_columns_and_each_inspector_shows_its_credential
         .await;
     assert!(down.contains("is the server running"), "{down}");
 
-    browser.screenshot_viewport("workshop-side-by-side").await;
+    browser.screenshot("workshop-side-by-side").await;
     browser.click("#large-type").await;
     browser
         .screenshot_viewport("workshop-side-by-side-large")
