@@ -11,3 +11,4 @@ mod servers;
 mod stored_xss;
 mod truth;
 mod workshop_page;
+mod workshop_script;
