@@ -178,10 +178,9 @@ async fn the_workshop_script_in_order_in_one_browser() {
     );
 
     // --- 4. Scale: a restart with the sessions in a shared store -------------
-    let keys = match shared_redis_url().await {
-        Some(url) => Some(Prefix::new(&url, "workshop-script")),
-        None => None,
-    };
+    let keys = shared_redis_url()
+        .await
+        .map(|url| Prefix::new(&url, "workshop-script"));
     let store: Vec<String> = match &keys {
         Some(keys) => vec![
             "--session-store".into(),
