@@ -16,6 +16,7 @@ pub mod health;
 pub mod host;
 pub mod json;
 pub mod key_file;
+pub mod lifecycle;
 pub mod log_writer;
 pub mod middleware;
 pub mod mysql_migration_lock;
