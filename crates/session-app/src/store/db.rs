@@ -185,6 +185,18 @@ impl DbSessions {
     pub async fn end_all(&self, user: i64, keep: Option<Id>) -> session_store::Result<usize> {
         let keep = keep.map(|id| id.to_string()).unwrap_or_default();
         let mut tx = self.db.pool().begin().await.map_err(backend)?;
+        // The first statement writes: a SQLite transaction that began with a
+        // read could not always take the write lock later (SQLITE_BUSY).
+        sqlx::query(&self.db.sql(&format!(
+            "DELETE FROM {} WHERE id IN \
+             (SELECT session_id FROM session_logins WHERE user_id = ? AND session_id <> ?)",
+            self.table
+        )))
+        .bind(user)
+        .bind(&keep)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
         let live: i64 = sqlx::query(&self.db.sql(
             "SELECT COUNT(*) FROM session_logins \
              WHERE user_id = ? AND session_id <> ? AND expires_at > ?",
@@ -195,16 +207,6 @@ impl DbSessions {
         .fetch_one(&mut *tx)
         .await
         .and_then(|row| row.try_get(0))
-        .map_err(backend)?;
-        sqlx::query(&self.db.sql(&format!(
-            "DELETE FROM {} WHERE id IN \
-             (SELECT session_id FROM session_logins WHERE user_id = ? AND session_id <> ?)",
-            self.table
-        )))
-        .bind(user)
-        .bind(&keep)
-        .execute(&mut *tx)
-        .await
         .map_err(backend)?;
         sqlx::query(
             &self

@@ -8,6 +8,7 @@ mod database_outage;
 mod help;
 mod helpers;
 mod introspection;
+mod lifecycle;
 mod local_only;
 mod port_in_use;
 mod processes;
