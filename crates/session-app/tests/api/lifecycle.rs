@@ -181,3 +181,55 @@ async fn a_password_change_renews_the_session_id() {
     assert!(!is_alive(server, &old).await);
     assert!(is_alive(server, &new).await);
 }
+
+/// The users' database down under sessions that live elsewhere (memory): the
+/// routes that end logins need it (the password check, the logins epoch), so
+/// they answer 503, end nothing and report nothing ended; once it is back,
+/// every login is still there and the old password still holds.
+#[tokio::test]
+async fn a_database_outage_ends_nothing_and_says_so() {
+    let Some(mut pg) = test_support::postgres_server::PostgresServer::init().await else {
+        return;
+    };
+    let url = pg.url();
+    let app = crate::helpers::spawn_app(&["--database-url", &url]).await;
+    let server = &app.server;
+    let (email, me) = new_user(server, "lifecycle-down").await;
+    let other = login_credential(server, &email, PASSWORD).await;
+    let other_id = logins(server, &me).await[0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    pg.stop();
+
+    let res = test_support::outage::timed(
+        "logout-everywhere",
+        test_support::lifecycle::logout_everywhere(server, &me, PASSWORD),
+    )
+    .await;
+    test_support::outage::expect_unavailable("logout-everywhere", res, "").await;
+    let res = test_support::outage::timed(
+        "password",
+        test_support::lifecycle::change_password(
+            server,
+            &me,
+            serde_json::json!({"current_password": PASSWORD, "new_password": "another passphrase"}),
+        ),
+    )
+    .await;
+    test_support::outage::expect_unavailable("password", res, "").await;
+    let res = test_support::outage::timed(
+        "end one",
+        test_support::lifecycle::end_login(server, &me, &other_id, PASSWORD),
+    )
+    .await;
+    test_support::outage::expect_unavailable("end one", res, "").await;
+
+    pg.start().await;
+    test_support::outage::wait_for_ok(server.url("/health"), None).await;
+    assert!(is_alive(server, &me).await, "nothing ended");
+    assert!(is_alive(server, &other).await, "nothing ended");
+    assert_eq!(logins(server, &me).await.len(), 2);
+    login_credential(server, &email, PASSWORD).await;
+}
