@@ -17,6 +17,7 @@ pub mod host;
 pub mod inspect;
 pub mod json;
 pub mod key_file;
+pub mod lifecycle;
 pub mod log_writer;
 pub mod middleware;
 pub mod mysql_migration_lock;

@@ -48,6 +48,9 @@ pub struct User {
     pub role: Role,
     /// Unix seconds.
     pub created_at: i64,
+    /// How many times every login of the user was ended (see
+    /// `migrations/*/0004_account_lifecycle.sql`), read with the password hash.
+    pub logins_epoch: i64,
 }
 
 /// What a role change did: the user as it is now, and the role it had.
@@ -83,7 +86,7 @@ pub struct UserStore {
     db: Database,
 }
 
-const COLUMNS: &str = "id, email, password_hash, role, created_at";
+const COLUMNS: &str = "id, email, password_hash, role, created_at, logins_epoch";
 
 impl UserStore {
     pub fn new(db: Database) -> Self {
@@ -197,6 +200,56 @@ impl UserStore {
         Ok(())
     }
 
+    /// Replaces the password hash `old` of user `id` with `new`, adding
+    /// `epoch_step` to its logins epoch in the same statement; `false` when
+    /// the hash is no longer `old` (another change won the race).
+    pub async fn replace_password_hash(
+        &self,
+        id: i64,
+        old: &str,
+        new: &str,
+        epoch_step: i64,
+    ) -> Result<bool, ApiError> {
+        let done = sqlx::query(&self.db.sql(
+            "UPDATE users SET password_hash = ?, logins_epoch = logins_epoch + ? \
+             WHERE id = ? AND password_hash = ?",
+        ))
+        .bind(new)
+        .bind(epoch_step)
+        .bind(id)
+        .bind(old)
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Adds one to the logins epoch of user `id`: every login that is still
+    /// being made for it undoes itself. `false` for an unknown user.
+    pub async fn bump_logins_epoch(&self, id: i64) -> Result<bool, ApiError> {
+        let done = sqlx::query(
+            &self
+                .db
+                .sql("UPDATE users SET logins_epoch = logins_epoch + 1 WHERE id = ?"),
+        )
+        .bind(id)
+        .execute(self.db.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The logins epoch of user `id` now; `None` for an unknown user.
+    pub async fn logins_epoch(&self, id: i64) -> Result<Option<i64>, ApiError> {
+        let row = sqlx::query(&self.db.sql("SELECT logins_epoch FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(self.db.pool())
+            .await?;
+        row.map(|r| {
+            r.try_get::<i64, _>(0)
+                .map_err(|e| ApiError::Internal(e.into()))
+        })
+        .transpose()
+    }
+
     pub async fn count(&self) -> Result<i64, ApiError> {
         let row = sqlx::query("SELECT COUNT(*) FROM users")
             .fetch_one(self.db.pool())
@@ -214,5 +267,6 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, ApiError> {
         password_hash: row.try_get("password_hash").map_err(get)?,
         role: role.parse()?,
         created_at: row.try_get("created_at").map_err(get)?,
+        logins_epoch: row.try_get("logins_epoch").map_err(get)?,
     })
 }

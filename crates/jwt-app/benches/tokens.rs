@@ -18,6 +18,7 @@ fn user() -> User {
         password_hash: String::new(),
         role: Role::User,
         created_at: 0,
+        logins_epoch: 0,
     }
 }
 

@@ -66,7 +66,7 @@ fn stores(c: &mut Criterion) {
         eprintln!("SKIPPED: session load (redis): no Redis (REDIS_URL or redis-server)");
         return;
     };
-    match rt.block_on(RedisSessions::connect(&url)) {
+    match rt.block_on(RedisSessions::connect(&url, "bench:session:")) {
         Ok(sessions) => bench_load(c, &rt, "redis", &sessions.store()),
         Err(e) => eprintln!("SKIPPED: session load (redis): {e:#}"),
     }

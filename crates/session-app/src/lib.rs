@@ -1,6 +1,7 @@
 //! session-app: the server that remembers a login in a server-side session,
 //! named by an opaque `sid` cookie (tower-sessions).
 
+mod account;
 mod guard;
 mod introspection;
 mod login;
@@ -23,10 +24,11 @@ use axum::{
     Router,
     extract::FromRef,
     middleware,
-    routing::{get, post, put},
+    routing::{delete, get, post, put},
 };
 use clap::Parser;
 
+use session_user::Lifetimes;
 pub use store::{SessionBackend, SessionStoreKind};
 
 /// Login remembered in a server-side session (cookie `sid`).
@@ -75,9 +77,23 @@ pub struct Config {
     #[arg(long, env = "REDIS_PREFIX", default_value = "auth-compare:session:")]
     pub redis_prefix: String,
 
-    /// Lifetime of a session and of its cookie (`Max-Age`).
+    /// Absolute lifetime of a session from its login, whatever its activity.
     #[arg(long, env = "SESSION_TTL", default_value = "24h", value_parser = auth_core::config::parse_duration)]
     pub session_ttl: Duration,
+
+    /// A session unused this long ends; activity slides it (recorded at
+    /// most once a minute, or a quarter of this if shorter).
+    #[arg(long, env = "SESSION_IDLE_TIMEOUT", default_value = "30m", value_parser = auth_core::config::parse_duration)]
+    pub session_idle_timeout: Duration,
+}
+
+impl Config {
+    fn lifetimes(&self) -> Lifetimes {
+        Lifetimes {
+            ttl: self.session_ttl,
+            idle: self.session_idle_timeout,
+        }
+    }
 }
 
 /// What the handlers need, each taking its part (`State<Accounts>`, …).
@@ -92,6 +108,13 @@ struct StateParts {
     sessions: SessionBackend,
     health: Health,
     measured: Measured,
+    lifetimes: Lifetimes,
+}
+
+impl FromRef<AppState> for Lifetimes {
+    fn from_ref(app: &AppState) -> Self {
+        app.0.lifetimes
+    }
 }
 
 impl FromRef<AppState> for Accounts {
@@ -143,8 +166,13 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     csrf::warn_if_cookie_in_clear("session-app", &config.common);
     let csrf = csrf::Guard::from_config("session-app", &config.common)?;
     let accounts = Accounts::open(&config.common).await?;
-    let sessions =
-        SessionBackend::open(config.session_store, &config.redis_url, accounts.db()).await?;
+    let sessions = SessionBackend::open(
+        config.session_store,
+        &config.redis_url,
+        &config.redis_prefix,
+        accounts.db(),
+    )
+    .await?;
     // With Redis at hand, every instance counts the same login attempts.
     let accounts = match sessions.redis_pool() {
         Some(pool) => accounts.with_counters(Arc::new(RedisCounters::new(
@@ -157,9 +185,11 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     let state = AppState(Arc::new(StateParts {
         health: sessions
             .health_checks(Health::new("session-app", label).with(accounts.db().clone())),
-        measured: Measured::new(label, vec![("sessions", sessions.measured(accounts.db()))]),
+        measured: Measured::new(label, vec![("sessions", sessions.measured(accounts.db()))])
+            .with_index("logins", sessions.measured_index()),
         accounts,
         sessions: sessions.clone(),
+        lifetimes: config.lifetimes(),
     }));
 
     let mut router = Router::new()
@@ -169,7 +199,21 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/admin", get(routes::admin))
         .route("/admin/users/{email}/role", put(routes::set_role))
         .route("/logout", post(logout::logout))
-        .route_layer(middleware::from_fn(guard::require_session))
+        .route("/account/logins", get(account::logins))
+        .route("/account/logins/{id}", delete(account::end_login))
+        .route(
+            "/account/logout-everywhere",
+            post(account::logout_everywhere),
+        )
+        .route("/account/password", put(account::change_password))
+        .route(
+            "/admin/users/{email}/logins",
+            delete(account::admin_end_logins),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::require_session,
+        ))
         // Open to anyone:
         .route("/register", post(routes::register))
         .route("/login", post(login::login))
@@ -187,7 +231,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     let router = sessions
         .layer(
             router.with_state(state),
-            config.session_ttl,
+            config.session_ttl.min(config.session_idle_timeout),
             config.common.cookie_secure,
         )
         .layer(middleware::from_fn_with_state(

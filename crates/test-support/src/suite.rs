@@ -120,6 +120,59 @@ macro_rules! contract_suite {
     };
 }
 
+/// `lifecycle_suite!(postgres, start)`: the account lifecycle's rules of
+/// [`crate::lifecycle`] on one backend, one `#[tokio::test]` each.
+#[macro_export]
+macro_rules! lifecycle_suite {
+    ($backend:ident, $start:ident) => {
+        mod $backend {
+            use $crate::{lifecycle, suite::Served};
+
+            #[tokio::test]
+            async fn logins_rules() {
+                if let Some(app) = super::$start(&[]).await {
+                    lifecycle::logins_rules(app.server()).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn end_login_rules() {
+                if let Some(app) = super::$start(&[]).await {
+                    lifecycle::end_login_rules(app.server()).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn logout_everywhere_rules() {
+                if let Some(app) = super::$start(&[]).await {
+                    lifecycle::logout_everywhere_rules(app.server()).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn password_change_rules() {
+                if let Some(app) = super::$start(&[]).await {
+                    lifecycle::password_change_rules(app.server()).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn admin_end_logins_rules() {
+                if let Some(app) = super::$start(&[]).await {
+                    lifecycle::admin_end_logins_rules(&app).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn password_change_races() {
+                if let Some(app) = super::$start(&[]).await {
+                    lifecycle::password_change_races(app.server()).await;
+                }
+            }
+        }
+    };
+}
+
 /// One attack of [`crate::attacks`] as a test, inside a [`contract_suite!`].
 #[doc(hidden)]
 #[macro_export]

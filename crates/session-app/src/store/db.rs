@@ -9,6 +9,10 @@
 //! `create`, `load`, `delete` and sweep, and saves with an `UPDATE` of its
 //! own, which touches only a row that still exists, as the memory and Redis
 //! stores do.
+//!
+//! The login listing's index is the table `session_logins` of auth-core's
+//! migrations (session id, user, expiry; indexed by user), written beside
+//! each session row through auth-core's pool, and swept with them.
 
 use std::{str::FromStr, time::Duration};
 
@@ -27,6 +31,9 @@ use tower_sessions::{
 use tower_sessions_sqlx_store::{MySqlStore, PostgresStore, SqliteStore};
 
 use auth_core::{Database, db::Backend};
+use sqlx::Row;
+
+use crate::session_user::SessionUser;
 /// Connections of the store's own pool, and the longest a request waits for
 /// one: sqlx's default is 30 s, far too long to learn that the database is down.
 const POOL_SIZE: u32 = 8;
@@ -42,6 +49,8 @@ pub struct DbSessions {
     table: String,
     /// `UPDATE` of a session's row, in the dialect's placeholders.
     update: String,
+    /// The users' database, where the index `session_logins` lives.
+    db: Database,
 }
 
 /// The crate's store, with the pool it was given (the store keeps it private).
@@ -132,7 +141,113 @@ impl DbSessions {
             store,
             table,
             update,
+            db: db.clone(),
         })
+    }
+
+    /// Index rows (one per session of a user), for `/debug/store`.
+    pub async fn index_entries(&self) -> Result<i64, sqlx::Error> {
+        let row = sqlx::query("SELECT COUNT(*) FROM session_logins")
+            .fetch_one(self.db.pool())
+            .await?;
+        row.try_get::<i64, _>(0)
+    }
+
+    /// The live sessions of user `user`: the index's rows, each session
+    /// loaded; a row whose session is gone is deleted on the way.
+    pub async fn of_user(&self, user: i64) -> session_store::Result<Vec<Record>> {
+        let rows = sqlx::query(
+            &self
+                .db
+                .sql("SELECT session_id FROM session_logins WHERE user_id = ? AND expires_at > ?"),
+        )
+        .bind(user)
+        .bind(auth_core::unix_now())
+        .fetch_all(self.db.pool())
+        .await
+        .map_err(backend)?;
+        let mut records = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.try_get(0).map_err(backend)?;
+            let Ok(parsed) = id.parse::<Id>() else {
+                continue;
+            };
+            match self.load(&parsed).await? {
+                Some(record) => records.push(record),
+                None => self.unindex(&id).await?,
+            }
+        }
+        Ok(records)
+    }
+
+    /// Deletes every session of user `user` but `keep`, with their index
+    /// rows, in one transaction: all of them end, or none.
+    pub async fn end_all(&self, user: i64, keep: Option<Id>) -> session_store::Result<usize> {
+        let keep = keep.map(|id| id.to_string()).unwrap_or_default();
+        let mut tx = self.db.pool().begin().await.map_err(backend)?;
+        // The first statement writes: a SQLite transaction that began with a
+        // read could not always take the write lock later (SQLITE_BUSY).
+        sqlx::query(&self.db.sql(&format!(
+            "DELETE FROM {} WHERE id IN \
+             (SELECT session_id FROM session_logins WHERE user_id = ? AND session_id <> ?)",
+            self.table
+        )))
+        .bind(user)
+        .bind(&keep)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let live: i64 = sqlx::query(&self.db.sql(
+            "SELECT COUNT(*) FROM session_logins \
+             WHERE user_id = ? AND session_id <> ? AND expires_at > ?",
+        ))
+        .bind(user)
+        .bind(&keep)
+        .bind(auth_core::unix_now())
+        .fetch_one(&mut *tx)
+        .await
+        .and_then(|row| row.try_get(0))
+        .map_err(backend)?;
+        sqlx::query(
+            &self
+                .db
+                .sql("DELETE FROM session_logins WHERE user_id = ? AND session_id <> ?"),
+        )
+        .bind(user)
+        .bind(&keep)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(usize::try_from(live).unwrap_or(0))
+    }
+
+    async fn index(&self, record: &Record, user: i64) -> session_store::Result<()> {
+        sqlx::query(
+            &self.db.sql(
+                "INSERT INTO session_logins (session_id, user_id, expires_at) VALUES (?, ?, ?)",
+            ),
+        )
+        .bind(record.id.to_string())
+        .bind(user)
+        .bind(record.expiry_date.unix_timestamp())
+        .execute(self.db.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn unindex(&self, id: &str) -> session_store::Result<()> {
+        sqlx::query(
+            &self
+                .db
+                .sql("DELETE FROM session_logins WHERE session_id = ?"),
+        )
+        .bind(id)
+        .execute(self.db.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
     }
 
     /// The session table, named as a query in the users' database must name
@@ -144,8 +259,17 @@ impl DbSessions {
 
 #[async_trait]
 impl SessionStore for DbSessions {
+    /// Creates the session, then its index row; a session whose row cannot
+    /// be written is deleted again, so that no login escapes the index.
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        each_store!(self, s => s.create(record).await)
+        each_store!(self, s => s.create(record).await)?;
+        if let Some(user) = SessionUser::of(record).map(|u| u.id)
+            && let Err(e) = self.index(record, user).await
+        {
+            let _ = self.delete(&record.id).await;
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Updates the session's row if it still exists; a session deleted (by a
@@ -160,7 +284,19 @@ impl SessionStore for DbSessions {
             SqlxStore::Postgres(_, pool) => update(pool, &self.update, data, record).await,
             SqlxStore::MySql(_, pool) => update(pool, &self.update, data, record).await,
         };
-        updated.map_err(|e| session_store::Error::Backend(e.to_string()))
+        updated.map_err(backend)?;
+        // The index row follows the expiry; a row gone (with its session) stays gone.
+        sqlx::query(
+            &self
+                .db
+                .sql("UPDATE session_logins SET expires_at = ? WHERE session_id = ?"),
+        )
+        .bind(record.expiry_date.unix_timestamp())
+        .bind(record.id.to_string())
+        .execute(self.db.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
@@ -168,14 +304,25 @@ impl SessionStore for DbSessions {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        each_store!(self, s => s.delete(id).await)
+        each_store!(self, s => s.delete(id).await)?;
+        self.unindex(&id.to_string()).await
     }
 }
 
 #[async_trait]
 impl ExpiredDeletion for DbSessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
-        each_store!(self, s => s.delete_expired().await)
+        each_store!(self, s => s.delete_expired().await)?;
+        sqlx::query(
+            &self
+                .db
+                .sql("DELETE FROM session_logins WHERE expires_at <= ?"),
+        )
+        .bind(auth_core::unix_now())
+        .execute(self.db.pool())
+        .await
+        .map_err(backend)?;
+        Ok(())
     }
 }
 
@@ -202,6 +349,10 @@ where
         .execute(pool)
         .await?;
     Ok(())
+}
+
+fn backend(e: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(e.to_string())
 }
 
 fn pool_options<DB: sqlx::Database>() -> PoolOptions<DB> {

@@ -28,8 +28,9 @@ pub use db::DbSessions;
 pub use memory::MemorySessions;
 pub use redis::{RedisSessionStore, RedisSessions};
 
-/// How often expired sessions are swept out of the store (Redis expires its
-/// keys itself and needs no sweep).
+/// How often expired sessions, and their index entries, are swept out of
+/// the store at most (Redis expires its keys itself and needs no sweep);
+/// sooner when sessions live shorter than that.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -71,14 +72,18 @@ impl SessionBackend {
 
     /// Opens the store of `kind`; a `db` store gets its table in the users'
     /// database `db`, a `redis` store connects to `redis_url`.
+    /// Its per-user index in Redis goes under `redis_prefix`.
     pub async fn open(
         kind: SessionStoreKind,
         redis_url: &str,
+        redis_prefix: &str,
         db: &Database,
     ) -> anyhow::Result<Self> {
         let backend = match kind {
             SessionStoreKind::Memory => Self::Memory(MemorySessions::default()),
-            SessionStoreKind::Redis => Self::Redis(RedisSessions::connect(redis_url).await?),
+            SessionStoreKind::Redis => {
+                Self::Redis(RedisSessions::connect(redis_url, redis_prefix).await?)
+            }
             SessionStoreKind::Db => Self::Db(DbSessions::open(db).await?),
         };
         Ok(backend)
@@ -86,12 +91,43 @@ impl SessionBackend {
 
     /// Wraps `router` in the session layer for this store, and starts sweeping
     /// its expired sessions where the store does not expire them itself. A
-    /// session lives `ttl`; `secure` marks its cookie HTTPS-only.
+    /// session lives `ttl` at most (each login sets its own deadline, see
+    /// `Lifetimes`); `secure` marks its cookie HTTPS-only.
     pub fn layer(&self, router: Router, ttl: Duration, secure: bool) -> Router {
+        let sweep = SWEEP_EVERY.min(ttl).max(Duration::from_secs(1));
         match self {
-            Self::Memory(s) => with_sessions(router, swept(s), ttl, secure),
-            Self::Db(s) => with_sessions(router, swept(s), ttl, secure),
+            Self::Memory(s) => with_sessions(router, swept(s, sweep), ttl, secure),
+            Self::Db(s) => with_sessions(router, swept(s, sweep), ttl, secure),
             Self::Redis(s) => with_sessions(router, s.store(), ttl, secure),
+        }
+    }
+
+    /// The live sessions of user `user`, found through the store's per-user
+    /// index (never a scan of every session).
+    pub async fn of_user(&self, user: i64) -> session_store::Result<Vec<Record>> {
+        match self {
+            Self::Memory(s) => Ok(s.of_user(user)),
+            Self::Db(s) => s.of_user(user).await,
+            Self::Redis(s) => s.of_user(user).await,
+        }
+    }
+
+    /// Ends every session of user `user` but `keep`, all at once on every
+    /// store (one lock, one transaction, one script): how many were live.
+    pub async fn end_all(&self, user: i64, keep: Option<Id>) -> session_store::Result<usize> {
+        match self {
+            Self::Memory(s) => Ok(s.end_all(user, keep)),
+            Self::Db(s) => s.end_all(user, keep).await,
+            Self::Redis(s) => s.end_all(user, keep).await,
+        }
+    }
+
+    /// Ends session `id`.
+    pub async fn end(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            Self::Memory(s) => s.delete(id).await,
+            Self::Db(s) => s.delete(id).await,
+            Self::Redis(s) => s.store().delete(id).await,
         }
     }
 
@@ -116,9 +152,9 @@ impl SessionBackend {
     }
 }
 
-fn swept<S: ExpiredDeletion + Clone>(store: &S) -> S {
+fn swept<S: ExpiredDeletion + Clone>(store: &S, every: Duration) -> S {
     let sweeper = store.clone();
-    auth_core::sweep::every(SWEEP_EVERY, "sessions", move || {
+    auth_core::sweep::every(every, "sessions", move || {
         let sweeper = sweeper.clone();
         async move { sweeper.delete_expired().await }
     });
@@ -213,5 +249,26 @@ impl SessionBackend {
             sessions: self.clone(),
             db: db.clone(),
         })
+    }
+
+    /// The per-user index as `/debug/store` counts it (`indexes.logins`).
+    pub fn measured_index(&self) -> Arc<dyn MeasuredStore> {
+        Arc::new(MeasuredIndex(self.clone()))
+    }
+}
+
+/// The per-user index of the sessions: its entries.
+struct MeasuredIndex(SessionBackend);
+
+#[async_trait::async_trait]
+impl MeasuredStore for MeasuredIndex {
+    async fn stats(&self) -> Result<StoreStats, ApiError> {
+        let down = |e: &dyn std::fmt::Display| ApiError::store_down("session store", e);
+        let entries = match &self.0 {
+            SessionBackend::Memory(s) => i64::try_from(s.index_entries()).unwrap_or(i64::MAX),
+            SessionBackend::Db(s) => s.index_entries().await.map_err(|e| down(&e))?,
+            SessionBackend::Redis(s) => s.index_entries().await.map_err(|e| down(&e))?,
+        };
+        Ok(StoreStats { entries, bytes: 0 })
     }
 }

@@ -9,6 +9,7 @@ mod help;
 mod helpers;
 mod inspector;
 mod introspection;
+mod lifecycle;
 mod local_only;
 mod port_in_use;
 mod processes;

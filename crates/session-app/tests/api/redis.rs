@@ -164,7 +164,10 @@ async fn a_late_save_does_not_recreate_a_deleted_session() {
     let Some(url) = shared_redis_url().await else {
         return;
     };
-    let store = RedisSessions::connect(&url).await.unwrap().store();
+    let store = RedisSessions::connect(&url, "test:late-save:")
+        .await
+        .unwrap()
+        .store();
     let id = revival::late_save_does_not_recreate(&store).await;
     assert!(!exists(&url, &id.to_string()).await.unwrap());
 }

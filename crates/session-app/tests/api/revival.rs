@@ -37,7 +37,7 @@ async fn backend(kind: SessionStoreKind, db: Kind) -> Option<(TestDatabase, Sess
         _ => String::new(),
     };
     let database = auth_core::Database::connect(guard.url()).await.unwrap();
-    let backend = SessionBackend::open(kind, &redis_url, &database)
+    let backend = SessionBackend::open(kind, &redis_url, "test:revival:", &database)
         .await
         .unwrap();
     Some((guard, backend))
