@@ -19,6 +19,7 @@ pub mod key_file;
 pub mod log_writer;
 pub mod middleware;
 pub mod mysql_migration_lock;
+pub mod openapi;
 pub mod page;
 pub mod password;
 pub mod principal;

@@ -108,9 +108,15 @@ fn check_max_len(raw: &str) -> Result<(), ApiError> {
 }
 
 /// The body of /register and /login as sent.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Credentials)]
 pub struct CredentialsBody {
+    /// Trimmed, lower-cased and NFC-normalized before any use.
+    #[schema(example = "ada@example.com")]
     pub email: String,
+    /// 8 to 72 bytes to register (bcrypt reads only 72); at login, whatever
+    /// was registered.
+    #[schema(example = "correct horse battery")]
     pub password: String,
 }
 

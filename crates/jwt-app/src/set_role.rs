@@ -6,7 +6,7 @@ use axum::{
     Json,
     extract::{Path, State},
 };
-use serde_json::Value;
+
 
 use crate::revocation::Revocation;
 
@@ -16,8 +16,8 @@ pub async fn set_role(
     who: Principal,
     Path(email): Path<String>,
     ApiJson(body): ApiJson<routes::RoleBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<routes::RoleAnswer>, ApiError> {
     let change = routes::change_role(&accounts, &who, &email, body).await?;
     revocation.after_role_change(&change).await?;
-    Ok(Json(routes::role_json(&change.user)))
+    Ok(Json(routes::RoleAnswer::from(&change.user)))
 }
