@@ -111,7 +111,10 @@ fn add_shared_answers(operation: &mut Operation, method: HttpMethod, csrf_checke
     let mut shared = vec![];
     if operation.request_body.is_some() {
         // `ApiJson` and `json::optional` refuse a body before the handler reads it.
-        shared.push(("400", "The body is not the JSON described (`invalid_input`)"));
+        shared.push((
+            "400",
+            "The body is not the JSON described (`invalid_input`)",
+        ));
         shared.push(("413", "The body is over 16 KiB (`payload_too_large`)"));
         shared.push((
             "415",

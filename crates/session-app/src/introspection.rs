@@ -10,11 +10,11 @@ use axum::{
     response::IntoResponse,
 };
 use serde::Serialize;
-use utoipa::ToSchema;
 use tower_sessions::{
     Session,
     cookie::time::{OffsetDateTime, format_description::well_known::Rfc3339},
 };
+use utoipa::ToSchema;
 
 use auth_core::{Accounts, ApiError, Principal, Role, openapi::ErrorBody};
 
