@@ -152,12 +152,48 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
+/// The document as served: pretty JSON, each object's keys in order.
+pub fn to_json(api: &OpenApi) -> anyhow::Result<String> {
+    let mut value = serde_json::to_value(api)?;
+    fix_links(&mut value);
+    Ok(serde_json::to_string_pretty(&value)?)
+}
+
+/// utoipa 5 writes a Link Object's fields in snake case (`operation_id`),
+/// where OpenAPI spells them in camel case (`operationId`): schemathesis'
+/// stateful phase refuses such a link. Renamed in every response's `links`.
+fn fix_links(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(links)) = map.get_mut("links") {
+                for link in links.values_mut() {
+                    let Some(link) = link.as_object_mut() else {
+                        continue;
+                    };
+                    for (snake, camel) in [
+                        ("operation_id", "operationId"),
+                        ("operation_ref", "operationRef"),
+                        ("request_body", "requestBody"),
+                    ] {
+                        if let Some(v) = link.remove(snake) {
+                            link.insert(camel.into(), v);
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(fix_links);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(fix_links),
+        _ => {}
+    }
+}
+
 /// `router` serving `api` at `GET /openapi.json`, the bytes fixed at start.
 pub fn serve<S>(router: Router<S>, api: &OpenApi) -> anyhow::Result<Router<S>>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let document = api.to_pretty_json()?;
+    let document = to_json(api)?;
     let answer = move || {
         let document = document.clone();
         async move {

@@ -16,7 +16,7 @@ use crate::{
     Accounts, ApiError, ApiJson, Principal, Role, RoleChange, User,
     client_addr::ClientAddr,
     openapi::ErrorBody,
-    validation::{CredentialsBody, Email},
+    validation::{Email, RegistrationBody},
 };
 
 /// An account as registration answers it.
@@ -42,9 +42,10 @@ impl From<&User> for Account {
     post,
     path = "/register",
     tag = "accounts",
-    request_body = CredentialsBody,
+    request_body = RegistrationBody,
     responses(
-        (status = 201, description = "Registered, always with the role `user`", body = Account),
+        (status = 201, description = "Registered, always with the role `user`", body = Account,
+            links(("SetRole" = (operation_id = "set_role", parameters(("email" = "$response.body#/email")))))),
         (status = 400, description = "Not an email, or a password outside 8 to 72 bytes (`invalid_input`)", body = ErrorBody),
         (status = 409, description = "The email is taken (`email_taken`)", body = ErrorBody),
         (status = 429, description = "Too many registrations from this address (`too_many_attempts`)", body = ErrorBody,
@@ -55,7 +56,7 @@ impl From<&User> for Account {
 pub async fn register(
     State(accounts): State<Accounts>,
     from: ClientAddr,
-    ApiJson(body): ApiJson<CredentialsBody>,
+    ApiJson(body): ApiJson<RegistrationBody>,
 ) -> Result<(StatusCode, Json<Account>), ApiError> {
     let user = accounts.register(body.try_into()?, from).await?;
     tracing::info!(user_id = user.id, role = %user.role, "registered");
@@ -192,7 +193,7 @@ impl From<&User> for RoleAnswer {
     path = "/admin/users/{email}/role",
     tag = "admin",
     security(("login" = [])),
-    params(("email" = String, Path, description = "The account whose role changes")),
+    params(("email" = String, Path, format = Email, description = "The account whose role changes")),
     request_body = RoleBody,
     responses(
         (status = 200, description = "The role the account has now", body = RoleAnswer),

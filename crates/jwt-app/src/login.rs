@@ -29,7 +29,11 @@ use crate::{
     tag = "tokens",
     request_body = CredentialsBody,
     responses(
-        (status = 200, description = "Logged in: an access token and the first refresh token of a new login", body = TokenPair),
+        (status = 200, description = "Logged in: an access token and the first refresh token of a new login", body = TokenPair,
+            links(
+                ("Refresh" = (operation_id = "from_body", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+                ("Logout" = (operation_id = "logout", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+            )),
         (status = 401, description = "Unknown email or wrong password, one answer for both (`invalid_credentials`)", body = ErrorBody),
         (status = 429, description = "Too many failed attempts (`too_many_attempts`)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),

@@ -53,7 +53,11 @@ pub struct CookieRefreshBody {
     tag = "tokens",
     request_body = RefreshBody,
     responses(
-        (status = 200, description = "A new pair; the refresh token sent is spent", body = TokenPair),
+        (status = 200, description = "A new pair; the refresh token sent is spent", body = TokenPair,
+            links(
+                ("Refresh" = (operation_id = "from_body", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+                ("Logout" = (operation_id = "logout", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+            )),
         (status = 401, description = "Unknown, expired, revoked or already spent: a replay revokes the whole login (`invalid_grant`)", body = ErrorBody),
         (status = 503, description = "A store is down (`unavailable`)", body = ErrorBody),
     )

@@ -14,7 +14,7 @@ use crate::revocation::Revocation;
     path = "/admin/users/{email}/role",
     tag = "admin",
     security(("login" = [])),
-    params(("email" = String, Path, description = "The account whose role changes")),
+    params(("email" = String, Path, format = Email, description = "The account whose role changes")),
     request_body = routes::RoleBody,
     responses(
         (status = 200, description = "The role the account has now; a demoted account's logins are ended", body = routes::RoleAnswer),

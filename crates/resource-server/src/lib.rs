@@ -24,8 +24,8 @@ use auth_core::{
     openapi::{self, About, Credential},
 };
 use axum::{Router, middleware, routing::get};
-use utoipa_axum::{router::OpenApiRouter, routes};
 use jwt_app::{RedisDenylist, Verification, keys::JwtAlg};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use config::{Config, Mode, SharedDenylist};
 

@@ -94,7 +94,10 @@ fn role(who: &Principal) -> Role {
 
 fn notes_of(user_id: i64, email: &str) -> Vec<Note> {
     [
-        ("Welcome", format!("Hello {email}: this note was served by the resource server.")),
+        (
+            "Welcome",
+            format!("Hello {email}: this note was served by the resource server."),
+        ),
         (
             "Who let you in",
             "The resource server holds no users and no keys of its own; your credential was \

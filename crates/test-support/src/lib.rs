@@ -4,6 +4,7 @@ pub mod attacks;
 pub mod contract;
 pub mod databases;
 pub mod fuzz;
+pub mod openapi;
 pub mod operator;
 pub mod outage;
 pub mod postgres_server;

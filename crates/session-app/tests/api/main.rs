@@ -9,6 +9,7 @@ mod help;
 mod helpers;
 mod introspection;
 mod local_only;
+mod openapi;
 mod port_in_use;
 mod processes;
 mod proxy;
