@@ -3,7 +3,8 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde_json::json;
+
+use crate::openapi::ErrorBody;
 
 /// Every error either server answers: a status and `{"error", "message"}`.
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +142,10 @@ impl IntoResponse for ApiError {
         if let Self::Internal(err) = &self {
             tracing::error!(error = ?err, "internal error");
         }
-        let body = json!({ "error": self.code(), "message": self.to_string() });
+        let body = ErrorBody {
+            error: self.code(),
+            message: self.to_string(),
+        };
         let mut res = (self.status(), Json(body)).into_response();
         res.extensions_mut().insert(ErrorCode(self.code()));
         if let Self::TooManyAttempts(secs) | Self::Busy(secs) = self {

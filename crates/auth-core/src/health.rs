@@ -1,8 +1,9 @@
-use std::{sync::Arc, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use futures::future::join_all;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::Database;
 
@@ -49,7 +50,35 @@ impl Health {
     }
 }
 
+/// What `/health` answers, up or down.
+#[derive(Serialize, ToSchema)]
+pub struct HealthReport {
+    /// `ok` or `unavailable`.
+    #[schema(example = "ok")]
+    pub status: &'static str,
+    pub app: &'static str,
+    /// Where the app keeps its credentials' state (`memory`, `redis`, …).
+    pub store: String,
+    /// Each dependency asked, `ok` or `down`.
+    pub checks: BTreeMap<String, &'static str>,
+    /// `unavailable` when a check is down, as in every error body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+    /// Which checks are down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
 /// `GET /health`
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Every dependency answers", body = HealthReport),
+        (status = 503, description = "A dependency is down: which one, never why", body = HealthReport),
+    )
+)]
 pub async fn health(State(health): State<Health>) -> impl IntoResponse {
     let results = join_all(health.checks.iter().map(|c| async move {
         let outcome = match tokio::time::timeout(CHECK_TIMEOUT, c.check()).await {
@@ -66,7 +95,7 @@ pub async fn health(State(health): State<Health>) -> impl IntoResponse {
         .collect();
     // The reason goes to the log only: a driver's error text can name hosts,
     // users and ports, and /health answers anyone.
-    let checks: Map<String, Value> = results
+    let checks: BTreeMap<String, &'static str> = results
         .into_iter()
         .map(|(name, r)| {
             let state = match r {
@@ -76,17 +105,22 @@ pub async fn health(State(health): State<Health>) -> impl IntoResponse {
                     "down"
                 }
             };
-            (name.to_owned(), Value::from(state))
+            (name.to_owned(), state)
         })
         .collect();
+    let mut report = HealthReport {
+        status: "ok",
+        app: health.app,
+        store: health.store.clone(),
+        checks,
+        error: None,
+        message: None,
+    };
     if failed.is_empty() {
-        let body =
-            json!({"status": "ok", "app": health.app, "store": health.store, "checks": checks});
-        return (StatusCode::OK, Json(body));
+        return (StatusCode::OK, Json(report));
     }
-    let body = json!({
-        "status": "unavailable", "app": health.app, "store": health.store, "checks": checks,
-        "error": "unavailable", "message": format!("unreachable: {}", failed.join(", ")),
-    });
-    (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+    report.status = "unavailable";
+    report.error = Some("unavailable");
+    report.message = Some(format!("unreachable: {}", failed.join(", ")));
+    (StatusCode::SERVICE_UNAVAILABLE, Json(report))
 }

@@ -72,7 +72,8 @@ pub fn optional<T: DeserializeOwned>(
             "send the body as JSON with `Content-Type: application/json`".into(),
         ));
     }
-    serde_json::from_slice(&bytes)
-        .map(Some)
+    // `null` is no body too: the documents describe an optional body as
+    // nullable (utoipa's `Option<T>`), and schemathesis sent one (issue 21).
+    serde_json::from_slice::<Option<T>>(&bytes)
         .map_err(|e| ApiError::InvalidInput(format!("the body is not valid JSON: {e}")))
 }

@@ -21,6 +21,7 @@ pub mod lifecycle;
 pub mod log_writer;
 pub mod middleware;
 pub mod mysql_migration_lock;
+pub mod openapi;
 pub mod page;
 pub mod password;
 pub mod principal;

@@ -107,10 +107,31 @@ fn check_max_len(raw: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The body of /register and /login as sent.
-#[derive(Deserialize)]
+/// The body of /login as sent. The schema's limits are the handlers'
+/// (`LoginAttempt`): a client that keeps them is never refused with 400.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = Credentials)]
 pub struct CredentialsBody {
+    /// Trimmed, lower-cased and NFC-normalized before any use.
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
     pub email: String,
+    /// What was registered: 1 to 72 bytes (JSON Schema counts characters,
+    /// the server bytes: a password of non-ASCII characters holds fewer).
+    #[schema(example = "correct horse battery", min_length = 1, max_length = 72)]
+    pub password: String,
+}
+
+/// The body of /register as sent, with its rules in the schema (`NewAccount`).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewCredentials)]
+pub struct RegistrationBody {
+    /// Trimmed, lower-cased and NFC-normalized before any use; a domain of
+    /// letters, digits and hyphens, with a dot.
+    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
+    pub email: String,
+    /// 8 to 72 bytes: bcrypt reads only 72, so a longer one is refused
+    /// rather than silently cut.
+    #[schema(example = "correct horse battery", min_length = 8, max_length = 72)]
     pub password: String,
 }
 
@@ -120,9 +141,9 @@ pub struct NewAccount {
     pub password: NewPassword,
 }
 
-impl TryFrom<CredentialsBody> for NewAccount {
+impl TryFrom<RegistrationBody> for NewAccount {
     type Error = ApiError;
-    fn try_from(body: CredentialsBody) -> Result<Self, ApiError> {
+    fn try_from(body: RegistrationBody) -> Result<Self, ApiError> {
         Ok(Self {
             email: Email::parse_new(&body.email)?,
             password: NewPassword::parse(body.password)?,

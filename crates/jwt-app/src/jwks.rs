@@ -61,6 +61,15 @@ impl PublishedKeys {
 }
 
 /// `GET /.well-known/jwks.json`: public, the same for everyone, cacheable.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "tokens",
+    responses(
+        (status = 200, description = "The public key that verifies access tokens, as a JWK Set (RFC 7517), with `JWT_ALG=EdDSA`", body = Object),
+        (status = 404, description = "HS256: a shared secret cannot be published (`not_found`)", body = auth_core::openapi::ErrorBody),
+    )
+)]
 pub async fn jwks(State(published): State<PublishedKeys>) -> Response {
     match &published.0 {
         Some(set) => (cacheable(MAX_AGE), Json(set.as_ref().clone())).into_response(),

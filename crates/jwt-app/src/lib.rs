@@ -26,17 +26,14 @@ use auth_core::{
     command::Command,
     config::parse_duration,
     csrf, health, host,
+    openapi::{self, About, Credential},
     redis_counters::RedisCounters,
     routes,
     stats::{self, Measured, MeasuredStore},
 };
-use axum::{
-    Router,
-    extract::FromRef,
-    middleware,
-    routing::{get, post, put},
-};
+use axum::{Router, extract::FromRef, middleware, routing::get};
 use clap::Parser;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use denylist::{Denylist, DenylistMode, MemoryDenylist, RedisDenylist};
 pub use jwks::PublishedKeys;
@@ -346,38 +343,68 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     };
     let state = AppState::open(&config).await?;
     let transport = state.0.transport;
-    let refresh = if transport.in_cookies() {
-        post(refresh::from_cookie)
+    // Each route's path comes from its handler's `#[utoipa::path]`, which
+    // also documents it (auth_core::openapi); login and refresh have one
+    // handler per transport, each documenting its own answer.
+    let (login, refresh) = if transport.in_cookies() {
+        (
+            routes!(login::tokens_in_cookies),
+            routes!(refresh::from_cookie),
+        )
     } else {
-        post(refresh::from_body)
+        (routes!(login::tokens_in_body), routes!(refresh::from_body))
     };
-    let mut router = Router::new()
+    let (mut router, api) = OpenApiRouter::new()
         // Behind a valid access token:
-        .route("/protected", get(routes::protected))
-        .route("/profile", get(routes::profile))
-        .route("/admin", get(routes::admin))
-        .route("/admin/users/{email}/role", put(set_role::set_role))
+        .routes(routes!(routes::protected))
+        .routes(routes!(routes::profile))
+        .routes(routes!(routes::admin))
+        .routes(routes!(set_role::set_role))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             bearer::require_bearer,
         ))
         // Open to anyone:
-        .route("/register", post(routes::register))
-        .route("/login", post(login::login))
-        .route("/refresh", refresh)
+        .routes(routes!(routes::register))
+        .routes(login)
+        .routes(refresh)
         // Any credential, an expired access token or a refresh token alone
         // included, names the login to end (logout.rs).
-        .route("/logout", post(logout::logout))
-        .route("/health", get(health::health))
+        .routes(routes!(logout::logout))
+        .routes(routes!(health::health))
         // The public key, for services that verify tokens themselves; 404 with HS256.
-        .route(jwks::JWKS_PATH, get(jwks::jwks))
-        .route("/", get(page::page));
+        .routes(routes!(jwks::jwks))
+        // The workshop's page, not part of the API.
+        .route("/", get(page::page))
+        .split_for_parts();
     if config.common.store_stats {
         router = router.route(
             "/debug/store",
             get(stats::store_stats).route_layer(middleware::from_fn(host::loopback_host_only)),
         );
     }
+    let credential = if transport.in_cookies() {
+        Credential::Cookie(transport.access_cookie())
+    } else {
+        Credential::BearerJwt
+    };
+    let api = openapi::finish(
+        api,
+        About {
+            title: "jwt-app",
+            version: env!("CARGO_PKG_VERSION"),
+            description: if transport.in_cookies() {
+                "A login carried by a signed JWT in an HttpOnly cookie (TOKEN_TRANSPORT=cookie), \
+                 with an opaque, rotating refresh token in another."
+            } else {
+                "A login carried by a signed JWT sent as `Authorization: Bearer`, with an \
+                 opaque, rotating refresh token kept server-side."
+            },
+            credential,
+            csrf_checked: csrf.is_some(),
+        },
+    );
+    let router = openapi::serve(router, &api)?;
     let mut router = router.with_state(state);
     if let Some(csrf) = csrf {
         // The browser attaches the token cookies to requests other sites'

@@ -1,9 +1,10 @@
 //! `POST /login`: an access token and the first refresh token of a new family.
 
 use auth_core::{
-    Accounts, ApiError, ApiJson, User,
+    ApiError, ApiJson, User,
     client_addr::ClientAddr,
     device::{self, Device},
+    openapi::ErrorBody,
     validation::{CredentialsBody, LoginAttempt},
 };
 use axum::{
@@ -12,19 +13,72 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use std::sync::Arc;
-
 use crate::{
-    refresh_tokens::{IssuedRefresh, RefreshStore},
+    refresh::Refresher,
+    refresh_tokens::IssuedRefresh,
     tokens::Tokens,
-    transport::Transport,
+    transport::{TokenPair, TokensInCookies, Transport},
 };
 
-pub async fn login(
-    State(accounts): State<Accounts>,
-    State(refresh_tokens): State<Arc<dyn RefreshStore>>,
-    State(tokens): State<Arc<Tokens>>,
-    State(transport): State<Transport>,
+// One handler per transport, so that each document says what its server
+// answers; both run `login`.
+
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "tokens",
+    request_body = CredentialsBody,
+    responses(
+        (status = 200, description = "Logged in: an access token and the first refresh token of a new login", body = TokenPair,
+            links(
+                ("Refresh" = (operation_id = "from_body", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+                ("Logout" = (operation_id = "logout", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+            )),
+        (status = 401, description = "Unknown email or wrong password, one answer for both (`invalid_credentials`)", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts (`too_many_attempts`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Too many passwords being hashed (`busy`, with `Retry-After`), or a store is down (`unavailable`)", body = ErrorBody),
+    )
+)]
+pub async fn tokens_in_body(
+    State(app): State<Refresher>,
+    from: ClientAddr,
+    device: Device,
+    body: ApiJson<CredentialsBody>,
+) -> Result<Response, ApiError> {
+    login(app, from, device, body).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "tokens",
+    request_body = CredentialsBody,
+    responses(
+        (status = 200, description = "Logged in: the access and refresh tokens in HttpOnly cookies (`Set-Cookie`)", body = TokensInCookies),
+        (status = 401, description = "Unknown email or wrong password, one answer for both (`invalid_credentials`)", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts (`too_many_attempts`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Too many passwords being hashed (`busy`, with `Retry-After`), or a store is down (`unavailable`)", body = ErrorBody),
+    )
+)]
+pub async fn tokens_in_cookies(
+    State(app): State<Refresher>,
+    from: ClientAddr,
+    device: Device,
+    body: ApiJson<CredentialsBody>,
+) -> Result<Response, ApiError> {
+    login(app, from, device, body).await
+}
+
+async fn login(
+    Refresher {
+        accounts,
+        refresh: refresh_tokens,
+        tokens,
+        transport,
+        ..
+    }: Refresher,
     from: ClientAddr,
     device: Device,
     ApiJson(body): ApiJson<CredentialsBody>,

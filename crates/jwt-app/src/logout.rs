@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use auth_core::ApiError;
+use auth_core::{ApiError, openapi::ErrorBody};
 use axum::{
     body::Bytes,
     extract::{State, rejection::BytesRejection},
@@ -32,7 +32,7 @@ use crate::{
     verification::{Claims, InvalidToken},
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LogoutBody {
     refresh_token: Option<String>,
 }
@@ -42,6 +42,18 @@ pub struct LogoutBody {
 /// denied only when a denylist is configured: without one they keep working
 /// until `exp`, which is the logout loophole of stateless tokens. In cookie
 /// mode the answer removes every token cookie, whatever else happened.
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = "tokens",
+    security(("login" = []), ()),
+    request_body(content = Option<LogoutBody>, description = "Optional: the refresh token of the login to end (header transport; with cookies it is read from its cookie)"),
+    responses(
+        (status = 204, description = "The login is ended (its refresh family revoked; with a denylist, its access tokens denied); token cookies cleared"),
+        (status = 401, description = "No credential, or none that names a login (`unauthorized`)", body = ErrorBody),
+        (status = 503, description = "A store is down (`unavailable`)", body = ErrorBody),
+    )
+)]
 pub async fn logout(
     State(tokens): State<Arc<Tokens>>,
     State(refresh): State<Arc<dyn RefreshStore>>,

@@ -2,7 +2,7 @@
 //! token comes in the JSON body or, with `TOKEN_TRANSPORT=cookie`, in its
 //! cookie; what happens to it is the same.
 
-use auth_core::{ApiError, ApiJson};
+use auth_core::{ApiError, ApiJson, openapi::ErrorBody};
 use axum::{
     body::Bytes,
     extract::{State, rejection::BytesRejection},
@@ -20,7 +20,7 @@ use crate::{
     refresh_tokens::{RefreshStore, RefreshToken, Rotation, invalid_grant, replayed},
     revocation::Revocation,
     tokens::Tokens,
-    transport::Transport,
+    transport::{TokenPair, TokensInCookies, Transport},
 };
 
 /// What spending a refresh token takes: the stores to rotate it in and to end
@@ -35,7 +35,7 @@ pub struct Refresher {
     pub transport: Transport,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RefreshBody {
     refresh_token: String,
 }
@@ -47,6 +47,21 @@ pub struct CookieRefreshBody {
 }
 
 /// The header transport: `{"refresh_token"}`.
+#[utoipa::path(
+    post,
+    path = "/refresh",
+    tag = "tokens",
+    request_body = RefreshBody,
+    responses(
+        (status = 200, description = "A new pair; the refresh token sent is spent", body = TokenPair,
+            links(
+                ("Refresh" = (operation_id = "from_body", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+                ("Logout" = (operation_id = "logout", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+            )),
+        (status = 401, description = "Unknown, expired, revoked or already spent: a replay revokes the whole login (`invalid_grant`)", body = ErrorBody),
+        (status = 503, description = "A store is down (`unavailable`)", body = ErrorBody),
+    )
+)]
 pub async fn from_body(
     State(app): State<Refresher>,
     ApiJson(body): ApiJson<RefreshBody>,
@@ -56,6 +71,17 @@ pub async fn from_body(
 
 /// The cookie transport: the refresh-token cookie, which the browser sends
 /// to this path only.
+#[utoipa::path(
+    post,
+    path = "/refresh",
+    tag = "tokens",
+    responses(
+        (status = 200, description = "New tokens in their cookies; the refresh token sent is spent", body = TokensInCookies),
+        (status = 400, description = "A body that is not JSON, or one with a `refresh_token`: the token travels in its cookie (`invalid_input`)", body = ErrorBody),
+        (status = 401, description = "No refresh-token cookie, or an unknown, expired, revoked or spent one (`invalid_grant`)", body = ErrorBody),
+        (status = 503, description = "A store is down (`unavailable`)", body = ErrorBody),
+    )
+)]
 pub async fn from_cookie(
     State(app): State<Refresher>,
     headers: HeaderMap,

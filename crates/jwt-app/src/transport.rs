@@ -12,7 +12,8 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, header},
     response::{AppendHeaders, IntoResponse, Response},
 };
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::{refresh_tokens::IssuedRefresh, tokens::AccessToken, verification::InvalidToken};
 
@@ -38,6 +39,29 @@ pub enum Presented {
     /// §3.1 gives such a challenge no error code).
     Missing,
     Token(String),
+}
+
+/// Login and refresh's answer with the header transport (RFC 6749 §5.1).
+#[derive(Serialize, ToSchema)]
+pub struct TokenPair {
+    /// A JWT (`typ: at+jwt`), sent back as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds the access token lives (`ACCESS_TTL`).
+    pub expires_in: u64,
+    /// Opaque, single use: `POST /refresh` spends it for a new pair.
+    pub refresh_token: String,
+    /// Seconds the refresh token lives, at most to its family's end.
+    pub refresh_expires_in: u64,
+}
+
+/// Login and refresh's answer with `TOKEN_TRANSPORT=cookie`: the tokens are
+/// in HttpOnly cookies (`Set-Cookie`), out of the page's reach.
+#[derive(Serialize, ToSchema)]
+pub struct TokensInCookies {
+    pub expires_in: u64,
+    pub refresh_expires_in: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,13 +125,13 @@ impl Transport {
     /// no longer holds.
     pub fn issued(self, access: &AccessToken, refresh: &IssuedRefresh) -> Response {
         match self.kind {
-            TokenTransport::Header => Json(json!({
-                "access_token": access.token,
-                "token_type": "Bearer",
-                "expires_in": access.expires_in,
-                "refresh_token": refresh.token.as_str(),
-                "refresh_expires_in": refresh.expires_in,
-            }))
+            TokenTransport::Header => Json(TokenPair {
+                access_token: access.token.clone(),
+                token_type: "Bearer",
+                expires_in: access.expires_in,
+                refresh_token: refresh.token.as_str().to_owned(),
+                refresh_expires_in: refresh.expires_in,
+            })
             .into_response(),
             TokenTransport::Cookie => {
                 let refresh_cookies =
@@ -117,10 +141,10 @@ impl Transport {
                     refresh_cookies[0].clone(),
                     refresh_cookies[1].clone(),
                 ]);
-                let body = Json(json!({
-                    "expires_in": access.expires_in,
-                    "refresh_expires_in": refresh.expires_in,
-                }));
+                let body = Json(TokensInCookies {
+                    expires_in: access.expires_in,
+                    refresh_expires_in: refresh.expires_in,
+                });
                 (cookies, body).into_response()
             }
         }

@@ -21,9 +21,13 @@ mod upstream;
 
 use std::sync::Arc;
 
-use auth_core::{Health, health};
+use auth_core::{
+    Health, health,
+    openapi::{self, About, Credential},
+};
 use axum::{Router, middleware, routing::get};
 use jwt_app::{RedisDenylist, Verification, keys::JwtAlg};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use config::{Config, Mode, SharedDenylist};
 
@@ -58,10 +62,12 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         counters.clone(),
     )?;
 
-    let notes = Router::new()
+    // Each route's path comes from its handler's `#[utoipa::path]`, which
+    // also documents it (auth_core::openapi).
+    let notes = OpenApiRouter::new()
         // Behind the credential check of the mode:
-        .route("/notes", get(notes::mine))
-        .route("/notes/all", get(notes::all))
+        .routes(routes!(notes::mine))
+        .routes(routes!(notes::all))
         .route_layer(middleware::from_fn_with_state(
             counters.clone(),
             counters::count_verified,
@@ -94,10 +100,15 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         staleness(&config)
     );
 
-    let mut router = notes
+    let (mut router, api) = notes
         // Open to anyone:
-        .route("/health", get(health::health).with_state(health))
-        .route("/", get(page::page));
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(health::health))
+                .with_state(health),
+        )
+        .route("/", get(page::page))
+        .split_for_parts();
     if config.upstream_stats {
         let report = Report {
             counters,
@@ -111,6 +122,29 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
                 .route_layer(middleware::from_fn(auth_core::host::loopback_host_only)),
         );
     }
+    let api = openapi::finish(
+        api,
+        About {
+            title: "resource-server",
+            version: env!("CARGO_PKG_VERSION"),
+            description: match config.mode {
+                Mode::Jwt => {
+                    "Notes for whoever holds a valid access token of jwt-app, verified here \
+                     with the key jwt-app publishes."
+                }
+                Mode::Session => {
+                    "Notes for whoever holds a live session of session-app, which this server \
+                     asks about the cookie on every request."
+                }
+            },
+            credential: match config.mode {
+                Mode::Jwt => Credential::BearerJwt,
+                Mode::Session => Credential::Cookie(auth_core::cookie_names::session(false)),
+            },
+            csrf_checked: false,
+        },
+    );
+    let router = openapi::serve(router, &api)?;
     Ok(auth_core::middleware::finish_inspected(
         router,
         config.serve.request_timeout,

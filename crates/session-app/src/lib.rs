@@ -16,6 +16,7 @@ use auth_core::{
     Accounts, Health,
     command::Command,
     csrf, health, host,
+    openapi::{self, About, Credential},
     redis_counters::RedisCounters,
     routes,
     stats::{self, Measured},
@@ -27,6 +28,7 @@ use axum::{
     routing::{delete, get, post, put},
 };
 use clap::Parser;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use session_user::Lifetimes;
 pub use store::{SessionBackend, SessionStoreKind};
@@ -192,13 +194,15 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         lifetimes: config.lifetimes(),
     }));
 
-    let mut router = Router::new()
+    // Each route's path comes from its handler's `#[utoipa::path]`, which
+    // also documents it (auth_core::openapi).
+    let (mut router, api) = OpenApiRouter::new()
         // Behind a live session:
-        .route("/protected", get(routes::protected))
-        .route("/profile", get(routes::profile))
-        .route("/admin", get(routes::admin))
-        .route("/admin/users/{email}/role", put(routes::set_role))
-        .route("/logout", post(logout::logout))
+        .routes(routes!(routes::protected))
+        .routes(routes!(routes::profile))
+        .routes(routes!(routes::admin))
+        .routes(routes!(routes::set_role))
+        .routes(routes!(logout::logout))
         .route("/account/logins", get(account::logins))
         .route("/account/logins/{id}", delete(account::end_login))
         .route(
@@ -215,19 +219,34 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             guard::require_session,
         ))
         // Open to anyone:
-        .route("/register", post(routes::register))
-        .route("/login", post(login::login))
+        .routes(routes!(routes::register))
+        .routes(routes!(login::login))
         // Whom a cookie belongs to, for services that hold no sessions (401
         // without one): it reads the session record itself, for its expiry.
-        .route("/session", get(introspection::session))
-        .route("/health", get(health::health))
-        .route("/", get(page::page));
+        .routes(routes!(introspection::session))
+        .routes(routes!(health::health))
+        // The workshop's page, not part of the API.
+        .route("/", get(page::page))
+        .split_for_parts();
     if config.common.store_stats {
         router = router.route(
             "/debug/store",
             get(stats::store_stats).route_layer(middleware::from_fn(host::loopback_host_only)),
         );
     }
+    let api = openapi::finish(
+        api,
+        About {
+            title: "session-app",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "A login remembered in a server-side session, named by an opaque cookie.",
+            credential: Credential::Cookie(auth_core::cookie_names::session(
+                config.common.cookie_secure,
+            )),
+            csrf_checked: true,
+        },
+    );
+    let router = openapi::serve(router, &api)?;
     let router = sessions
         .layer(
             router.with_state(state),

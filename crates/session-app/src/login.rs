@@ -1,20 +1,45 @@
 //! `POST /login`: a new session for the user, under a new id.
 
 use axum::{Json, extract::State, http::HeaderMap};
-use serde_json::json;
+use serde::Serialize;
 use tower_sessions::Session;
+use utoipa::ToSchema;
 
 use auth_core::{
-    Accounts, ApiError, ApiJson,
+    Accounts, ApiError, ApiJson, Role,
     client_addr::ClientAddr,
     device::{self, Device},
     lifecycle,
+    openapi::ErrorBody,
     validation::CredentialsBody,
 };
 use axum::response::IntoResponse;
 
 use crate::session_user::{Lifetimes, SessionUser, store_down};
 
+/// session-app's answer to a login; the credential itself is the cookie.
+#[derive(Serialize, ToSchema)]
+pub struct LoggedIn {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    /// Seconds the session lives (`SESSION_TTL`).
+    pub expires_in: i64,
+}
+
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "sessions",
+    request_body = CredentialsBody,
+    responses(
+        (status = 200, description = "Logged in: a new session, its id in the `sid` cookie (`Set-Cookie`)", body = LoggedIn),
+        (status = 401, description = "Unknown email or wrong password, one answer for both (`invalid_credentials`)", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts (`too_many_attempts`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Too many passwords being hashed (`busy`, with `Retry-After`), or a store is down (`unavailable`)", body = ErrorBody),
+    )
+)]
 pub async fn login(
     State(accounts): State<Accounts>,
     State(lifetimes): State<Lifetimes>,
@@ -59,8 +84,11 @@ pub async fn login(
     let expires_in = session.expiry_age().as_seconds_f64().round() as i64;
     Ok((
         device::remember(&accounts, &user),
-        Json(
-            json!({"id": user.id, "email": user.email, "role": user.role, "expires_in": expires_in}),
-        ),
+        Json(LoggedIn {
+            id: user.id,
+            email: user.email.clone(),
+            role: user.role,
+            expires_in,
+        }),
     ))
 }

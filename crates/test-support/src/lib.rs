@@ -5,6 +5,7 @@ pub mod contract;
 pub mod databases;
 pub mod fuzz;
 pub mod lifecycle;
+pub mod openapi;
 pub mod operator;
 pub mod outage;
 pub mod postgres_server;

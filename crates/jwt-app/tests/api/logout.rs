@@ -184,3 +184,20 @@ async fn a_forged_access_token_ends_nothing() {
         "the real login lives on"
     );
 }
+
+/// The body is optional, and its document says so with a nullable schema:
+/// `null` is no body, not a 400 (schemathesis' finding, issue 21).
+#[tokio::test]
+async fn a_null_body_is_no_body() {
+    let app = spawn_app(&[]).await;
+    let (_, tokens) = app.user("null-body").await;
+    let res = app
+        .logout(&tokens.access, Some(serde_json::Value::Null))
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // The login it named is over: its refresh token no longer refreshes.
+    expect_invalid_grant(app.refresh(&tokens.refresh).await).await;
+    // A body that is JSON but not the shape is still refused.
+    let res = app.logout(&tokens.access, Some(json!([1]))).await;
+    expect_error(res, StatusCode::BAD_REQUEST, "invalid_input").await;
+}

@@ -19,6 +19,7 @@ mod keys;
 mod login;
 mod login_race;
 mod logout;
+mod openapi;
 mod redis_outage;
 mod redis_store;
 mod refresh;

@@ -11,6 +11,7 @@ mod inspector;
 mod introspection;
 mod lifecycle;
 mod local_only;
+mod openapi;
 mod port_in_use;
 mod processes;
 mod proxy;
