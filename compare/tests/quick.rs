@@ -47,7 +47,7 @@ fn columns_where(property: impl Fn(&Configuration) -> bool) -> Vec<&'static str>
         .collect()
 }
 
-const SCENARIO_IDS: [&str; 13] = [
+const SCENARIO_IDS: [&str; 17] = [
     "login",
     "credential-size",
     "server-state",
@@ -57,6 +57,10 @@ const SCENARIO_IDS: [&str; 13] = [
     "restart",
     "two-instances",
     "role-change",
+    "your-logins",
+    "sign-out-everywhere",
+    "password-change",
+    "idle-timeout",
     "cross-site",
     "client-readable",
     "throughput",
@@ -338,7 +342,7 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
     };
     // The ids are the JSON's stable names, in table order (issue 4).
     let ids: Vec<&str> = scenarios.iter().filter_map(|s| s["id"].as_str()).collect();
-    assert_eq!(ids, SCENARIO_IDS, "the thirteen scenarios, in table order");
+    assert_eq!(ids, SCENARIO_IDS, "the seventeen scenarios, in table order");
     for id in SCENARIO_IDS {
         let s = scenario(id);
         for key in ["title", "claim", "lesson"] {
@@ -493,6 +497,42 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         ],
         "a demotion applies at once with sessions and with a denylist (the login is denied); \
          a stateless JWT keeps its stale role until it expires",
+    );
+    for (id, who) in [
+        ("your-logins", "the ended login"),
+        ("sign-out-everywhere", "the other devices"),
+        ("password-change", "the thief's login"),
+    ] {
+        expect(
+            id,
+            &[
+                ("session/memory", &gone),
+                ("session/sqlite", &gone),
+                ("session/redis", &gone),
+                ("jwt", &ok),
+                ("jwt+denylist", &gone),
+                ("jwt+denylist/redis", &gone),
+                ("jwt/cookie", &ok),
+            ],
+            &format!(
+                "{who}: a session dies at once, so does a JWT behind a denylist; a stateless \
+                 JWT's access token works until exp"
+            ),
+        );
+    }
+    expect(
+        "idle-timeout",
+        &[
+            ("session/memory", &gone),
+            ("session/sqlite", &gone),
+            ("session/redis", &gone),
+            ("jwt", &ok),
+            ("jwt+denylist", &ok),
+            ("jwt+denylist/redis", &ok),
+            ("jwt/cookie", &ok),
+        ],
+        "an idle session times out; idleness never cuts an access token short (its refresh \
+         token dies instead)",
     );
     expect(
         "cross-site",

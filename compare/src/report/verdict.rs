@@ -12,6 +12,8 @@
 //! README's table of verdicts ([`Report::claims_markdown`]) is the same for
 //! every run whose statuses are; speeds go in `numbers`.
 
+mod lifecycle;
+
 use std::fmt::Write as _;
 
 use serde::{Serialize, Serializer, ser::SerializeMap};
@@ -253,6 +255,26 @@ pub const RULES: &[Rule] = &[
         scenario: "role-change",
         judge: role_change,
         meaning: role_change_meaning,
+    },
+    Rule {
+        scenario: "your-logins",
+        judge: lifecycle::your_logins,
+        meaning: lifecycle::your_logins_meaning,
+    },
+    Rule {
+        scenario: "sign-out-everywhere",
+        judge: lifecycle::sign_out_everywhere,
+        meaning: lifecycle::sign_out_everywhere_meaning,
+    },
+    Rule {
+        scenario: "password-change",
+        judge: lifecycle::password_change,
+        meaning: lifecycle::password_change_meaning,
+    },
+    Rule {
+        scenario: "idle-timeout",
+        judge: lifecycle::idle_timeout,
+        meaning: lifecycle::idle_timeout_meaning,
     },
     Rule {
         scenario: "cross-site",

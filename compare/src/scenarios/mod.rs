@@ -6,15 +6,20 @@ mod client_readable;
 mod credential_size;
 mod cross_site;
 mod decentralized;
+mod devices;
 mod expiry_refresh;
+mod idle_timeout;
 mod login;
 mod logout_replay;
+mod password_change;
 mod restart;
 mod role_change;
 mod server_state;
+mod sign_out_everywhere;
 mod tampering;
 mod throughput;
 mod two_instances;
+mod your_logins;
 
 use async_trait::async_trait;
 
@@ -116,6 +121,10 @@ pub const SCENARIOS: &[Scenario] = &[
     restart::SCENARIO,
     two_instances::SCENARIO,
     role_change::SCENARIO,
+    your_logins::SCENARIO,
+    sign_out_everywhere::SCENARIO,
+    password_change::SCENARIO,
+    idle_timeout::SCENARIO,
     cross_site::SCENARIO,
     client_readable::SCENARIO,
     throughput::SCENARIO,

@@ -302,6 +302,32 @@ pub fn refresh(credential: &Credential) -> Option<Request> {
     }
 }
 
+/// `GET /account/logins`: the caller's live logins.
+pub fn logins(credential: &Credential) -> Request {
+    Request::new(Method::GET, "/account/logins").auth(credential)
+}
+
+/// `DELETE /account/logins/{id}`: ends one login, with the password.
+pub fn end_login(credential: &Credential, id: &str, password: &str) -> Request {
+    Request::new(Method::DELETE, &format!("/account/logins/{id}"))
+        .auth(credential)
+        .json(json!({"password": password}))
+}
+
+/// `POST /account/logout-everywhere`: ends every login of the caller's account.
+pub fn logout_everywhere(credential: &Credential, password: &str) -> Request {
+    Request::new(Method::POST, "/account/logout-everywhere")
+        .auth(credential)
+        .json(json!({"password": password}))
+}
+
+/// `PUT /account/password`, ending the other logins (the contract's default).
+pub fn change_password(credential: &Credential, current: &str, new: &str) -> Request {
+    Request::new(Method::PUT, "/account/password")
+        .auth(credential)
+        .json(json!({"current_password": current, "new_password": new}))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

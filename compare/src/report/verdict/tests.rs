@@ -78,6 +78,27 @@ fn today(scenario: &str) -> Vec<Cell> {
                 )
             })
             .to_vec(),
+        "your-logins" | "sign-out-everywhere" | "password-change" => {
+            [401, 401, 401, 200, 401, 401, 200]
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let c = v(s).status("listed", 200);
+                    if i >= 3 { c.status("refresh", 401) } else { c }
+                })
+                .collect()
+        }
+        "idle-timeout" => [401, 401, 401, 200, 200, 200, 200]
+            .into_iter()
+            .enumerate()
+            .map(|(i, s)| {
+                if i >= 3 {
+                    v(s).status("refresh", 401)
+                } else {
+                    v(s)
+                }
+            })
+            .collect(),
         "cross-site" => [403, 403, 403, 401, 401, 401, 403].map(v).to_vec(),
         "client-readable" => [0, 0, 0, 9, 9, 9, 0].map(v).to_vec(),
         "throughput" => [4486.0, 2277.0, 2025.0, 3798.0, 3009.0, 1961.0, 2621.0]
@@ -164,6 +185,10 @@ fn todays_cells_give_the_readmes_verdicts() {
         ("restart", HoldsWithACatch),
         ("two-instances", HalfTrue),
         ("role-change", HoldsWithACatch),
+        ("your-logins", HalfTrue),
+        ("sign-out-everywhere", HoldsWithACatch),
+        ("password-change", HoldsWithACatch),
+        ("idle-timeout", HoldsWithACatch),
         ("cross-site", HoldsWithACatch),
         ("client-readable", HoldsWithACatch),
         ("throughput", HalfTrue),
@@ -459,5 +484,90 @@ fn the_verdict_rides_in_the_json_under_a_key_of_its_own() {
     assert_eq!(
         back.scenarios[0].claim_verdict,
         report.scenarios[0].claim_verdict
+    );
+}
+
+#[test]
+fn ending_logins_follows_the_stateless_jwts_answer() {
+    for id in ["sign-out-everywhere", "password-change"] {
+        let (before, revoked) = today_then(id, |c| {
+            c[col("jwt")] = v(401).status("refresh", 401);
+            c[col("jwt/cookie")] = v(401).status("refresh", 401);
+        });
+        assert_eq!(
+            before.verdict,
+            Verdict::HoldsWithACatch,
+            "{id}: {}",
+            before.why
+        );
+        assert_eq!(
+            revoked.verdict,
+            Verdict::FalseInPractice,
+            "{id}: {}",
+            revoked.why
+        );
+        let (_, no_denylist) = today_then(id, |c| {
+            c[col("jwt+denylist")] = v(200).status("refresh", 401);
+            c[col("jwt+denylist/redis")] = v(200).status("refresh", 401);
+        });
+        assert_eq!(
+            no_denylist.verdict,
+            Verdict::Holds,
+            "{id}: {}",
+            no_denylist.why
+        );
+        assert_eq!(
+            before.meaning("jwt").map(|m| m.tone),
+            Some(Tone::Catch),
+            "{id}: the ended login's 200 is the catch"
+        );
+    }
+}
+
+#[test]
+fn your_logins_is_half_true_while_listed_and_holds_when_jwt_cannot_list() {
+    let (before, unlisted) = today_then("your-logins", |c| {
+        for name in ["jwt", "jwt+denylist", "jwt+denylist/redis", "jwt/cookie"] {
+            c[col(name)] = v(200).status("listed", 404);
+        }
+    });
+    assert_eq!(before.verdict, Verdict::HalfTrue, "{}", before.why);
+    assert!(before.why.contains("refresh families"), "{}", before.why);
+    assert_eq!(unlisted.verdict, Verdict::Holds, "{}", unlisted.why);
+    let (_, ended) = today_then("your-logins", |c| {
+        c[col("jwt")] = v(401).status("listed", 200).status("refresh", 401);
+        c[col("jwt/cookie")] = v(401).status("listed", 200).status("refresh", 401);
+    });
+    assert_eq!(ended.verdict, Verdict::FalseInPractice, "{}", ended.why);
+}
+
+#[test]
+fn idle_timeout_is_false_when_an_idle_session_survives_or_a_jwt_is_cut_short() {
+    let (before, session_lives) = today_then("idle-timeout", |c| c[col("session/redis")] = v(200));
+    assert_eq!(before.verdict, Verdict::HoldsWithACatch, "{}", before.why);
+    assert_eq!(session_lives.verdict, Verdict::FalseInPractice);
+    assert!(
+        session_lives.why.contains("session/redis 200"),
+        "{}",
+        session_lives.why
+    );
+    let (_, cut) = today_then("idle-timeout", |c| {
+        c[col("jwt")] = v(401).status("refresh", 401);
+    });
+    assert_eq!(cut.verdict, Verdict::FalseInPractice, "{}", cut.why);
+    let (_, refresh_lives) = today_then("idle-timeout", |c| {
+        for name in ["jwt", "jwt+denylist", "jwt+denylist/redis", "jwt/cookie"] {
+            c[col(name)] = v(200).status("refresh", 200);
+        }
+    });
+    assert_eq!(
+        refresh_lives.verdict,
+        Verdict::Holds,
+        "{}",
+        refresh_lives.why
+    );
+    assert_eq!(
+        before.meaning("session/memory").map(|m| m.label.as_str()),
+        Some("timed out")
     );
 }
