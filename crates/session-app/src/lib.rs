@@ -14,6 +14,7 @@ use std::{sync::Arc, time::Duration};
 use auth_core::{
     Accounts, Health,
     command::Command,
+    cors::AllowedOrigins,
     csrf, health, host,
     redis_counters::RedisCounters,
     routes,
@@ -27,7 +28,7 @@ use axum::{
 };
 use clap::Parser;
 
-pub use store::{SessionBackend, SessionStoreKind};
+pub use store::{SessionBackend, SessionCookie, SessionStoreKind};
 
 /// Login remembered in a server-side session (cookie `sid`).
 ///
@@ -139,7 +140,8 @@ pub async fn main(Cli { config, command }: Cli) -> anyhow::Result<()> {
 pub async fn app(config: Config) -> anyhow::Result<Router> {
     stats::refuse_public_bind(&config.common)?;
     csrf::warn_if_cookie_in_clear("session-app", &config.common);
-    let csrf = csrf::Guard::from_config("session-app", &config.common)?;
+    let origins = AllowedOrigins::from_config(&config.common)?;
+    let csrf = csrf::Guard::from_config("session-app", &config.common, origins.clone())?;
     let accounts = Accounts::open(&config.common).await?;
     let sessions =
         SessionBackend::open(config.session_store, &config.redis_url, accounts.db()).await?;
@@ -186,12 +188,17 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .layer(
             router.with_state(state),
             config.session_ttl,
-            config.common.cookie_secure,
+            SessionCookie {
+                https: config.common.cookie_secure,
+                same_site: config.common.cookie_samesite,
+            },
         )
         .layer(middleware::from_fn_with_state(
             csrf,
             csrf::refuse_cross_origin,
         ));
+    // Outside the CSRF check, so that an allowed page can read its refusals too.
+    let router = origins.answer_cors(router, true);
     Ok(auth_core::middleware::finish(
         router,
         config.common.serve.request_timeout,
