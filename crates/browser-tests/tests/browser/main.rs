@@ -8,5 +8,6 @@ mod attacker_page;
 mod csp;
 mod pages;
 mod servers;
+mod spa;
 mod stored_xss;
 mod truth;
