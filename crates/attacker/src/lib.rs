@@ -1,9 +1,6 @@
-//! The workshop's pages of other sites: the attacker's page, which the
-//! logged-in user visits and which sends state-changing requests to the
-//! servers on the user's behalf (CSRF) and shows what came of them; and a
-//! single-page app the servers let in with ALLOWED_ORIGINS ([`spa`]).
-
-pub mod spa;
+//! The attacker's page of the workshop: another site the logged-in user
+//! visits, which sends state-changing requests to the servers on the user's
+//! behalf (CSRF) and shows what came of them.
 
 use axum::{Router, response::Html, routing::get};
 

@@ -104,7 +104,7 @@ async fn cross_site_spa(cookies: ThirdPartyCookies) {
     let Some(browser) = Browser::start_with(cookies).await else {
         return;
     };
-    let spa = TestServer::start(attacker::spa::app()).await;
+    let spa = TestServer::start(spa::app()).await;
     let port = spa.addr.port();
     let (cross, same) = (
         format!("http://localhost:{port}"),
@@ -170,7 +170,7 @@ async fn cross_site_spa(cookies: ThirdPartyCookies) {
 /// the cookie goes along whatever the policy): CORS withholds every answer,
 /// and its forged logout meets the CSRF check, cookie and all.
 async fn foreign_origin_is_refused(browser: &Browser, origins: &str, policy: &str) {
-    let foreign_spa = TestServer::start(attacker::spa::app()).await;
+    let foreign_spa = TestServer::start(spa::app()).await;
     let foreign = format!("http://127.0.0.1:{}", foreign_spa.addr.port());
     let evil = attacker().await;
     for api in [Api::Session, Api::JwtCookie] {

@@ -13,7 +13,7 @@ use axum::{
     routing::get,
 };
 
-const PAGE: &str = include_str!("page/spa.html");
+const PAGE: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/spa.js");
 const STYLE: &str = include_str!("page/spa.css");
 

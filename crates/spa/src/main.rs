@@ -26,6 +26,6 @@ async fn main() -> anyhow::Result<()> {
          ?credential=session|bearer|cookie&api=http://127.0.0.1:3001, and start the server \
          with ALLOWED_ORIGINS=http://localhost:{port},http://127.0.0.1:{port}",
     );
-    axum::serve(listener, attacker::spa::app()).await?;
+    axum::serve(listener, spa::app()).await?;
     Ok(())
 }
