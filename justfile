@@ -66,6 +66,10 @@ run-api *ARGS: servers
 run-attacker *ARGS: servers
     {{serve}} attacker {{bin}}/attacker {{ARGS}}
 
+# a single-page app on http://localhost:5173 (another site than the servers) and http://127.0.0.1:5173 (the same site): ?credential=session|bearer|cookie&api=http://127.0.0.1:3001; start the server with ALLOWED_ORIGINS=http://localhost:5173,http://127.0.0.1:5173 (and COOKIE_SAMESITE=none for its cookie across sites)
+run-spa *ARGS: servers
+    {{serve}} spa {{bin}}/spa {{ARGS}}
+
 # both servers in this terminal (session-app :3001, jwt-app :3000), sharing data/; one Ctrl-C stops both
 up: servers
     UP_BIN_DIR={{bin}} {{serve}} up scripts/up.sh

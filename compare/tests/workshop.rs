@@ -32,6 +32,7 @@ const SERVING: &[(&str, &[&str])] = &[
     ("run-jwt-cookie", &["listening on "]),
     ("run-api", &["listening on "]),
     ("run-attacker", &["attacker page on "]),
+    ("run-spa", &["single-page app on "]),
 ];
 
 /// Nothing is compiled inside the test (`PREBUILT_BIN_DIR`): a server's
@@ -182,9 +183,9 @@ async fn start(step: &Step, settings: &[(String, String)], prefixes: &[&str]) ->
 }
 
 /// The address answers HTTP: `/health` 200 on a server, `/` 200 on the
-/// attacker's page (which has no health route).
+/// attacker's page and the SPA (which have no health route).
 async fn answers(step: &Step, address: &str) {
-    let path = if step.recipe == "run-attacker" {
+    let path = if ["run-attacker", "run-spa"].contains(&step.recipe.as_str()) {
         "/"
     } else {
         "/health"
@@ -211,7 +212,7 @@ fn the_script_parses_into_just_commands() {
     let steps = steps(&doc);
     // Every part has something to run.
     let parts: Vec<&str> = steps.iter().map(|s| s.part.as_str()).collect();
-    for n in 1..=6 {
+    for n in 1..=7 {
         assert!(
             parts.iter().any(|p| p.starts_with(&format!("{n}. "))),
             "part {n} runs no command: {parts:?}"
@@ -244,6 +245,7 @@ async fn workshop_commands_run() {
         ("DATA_DIR", data.path().to_string_lossy().into_owned()),
         ("PORT", "0".into()),
         ("ATTACKER_PORT", "0".into()),
+        ("SPA_PORT", "0".into()),
         ("API_PORT", "0".into()),
         ("BCRYPT_COST", "4".into()),
         // The harness passes its own cost to the servers it starts.
@@ -412,6 +414,7 @@ async fn stop_ends_every_server_the_recipes_started() {
         ("DATA_DIR", data.path().to_string_lossy().into_owned()),
         ("PORT", "0".into()),
         ("ATTACKER_PORT", "0".into()),
+        ("SPA_PORT", "0".into()),
         ("BCRYPT_COST", "4".into()),
         ("WORKSHOP_STATE_DIR", state_dir(data.path())),
     ]

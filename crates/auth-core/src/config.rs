@@ -61,6 +61,21 @@ pub struct CommonConfig {
     #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
     pub cookie_secure: bool,
 
+    /// Pages on other origins that may use this server (comma-separated,
+    /// exact: `http://localhost:5173,https://app.example`): CORS answers them,
+    /// preflight included, and they pass the CSRF check. Empty: no CORS
+    /// header at all, and every other origin's state-changing request is
+    /// refused. A path, a wildcard, `null` or no scheme refuses to start.
+    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// When the browser sends the credential cookie with a request another
+    /// site starts: `lax` (a followed link), `strict` (never) or `none`
+    /// (every request, e.g. a single-page app on another site; adds `Secure`
+    /// and needs ALLOWED_ORIGINS). jwt-app's header transport sets no cookie.
+    #[arg(long, env = "COOKIE_SAMESITE", value_enum, default_value_t = crate::cors::CookieSameSite::Lax)]
+    pub cookie_samesite: crate::cors::CookieSameSite,
+
     /// For the browser workshop only: let cross-origin state-changing
     /// requests through the CSRF check, so that the attacker page's forged
     /// logout succeeds. Refused on a BIND other than loopback.

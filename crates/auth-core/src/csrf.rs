@@ -10,7 +10,7 @@ use axum::{
     response::Response,
 };
 
-use crate::{ApiError, CommonConfig};
+use crate::{ApiError, CommonConfig, cors::AllowedOrigins};
 
 /// A server reachable from other machines, whose credential cookie is not
 /// kept to HTTPS, sends it in clear over any network between: say so at start.
@@ -38,17 +38,24 @@ pub fn refuse_unsafe_public_bind(config: &CommonConfig) -> anyhow::Result<()> {
 }
 
 /// What [`refuse_cross_origin`] runs with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guard {
     scheme: Scheme,
+    /// `ALLOWED_ORIGINS`: other origins whose pages may act with the cookie.
+    allowed: AllowedOrigins,
     /// `UNSAFE_DISABLE_CSRF_CHECK`: the check lets everything through.
     disabled: bool,
 }
 
 impl Guard {
-    /// The check for `app`'s cookie credential, as configured. Refuses the
-    /// unsafe flag off loopback, and says loudly at start what it opens.
-    pub fn from_config(app: &str, config: &CommonConfig) -> anyhow::Result<Self> {
+    /// The check for `app`'s cookie credential, as configured, letting
+    /// `allowed` through. Refuses the unsafe flag off loopback, and says
+    /// loudly at start what it opens.
+    pub fn from_config(
+        app: &str,
+        config: &CommonConfig,
+        allowed: AllowedOrigins,
+    ) -> anyhow::Result<Self> {
         refuse_unsafe_public_bind(config)?;
         if config.unsafe_disable_csrf_check {
             tracing::warn!(
@@ -59,6 +66,7 @@ impl Guard {
         }
         Ok(Self {
             scheme: Scheme::served(config.cookie_secure),
+            allowed,
             disabled: config.unsafe_disable_csrf_check,
         })
     }
@@ -119,23 +127,31 @@ pub async fn refuse_cross_origin(
     next: Next,
 ) -> Result<Response, ApiError> {
     if !guard.disabled {
-        check(guard.scheme, req.method(), req.headers())?;
+        check(guard.scheme, &guard.allowed, req.method(), req.headers())?;
     }
     Ok(next.run(req).await)
 }
 
 /// `Ok` unless a browser says this state-changing request comes from
 /// another origin: an `Origin` that differs in scheme, host or port from
-/// `scheme://Host`, or without `Origin`, `Sec-Fetch-Site: same-site` (a sibling
+/// `scheme://Host` and is not one of `allowed`, or without `Origin`, `Sec-Fetch-Site: same-site` (a sibling
 /// subdomain, which SameSite=Lax does not stop) or `cross-site`. Clients that
 /// send neither header (curl, scripts) are not a browser acting for another
 /// site, and pass.
-pub fn check(scheme: Scheme, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
+pub fn check(
+    scheme: Scheme,
+    allowed: &AllowedOrigins,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
     if is_safe(method) {
         return Ok(());
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     if let Some(origin) = headers.get(header::ORIGIN) {
+        if allowed.contains(origin.as_bytes()) {
+            return Ok(());
+        }
         let origin = origin.to_str().unwrap_or("null");
         if !same_origin(origin, scheme, host) {
             return Err(ApiError::Csrf(format!(
@@ -178,7 +194,7 @@ fn same_origin(origin: &str, ours: Scheme, host: Option<&str>) -> bool {
 
 /// `host[:port]` as (lower-cased host, port); `None` when it is not one
 /// (a path, user info or an empty host has no place in `Origin` or `Host`).
-fn authority_of(s: &str, default_port: u16) -> Option<(String, u16)> {
+pub(crate) fn authority_of(s: &str, default_port: u16) -> Option<(String, u16)> {
     if s.contains(['/', '?', '#', '@']) {
         return None;
     }

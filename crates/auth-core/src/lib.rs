@@ -8,6 +8,7 @@ pub mod client_addr;
 pub mod command;
 pub mod config;
 pub mod cookie_names;
+pub mod cors;
 pub mod csrf;
 pub mod db;
 pub mod device;

@@ -32,10 +32,7 @@ pub const BODY_LIMIT: usize = 16 * 1024;
 /// Adds the JSON 404/405 answers, request ids, tracing, the body limit and the
 /// timeout around a finished router.
 pub fn finish(router: Router, request_timeout: Duration) -> Router {
-    router
-        .fallback(|| async { ApiError::NotFound("no such route".into()) })
-        .method_not_allowed_fallback(|| async { method_not_allowed() })
-        .layer(
+    with_fallbacks(router).layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(FastRequestUuid))
                 .layer(AccessLogLayer)
@@ -67,6 +64,14 @@ pub fn finish_inspected(
         }
         None => finish(router, request_timeout),
     }
+}
+
+/// The JSON 404 and 405 answers. A layer added after them wraps them too;
+/// one added before would lose the 405 (axum puts it in each route's place).
+pub fn with_fallbacks(router: Router) -> Router {
+    router
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async { method_not_allowed() })
 }
 
 /// `Cache-Control: public, max-age=…` and the [`SameForEveryone`] mark that

@@ -51,9 +51,15 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// A fresh headless Chromium, or `None` (said loudly; a failure under
-    /// CI) where Chromium or chromedriver is not installed.
+    /// A fresh headless Chromium with its default cookie policy, or `None`
+    /// (said loudly; a failure under CI) where Chromium or chromedriver is
+    /// not installed.
     pub async fn start() -> Option<Self> {
+        Self::start_with(ThirdPartyCookies::Default).await
+    }
+
+    /// As [`Browser::start`], with third-party cookies as `cookies` says.
+    pub async fn start_with(cookies: ThirdPartyCookies) -> Option<Self> {
         let (Some(browser), Ok(chromedriver)) = (
             BROWSERS.iter().find_map(|b| which::which(b).ok()),
             which::which("chromedriver"),
@@ -90,6 +96,7 @@ impl Browser {
                     "--hide-scrollbars",
                     format!("--user-data-dir={}", profile.path().join("profile").display()),
                 ],
+                "prefs": cookies.prefs(),
             }
         });
         let client = ClientBuilder::new(HttpConnector::new())
@@ -226,6 +233,36 @@ impl Browser {
     /// Ends the WebDriver session; the processes go with `self`.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
+    }
+}
+
+/// The browser's third-party cookie setting: what decides whether a cookie
+/// set by an API on another site is kept and sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThirdPartyCookies {
+    /// Chromium's default (headless 156): blocked, never stored.
+    Default,
+    /// The user allowed them (Settings → Privacy and security → Third-party cookies).
+    Allowed,
+}
+
+impl ThirdPartyCookies {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Default => "default-policy",
+            Self::Allowed => "third-party-allowed",
+        }
+    }
+
+    /// The profile preferences behind the setting's switch.
+    fn prefs(self) -> Value {
+        match self {
+            Self::Default => json!({}),
+            Self::Allowed => json!({
+                "profile.cookie_controls_mode": 0,
+                "profile.block_third_party_cookies": false,
+            }),
+        }
     }
 }
 

@@ -25,6 +25,7 @@ use auth_core::{
     Accounts, Health, RoleChange,
     command::Command,
     config::parse_duration,
+    cors::AllowedOrigins,
     csrf, health, host,
     openapi::{self, About, Credential},
     redis_counters::RedisCounters,
@@ -322,7 +323,8 @@ impl AppState {
             refresh,
             health,
             measured: Measured::new(config.denylist.label(), measured),
-            transport: Transport::new(config.token_transport, config.common.cookie_secure),
+            transport: Transport::new(config.token_transport, config.common.cookie_secure)
+                .with_same_site(config.common.cookie_samesite),
         })))
     }
 }
@@ -332,11 +334,16 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     stats::refuse_public_bind(&config.common)?;
     let inspector = auth_core::inspect::Inspector::for_app(&config.common)?;
     let framing = auth_core::page::Framing::from_config(&config.common)?;
+    let origins = AllowedOrigins::from_config(&config.common)?;
     // The header transport has no check to disable, but a server that
     // says it runs without one should not be reachable from elsewhere either.
     let csrf = if config.token_transport == TokenTransport::Cookie {
         csrf::warn_if_cookie_in_clear("jwt-app", &config.common);
-        Some(csrf::Guard::from_config("jwt-app", &config.common)?)
+        Some(csrf::Guard::from_config(
+            "jwt-app",
+            &config.common,
+            origins.clone(),
+        )?)
     } else {
         csrf::refuse_unsafe_public_bind(&config.common)?;
         None
@@ -415,8 +422,11 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             csrf::refuse_cross_origin,
         ));
     }
+    // Outside the CSRF check, so that an allowed page can read its refusals
+    // too; credentials only where the browser holds them (cookies).
+    let router = origins.answer_cors(framing.apply(router), transport.in_cookies());
     Ok(auth_core::middleware::finish_inspected(
-        framing.apply(router),
+        router,
         config.common.serve.request_timeout,
         inspector,
     ))

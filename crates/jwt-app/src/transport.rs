@@ -6,7 +6,7 @@
 //! the header transport) and who can make the browser send it (other sites,
 //! in the cookie transport, which is why that one runs behind the CSRF check).
 
-use auth_core::cookie_names;
+use auth_core::{cookie_names, cors::CookieSameSite};
 use axum::{
     Json,
     http::{HeaderMap, HeaderName, HeaderValue, header},
@@ -70,6 +70,8 @@ pub struct Transport {
     /// `COOKIE_SECURE`: the cookies are `Secure` and carry a name prefix
     /// that browsers enforce.
     secure: bool,
+    /// `COOKIE_SAMESITE`, the access token's; `None` also for the refresh token.
+    same_site: CookieSameSite,
 }
 
 impl Transport {
@@ -77,7 +79,13 @@ impl Transport {
         Self {
             kind,
             secure: cookie_secure,
+            same_site: CookieSameSite::Lax,
         }
+    }
+
+    /// The cookies' `SameSite` (`COOKIE_SAMESITE`), `Lax` unless said.
+    pub fn with_same_site(self, same_site: CookieSameSite) -> Self {
+        Self { same_site, ..self }
     }
 
     pub fn in_cookies(self) -> bool {
@@ -163,21 +171,29 @@ impl Transport {
         })
     }
 
-    /// `SameSite=Lax`, like session-app's cookie: the token rides along when
-    /// the user follows a link here from another site, as a login should.
+    /// `COOKIE_SAMESITE`, like session-app's cookie; by default `Lax`: the
+    /// token rides along when the user follows a link here from another
+    /// site, as a login should.
     fn access_set_cookie(self, value: &str, max_age: u64) -> (HeaderName, HeaderValue) {
-        self.set_cookie(self.access_cookie(), value, "Lax", "/", max_age)
+        let same_site = self.same_site.attribute();
+        self.set_cookie(self.access_cookie(), value, same_site, "/", max_age)
     }
 
     /// `SameSite=Strict`: only this server's own page ever calls /refresh,
     /// so no cross-site request needs the refresh token, not even a link.
+    /// With `COOKIE_SAMESITE=none` the pages of ALLOWED_ORIGINS do call it,
+    /// from their own site, so it is `None` too.
     /// The same cookie twice, for the two paths that take it: `/refresh`,
     /// and `/logout`, which must end the login when the access token has
     /// expired or is gone (else a "log out" after a quarter of an hour would
     /// leave the refresh token alive). Any other path never sees it.
     fn refresh_set_cookies(self, value: &str, max_age: u64) -> [(HeaderName, HeaderValue); 2] {
+        let same_site = match self.same_site {
+            CookieSameSite::None => "None",
+            CookieSameSite::Lax | CookieSameSite::Strict => "Strict",
+        };
         REFRESH_COOKIE_PATHS
-            .map(|path| self.set_cookie(self.refresh_cookie(), value, "Strict", path, max_age))
+            .map(|path| self.set_cookie(self.refresh_cookie(), value, same_site, path, max_age))
     }
 
     fn set_cookie(
@@ -188,7 +204,11 @@ impl Transport {
         path: &str,
         max_age: u64,
     ) -> (HeaderName, HeaderValue) {
-        let secure = if self.secure { "; Secure" } else { "" };
+        let secure = if self.secure || self.same_site.needs_secure() {
+            "; Secure"
+        } else {
+            ""
+        };
         let line = format!(
             "{name}={value}; HttpOnly; SameSite={same_site}; Path={path}; Max-Age={max_age}{secure}"
         );
@@ -365,6 +385,35 @@ mod tests {
         assert_eq!(
             logout,
             "refresh_token=; HttpOnly; SameSite=Strict; Path=/logout; Max-Age=0"
+        );
+    }
+
+    #[test]
+    fn same_site_none_is_secure_for_both_tokens_and_strict_keeps_the_refresh_strict() {
+        let none =
+            Transport::new(TokenTransport::Cookie, false).with_same_site(CookieSameSite::None);
+        let (_, access) = none.access_set_cookie("v", 900);
+        assert_eq!(
+            access,
+            "access_token=v; HttpOnly; SameSite=None; Path=/; Max-Age=900; Secure"
+        );
+        let [(_, refresh), _] = none.refresh_set_cookies("r", 60);
+        assert_eq!(
+            refresh,
+            "refresh_token=r; HttpOnly; SameSite=None; Path=/refresh; Max-Age=60; Secure"
+        );
+        let strict =
+            Transport::new(TokenTransport::Cookie, false).with_same_site(CookieSameSite::Strict);
+        let (_, access) = strict.access_set_cookie("v", 900);
+        assert_eq!(
+            access,
+            "access_token=v; HttpOnly; SameSite=Strict; Path=/; Max-Age=900"
+        );
+        let [(_, refresh), _] = strict.refresh_set_cookies("r", 60);
+        assert!(
+            refresh
+                .to_str()
+                .is_ok_and(|r| r.contains("SameSite=Strict"))
         );
     }
 }

@@ -15,6 +15,7 @@ use std::{sync::Arc, time::Duration};
 use auth_core::{
     Accounts, Health,
     command::Command,
+    cors::AllowedOrigins,
     csrf, health, host,
     openapi::{self, About, Credential},
     redis_counters::RedisCounters,
@@ -31,7 +32,7 @@ use clap::Parser;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use session_user::Lifetimes;
-pub use store::{SessionBackend, SessionStoreKind};
+pub use store::{SessionBackend, SessionCookie, SessionStoreKind};
 
 /// Login remembered in a server-side session (cookie `sid`).
 ///
@@ -166,7 +167,8 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
     let inspector = auth_core::inspect::Inspector::for_app(&config.common)?;
     let framing = auth_core::page::Framing::from_config(&config.common)?;
     csrf::warn_if_cookie_in_clear("session-app", &config.common);
-    let csrf = csrf::Guard::from_config("session-app", &config.common)?;
+    let origins = AllowedOrigins::from_config(&config.common)?;
+    let csrf = csrf::Guard::from_config("session-app", &config.common, origins.clone())?;
     let accounts = Accounts::open(&config.common).await?;
     let sessions = SessionBackend::open(
         config.session_store,
@@ -251,14 +253,19 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .layer(
             router.with_state(state),
             config.session_ttl.min(config.session_idle_timeout),
-            config.common.cookie_secure,
+            SessionCookie {
+                https: config.common.cookie_secure,
+                same_site: config.common.cookie_samesite,
+            },
         )
         .layer(middleware::from_fn_with_state(
             csrf,
             csrf::refuse_cross_origin,
         ));
+    // Outside the CSRF check, so that an allowed page can read its refusals too.
+    let router = origins.answer_cors(framing.apply(router), true);
     Ok(auth_core::middleware::finish_inspected(
-        framing.apply(router),
+        router,
         config.common.serve.request_timeout,
         inspector,
     ))

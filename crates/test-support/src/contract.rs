@@ -419,3 +419,243 @@ pub async fn throttle_rules(server: &TestServer) {
         "other accounts log in as usual"
     );
 }
+
+/// The page the CORS rules start the server for (`ALLOWED_ORIGINS`).
+pub const ALLOWED_ORIGIN: &str = "http://localhost:5173";
+
+/// The arguments that start a server for [`cors_rules`].
+pub const WITH_ALLOWED_ORIGIN: &[&str] = &["--allowed-origins", ALLOWED_ORIGIN];
+
+/// Another site's page, and what sandboxed or `file:` pages send.
+const FOREIGN_ORIGINS: [&str; 3] = ["http://127.0.0.1:5173", "https://localhost:5173", "null"];
+
+/// The `Access-Control-*` headers of an answer, by name.
+pub fn cors_headers(res: &reqwest::Response) -> Vec<(String, String)> {
+    res.headers()
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("access-control-"))
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                value.to_str().unwrap_or("(not ASCII)").to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn preflight(
+    server: &TestServer,
+    path: &str,
+    origin: &str,
+    method: &str,
+) -> reqwest::RequestBuilder {
+    client()
+        .request(reqwest::Method::OPTIONS, server.url(path))
+        .header(header::ORIGIN, origin)
+        .header("access-control-request-method", method)
+        .header(
+            "access-control-request-headers",
+            "content-type, authorization",
+        )
+}
+
+/// A server started with [`WITH_ALLOWED_ORIGIN`]: that origin's preflights
+/// and requests get CORS answers (credentials allowed where a cookie carries
+/// the credential, never `*`) and pass the CSRF check; another origin's, or
+/// `null`, get no CORS header, change nothing and, where a cookie is the
+/// credential, meet the CSRF check.
+pub async fn cors_rules(server: &TestServer) {
+    let c = client();
+    let (_, cred) = new_user(server, "cors").await;
+    let cookie = cred.is_cookie();
+
+    for (path, method) in [
+        ("/login", "POST"),
+        ("/protected", "GET"),
+        ("/logout", "POST"),
+    ] {
+        let res = preflight(server, path, ALLOWED_ORIGIN, method)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status(), StatusCode::OK, "preflight of {method} {path}");
+        let got = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        };
+        assert_eq!(got("access-control-allow-origin"), ALLOWED_ORIGIN);
+        for m in ["get", "post", "put", "delete"] {
+            assert!(got("access-control-allow-methods").contains(m), "{m}");
+        }
+        for h in ["content-type", "authorization"] {
+            assert!(got("access-control-allow-headers").contains(h), "{h}");
+        }
+        let credentials = got("access-control-allow-credentials");
+        assert_eq!(
+            credentials == "true",
+            cookie,
+            "Allow-Credentials: true exactly where a cookie is the credential: {credentials:?}"
+        );
+        assert!(
+            got("vary").contains("origin"),
+            "the answer varies by Origin"
+        );
+    }
+
+    // The page's own requests: the answers are readable by it.
+    let res = cred
+        .attach(c.get(server.url("/protected")))
+        .header(header::ORIGIN, ALLOWED_ORIGIN)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some(ALLOWED_ORIGIN)
+    );
+    let res = c
+        .get(server.url("/protected"))
+        .header(header::ORIGIN, ALLOWED_ORIGIN)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        res.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some(ALLOWED_ORIGIN),
+        "a refusal is readable too"
+    );
+    expect_error(res, StatusCode::UNAUTHORIZED, "unauthorized").await;
+
+    for origin in FOREIGN_ORIGINS {
+        for (path, method) in [
+            ("/login", "POST"),
+            ("/logout", "POST"),
+            ("/protected", "GET"),
+        ] {
+            let res = preflight(server, path, origin, method)
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(
+                cors_headers(&res),
+                Vec::<(String, String)>::new(),
+                "{origin}'s preflight of {method} {path}"
+            );
+            assert!(!res.status().is_success(), "{origin}: {}", res.status());
+            let (_, body) = json(res).await;
+            assert!(body["error"].is_string(), "a JSON error: {body}");
+        }
+        let res = cred
+            .attach(c.get(server.url("/protected")))
+            .header(header::ORIGIN, origin)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(
+            cors_headers(&res),
+            Vec::<(String, String)>::new(),
+            "{origin}"
+        );
+        if cookie {
+            // The browser would attach the cookie to another site's POST.
+            let res = cred
+                .attach(c.post(server.url("/logout")))
+                .header(header::ORIGIN, origin)
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(
+                cors_headers(&res),
+                Vec::<(String, String)>::new(),
+                "{origin}"
+            );
+            expect_error(res, StatusCode::FORBIDDEN, "csrf").await;
+        }
+    }
+    let still = cred
+        .attach(c.get(server.url("/protected")))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        still.status(),
+        StatusCode::OK,
+        "foreign preflights and posts changed nothing"
+    );
+
+    // The allowed page passes the CSRF check: its logout ends the login.
+    let res = cred
+        .attach(c.post(server.url("/logout")))
+        .header(header::ORIGIN, ALLOWED_ORIGIN)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("send");
+    assert!(res.status().is_success(), "logout: {}", res.status());
+    assert_eq!(
+        res.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some(ALLOWED_ORIGIN)
+    );
+    let after = cred
+        .attach(c.get(server.url("/protected")))
+        .send()
+        .await
+        .expect("send");
+    if cred.jwt().is_some() && after.status() == StatusCode::OK {
+        // jwt-app without a denylist: the access token lives on (the logout
+        // loophole); its refresh token is what ended.
+        let refresh = refresh_request(server, &cred).send().await.expect("send");
+        expect_error(refresh, StatusCode::UNAUTHORIZED, "invalid_grant").await;
+    } else {
+        assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "logged out");
+    }
+}
+
+/// A server started without `ALLOWED_ORIGINS` answers no CORS header at
+/// all, whatever the origin, and refuses every other origin's
+/// state-changing request where a cookie is the credential.
+pub async fn no_cors_without_allowed_origins(server: &TestServer) {
+    let (_, cred) = new_user(server, "nocors").await;
+    for origin in [ALLOWED_ORIGIN, "https://evil.example", "null"] {
+        let res = preflight(server, "/login", origin, "POST")
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(
+            cors_headers(&res),
+            Vec::<(String, String)>::new(),
+            "{origin}"
+        );
+        let res = cred
+            .attach(client().get(server.url("/protected")))
+            .header(header::ORIGIN, origin)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            cors_headers(&res),
+            Vec::<(String, String)>::new(),
+            "{origin}"
+        );
+        if cred.is_cookie() {
+            let res = cred
+                .attach(client().post(server.url("/logout")))
+                .header(header::ORIGIN, origin)
+                .send()
+                .await
+                .expect("send");
+            expect_error(res, StatusCode::FORBIDDEN, "csrf").await;
+        }
+    }
+}

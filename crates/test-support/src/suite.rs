@@ -84,6 +84,20 @@ macro_rules! contract_suite {
             }
 
             #[tokio::test]
+            async fn cors_rules() {
+                if let Some(app) = super::$start(contract::WITH_ALLOWED_ORIGIN).await {
+                    contract::cors_rules(app.server()).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn no_cors_without_allowed_origins() {
+                if let Some(app) = super::$start(&[]).await {
+                    contract::no_cors_without_allowed_origins(app.server()).await;
+                }
+            }
+
+            #[tokio::test]
             async fn throttle_rules() {
                 if let Some(app) = super::$start(&[]).await {
                     contract::throttle_rules(app.server()).await;

@@ -8,6 +8,7 @@ mod attacker_page;
 mod csp;
 mod pages;
 mod servers;
+mod spa;
 mod stored_xss;
 mod truth;
 mod workshop_page;

@@ -7,6 +7,7 @@ mod bearer;
 mod contract;
 mod cookie;
 mod cookie_tossing;
+mod cross_site;
 mod database_outage;
 mod denylist;
 mod eddsa;

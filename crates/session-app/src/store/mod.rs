@@ -9,6 +9,7 @@ use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router,
+    extract::State,
     http::{HeaderValue, header},
     middleware,
     response::Response,
@@ -22,6 +23,7 @@ use tower_sessions::{
 
 use auth_core::{
     ApiError, Database, Health, cookie_names,
+    cors::CookieSameSite,
     stats::{MeasuredStore, StoreStats},
 };
 pub use db::DbSessions;
@@ -92,13 +94,13 @@ impl SessionBackend {
     /// Wraps `router` in the session layer for this store, and starts sweeping
     /// its expired sessions where the store does not expire them itself. A
     /// session lives `ttl` at most (each login sets its own deadline, see
-    /// `Lifetimes`); `secure` marks its cookie HTTPS-only.
-    pub fn layer(&self, router: Router, ttl: Duration, secure: bool) -> Router {
+    /// `Lifetimes`); its cookie is set as `cookie` says.
+    pub fn layer(&self, router: Router, ttl: Duration, cookie: SessionCookie) -> Router {
         let sweep = SWEEP_EVERY.min(ttl).max(Duration::from_secs(1));
         match self {
-            Self::Memory(s) => with_sessions(router, swept(s, sweep), ttl, secure),
-            Self::Db(s) => with_sessions(router, swept(s, sweep), ttl, secure),
-            Self::Redis(s) => with_sessions(router, s.store(), ttl, secure),
+            Self::Memory(s) => with_sessions(router, swept(s, sweep), ttl, cookie),
+            Self::Db(s) => with_sessions(router, swept(s, sweep), ttl, cookie),
+            Self::Redis(s) => with_sessions(router, s.store(), ttl, cookie),
         }
     }
 
@@ -161,17 +163,37 @@ fn swept<S: ExpiredDeletion + Clone>(store: &S, every: Duration) -> S {
     store.clone()
 }
 
-fn with_sessions<S>(router: Router, store: S, ttl: Duration, secure: bool) -> Router
+/// How the `sid` cookie is set; by default plain HTTP and `SameSite=Lax`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SessionCookie {
+    /// `COOKIE_SECURE`: HTTPS only, under the `__Host-` name.
+    pub https: bool,
+    /// `COOKIE_SAMESITE`; `None` adds `Secure` under the plain name.
+    pub same_site: CookieSameSite,
+}
+
+impl SessionCookie {
+    fn secure(self) -> bool {
+        self.https || self.same_site.needs_secure()
+    }
+}
+
+fn with_sessions<S>(router: Router, store: S, ttl: Duration, cookie: SessionCookie) -> Router
 where
     S: SessionStore + Clone,
 {
     let ttl = time::Duration::seconds(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX));
+    let same_site = match cookie.same_site {
+        CookieSameSite::Lax => SameSite::Lax,
+        CookieSameSite::Strict => SameSite::Strict,
+        CookieSameSite::None => SameSite::None,
+    };
     let layer = SessionManagerLayer::new(store)
-        .with_name(cookie_names::session(secure))
+        .with_name(cookie_names::session(cookie.https))
         .with_http_only(true)
-        .with_same_site(SameSite::Lax)
+        .with_same_site(same_site)
         .with_path("/")
-        .with_secure(secure)
+        .with_secure(cookie.secure())
         // tower-sessions saves (and so extends) a session only when a handler
         // changes it, and ours change it only at login: the lifetime runs from
         // login, like the JWT's. Sliding it would cost a store write on every
@@ -179,31 +201,42 @@ where
         // session deleted by a concurrent logout.
         .with_expiry(Expiry::OnInactivity(ttl));
     let router = router.layer(layer);
-    if secure {
-        router.layer(middleware::map_response(secure_removal))
+    if cookie.secure() {
+        router.layer(middleware::map_response_with_state(cookie, removal_as_set))
     } else {
         router
     }
 }
 
 /// tower-sessions builds the logout's removal cookie from the request's
-/// cookie, which carries no attributes, and a browser ignores a `__Host-`
-/// cookie set without `Secure`: the logged-out cookie would stay in its jar.
-async fn secure_removal(mut res: Response) -> Response {
-    let prefix = format!("{}=", cookie_names::session(true));
+/// cookie, which carries no attributes. A browser ignores a `__Host-` cookie
+/// set without `Secure`, and a cross-site page's answer may only set (so
+/// remove) a `SameSite=None; Secure` one: without them the logged-out cookie
+/// would stay in its jar.
+async fn removal_as_set(State(cookie): State<SessionCookie>, mut res: Response) -> Response {
+    let prefix = format!("{}=", cookie_names::session(cookie.https));
     for (name, value) in res.headers_mut().iter_mut() {
         if name != header::SET_COOKIE {
             continue;
         }
-        let Ok(cookie) = value.to_str() else { continue };
-        let secure = cookie
-            .split(';')
-            .any(|a| a.trim().eq_ignore_ascii_case("secure"));
-        if cookie.starts_with(&prefix)
-            && !secure
-            && let Ok(with_secure) = HeaderValue::from_str(&format!("{cookie}; Secure"))
-        {
-            *value = with_secure;
+        let Ok(line) = value.to_str() else { continue };
+        let has = |attribute: &str| {
+            line.split(';').any(|a| {
+                a.trim()
+                    .to_ascii_lowercase()
+                    .starts_with(&attribute.to_ascii_lowercase())
+            })
+        };
+        if !line.starts_with(&prefix) || has("secure") {
+            continue;
+        }
+        let same_site = if has("samesite") {
+            String::new()
+        } else {
+            format!("; SameSite={}", cookie.same_site.attribute())
+        };
+        if let Ok(fixed) = HeaderValue::from_str(&format!("{line}{same_site}; Secure")) {
+            *value = fixed;
         }
     }
     res

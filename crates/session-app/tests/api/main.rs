@@ -3,6 +3,7 @@
 
 mod contract;
 mod cookie;
+mod cross_site;
 mod csrf;
 mod database_outage;
 mod help;

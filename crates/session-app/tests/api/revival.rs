@@ -15,7 +15,7 @@ use axum::{
     routing::{get, post},
 };
 use reqwest::header;
-use session_app::{SessionBackend, SessionStoreKind};
+use session_app::{SessionBackend, SessionCookie, SessionStoreKind};
 use test_support::{
     TestServer, client,
     contract::sid_cookie,
@@ -123,7 +123,12 @@ async fn write_in_flight_during_logout(backend: &SessionBackend) {
             }),
         )
         .with_state(gate.clone());
-    let server = TestServer::start(backend.layer(router, Duration::from_secs(600), false)).await;
+    let server = TestServer::start(backend.layer(
+        router,
+        Duration::from_secs(600),
+        SessionCookie::default(),
+    ))
+    .await;
     let c = client();
     let login = c.post(server.url("/login")).send().await.unwrap();
     let cookie = sid_cookie(&login).expect("a session cookie");
