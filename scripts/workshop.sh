@@ -11,7 +11,7 @@
 #   scripts/workshop.sh PAGE_BINARY
 set -euo pipefail
 
-page_bin=${1:?the workshop page's binary}
+page_bin=${1:?the binary of the workshop page}
 bin_dir=${WORKSHOP_BIN_DIR:?the folder of the built binaries}
 port=${WORKSHOP_PORT:-4001}
 export INSPECT=true WORKSHOP_ORIGIN="http://127.0.0.1:$port" WORKSHOP_PORT="$port"
