@@ -3,6 +3,7 @@
 //! `TOKEN_TRANSPORT=cookie`, in an HttpOnly cookie), plus an opaque, rotating
 //! refresh token kept server-side.
 
+mod account;
 pub mod bearer;
 pub mod denylist;
 pub mod jwks;
@@ -34,7 +35,7 @@ use axum::{
     Router,
     extract::FromRef,
     middleware,
-    routing::{get, post, put},
+    routing::{delete, get, post, put},
 };
 use clap::Parser;
 
@@ -355,6 +356,15 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .route("/profile", get(routes::profile))
         .route("/admin", get(routes::admin))
         .route("/admin/users/{email}/role", put(set_role::set_role))
+        .route(
+            "/admin/users/{email}/logins",
+            delete(account::admin_end_logins),
+        )
+        .route(
+            "/account/logout-everywhere",
+            post(account::logout_everywhere),
+        )
+        .route("/account/password", put(account::change_password))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             bearer::require_bearer,

@@ -99,9 +99,20 @@ impl Transport {
     /// lifetimes (the page schedules its refresh by them) but no token, and
     /// no `token_type`: it says how to send `access_token`, which the client
     /// no longer holds.
-    pub fn issued(self, access: &AccessToken, refresh: &IssuedRefresh) -> Response {
+    pub fn issued(
+        self,
+        access: &AccessToken,
+        refresh: &IssuedRefresh,
+        extra: &[(&str, serde_json::Value)],
+    ) -> Response {
+        let with_extra = |mut body: serde_json::Value| {
+            for (name, value) in extra {
+                body[*name] = value.clone();
+            }
+            Json(body)
+        };
         match self.kind {
-            TokenTransport::Header => Json(json!({
+            TokenTransport::Header => with_extra(json!({
                 "access_token": access.token,
                 "token_type": "Bearer",
                 "expires_in": access.expires_in,
@@ -117,7 +128,7 @@ impl Transport {
                     refresh_cookies[0].clone(),
                     refresh_cookies[1].clone(),
                 ]);
-                let body = Json(json!({
+                let body = with_extra(json!({
                     "expires_in": access.expires_in,
                     "refresh_expires_in": refresh.expires_in,
                 }));

@@ -16,6 +16,7 @@ mod health;
 mod helpers;
 mod jwks;
 mod keys;
+mod lifecycle;
 mod login;
 mod login_race;
 mod logout;
