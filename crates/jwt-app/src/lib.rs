@@ -3,6 +3,7 @@
 //! `TOKEN_TRANSPORT=cookie`, in an HttpOnly cookie), plus an opaque, rotating
 //! refresh token kept server-side.
 
+mod account;
 pub mod bearer;
 pub mod denylist;
 pub mod jwks;
@@ -32,7 +33,12 @@ use auth_core::{
     routes,
     stats::{self, Measured, MeasuredStore},
 };
-use axum::{Router, extract::FromRef, middleware, routing::get};
+use axum::{
+    Router,
+    extract::FromRef,
+    middleware,
+    routing::{delete, get, post, put},
+};
 use clap::Parser;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -367,6 +373,15 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .routes(routes!(routes::profile))
         .routes(routes!(routes::admin))
         .routes(routes!(set_role::set_role))
+        .route(
+            "/admin/users/{email}/logins",
+            delete(account::admin_end_logins),
+        )
+        .route(
+            "/account/logout-everywhere",
+            post(account::logout_everywhere),
+        )
+        .route("/account/password", put(account::change_password))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             bearer::require_bearer,

@@ -91,25 +91,35 @@ async fn login(
     // since, its revocation finding no family of this login yet (issue 21):
     // read the role again now that the family exists. A demotion after this
     // read revokes the family (and, with a denylist, denies its tokens).
+    // The same read tells whether a sign-out everywhere or a password
+    // change ran since the password check: then this login may have been
+    // missed by it, and undoes itself rather than survive it.
+    let checked_epoch = user.logins_epoch;
     let Some(user) = accounts.users.by_id(user.id).await? else {
         refresh_tokens.revoke_family(&refresh.family_id).await?;
         return Err(ApiError::InvalidCredentials);
     };
+    if user.logins_epoch != checked_epoch {
+        refresh_tokens.revoke_family(&refresh.family_id).await?;
+        return Err(auth_core::lifecycle::login_ended_meanwhile());
+    }
     tracing::info!(user_id = user.id, family = %refresh.family_id, "logged in");
-    let answer = token_response(&tokens, transport, &user, refresh)?;
+    let answer = token_response(&tokens, transport, &user, refresh, &[])?;
     Ok((device::remember(&accounts, &user), answer).into_response())
 }
 
 /// The answer of login and refresh (body or cookies: [`crate::transport`]),
-/// marked uncacheable as RFC 6749 §5.1 asks of any response that carries tokens.
+/// marked uncacheable as RFC 6749 §5.1 asks of any response that carries
+/// tokens; `extra` fields join the body (a password change's `logins_ended`).
 pub(crate) fn token_response(
     tokens: &Tokens,
     transport: Transport,
     user: &User,
     refresh: IssuedRefresh,
+    extra: &[(&str, serde_json::Value)],
 ) -> Result<Response, ApiError> {
     let access = tokens.issue(user, &refresh.family_id)?;
-    let mut res = transport.issued(&access, &refresh);
+    let mut res = transport.issued(&access, &refresh, extra);
     let headers = res.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));

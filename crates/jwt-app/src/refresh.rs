@@ -137,7 +137,7 @@ impl Refresher {
                 "the account of this refresh token no longer exists".into(),
             ));
         };
-        token_response(&self.tokens, self.transport, &user, rotated.issued)
+        token_response(&self.tokens, self.transport, &user, rotated.issued, &[])
     }
 }
 

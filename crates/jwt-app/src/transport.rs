@@ -13,6 +13,7 @@ use axum::{
     response::{AppendHeaders, IntoResponse, Response},
 };
 use serde::Serialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::{refresh_tokens::IssuedRefresh, tokens::AccessToken, verification::InvalidToken};
@@ -131,15 +132,21 @@ impl Transport {
     /// lifetimes (the page schedules its refresh by them) but no token, and
     /// no `token_type`: it says how to send `access_token`, which the client
     /// no longer holds.
-    pub fn issued(self, access: &AccessToken, refresh: &IssuedRefresh) -> Response {
+    pub fn issued(
+        self,
+        access: &AccessToken,
+        refresh: &IssuedRefresh,
+        extra: &[(&str, serde_json::Value)],
+    ) -> Response {
+        let with_extra = |body: serde_json::Value| with_fields(body, extra);
         match self.kind {
-            TokenTransport::Header => Json(TokenPair {
+            TokenTransport::Header => with_extra(json!(TokenPair {
                 access_token: access.token.clone(),
                 token_type: "Bearer",
                 expires_in: access.expires_in,
                 refresh_token: refresh.token.as_str().to_owned(),
                 refresh_expires_in: refresh.expires_in,
-            })
+            }))
             .into_response(),
             TokenTransport::Cookie => {
                 let refresh_cookies =
@@ -149,10 +156,10 @@ impl Transport {
                     refresh_cookies[0].clone(),
                     refresh_cookies[1].clone(),
                 ]);
-                let body = Json(TokensInCookies {
+                let body = with_extra(json!(TokensInCookies {
                     expires_in: access.expires_in,
                     refresh_expires_in: refresh.expires_in,
-                });
+                }));
                 (cookies, body).into_response()
             }
         }
@@ -416,4 +423,16 @@ mod tests {
                 .is_ok_and(|r| r.contains("SameSite=Strict"))
         );
     }
+}
+
+/// The typed answer (its schema is the document's) with what a password
+/// change adds to it (`logins_ended`).
+fn with_fields(
+    mut body: serde_json::Value,
+    extra: &[(&str, serde_json::Value)],
+) -> Json<serde_json::Value> {
+    for (name, value) in extra {
+        body[*name] = value.clone();
+    }
+    Json(body)
 }

@@ -20,7 +20,8 @@ async fn session_page_holds_nothing_a_script_can_steal() {
     assert_eq!(browser.js("return document.cookie").await, "");
     assert_eq!(browser.js("return localStorage.length").await, 0);
     assert_eq!(browser.text("#doc-cookie").await, r#""""#);
-    assert_eq!(browser.text("#max-age").await, "86400 (24 h 0 min)");
+    // The nearer deadline: SESSION_IDLE_TIMEOUT (30 min) before SESSION_TTL (24 h).
+    assert_eq!(browser.text("#max-age").await, "1800 (30 min 0 s)");
     assert_eq!(browser.text("#whoami").await, email);
     protected_goes_with_the_cookie(&browser, &email, "sid").await;
 

@@ -17,6 +17,7 @@ mod health;
 mod helpers;
 mod jwks;
 mod keys;
+mod lifecycle;
 mod login;
 mod login_race;
 mod logout;

@@ -33,6 +33,7 @@ use tower_sessions_sqlx_store::{MySqlStore, PostgresStore, SqliteStore};
 use auth_core::{Database, db::Backend};
 use sqlx::Row;
 
+use super::index_expiry;
 use crate::session_user::SessionUser;
 /// Connections of the store's own pool, and the longest a request waits for
 /// one: sqlx's default is 30 s, far too long to learn that the database is down.
@@ -230,7 +231,7 @@ impl DbSessions {
         )
         .bind(record.id.to_string())
         .bind(user)
-        .bind(record.expiry_date.unix_timestamp())
+        .bind(index_expiry(record))
         .execute(self.db.pool())
         .await
         .map_err(backend)?;
@@ -291,7 +292,7 @@ impl SessionStore for DbSessions {
                 .db
                 .sql("UPDATE session_logins SET expires_at = ? WHERE session_id = ?"),
         )
-        .bind(record.expiry_date.unix_timestamp())
+        .bind(index_expiry(record))
         .bind(record.id.to_string())
         .execute(self.db.pool())
         .await

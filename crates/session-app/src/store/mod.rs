@@ -305,3 +305,10 @@ impl MeasuredStore for MeasuredIndex {
         Ok(StoreStats { entries, bytes: 0 })
     }
 }
+
+/// When a session's index entry may go: the second after its expiry, never
+/// before it (an entry dropped while its session still lives, for part of a
+/// second, would hide it from a sign-out everywhere).
+fn index_expiry(record: &Record) -> i64 {
+    record.expiry_date.unix_timestamp().saturating_add(1)
+}

@@ -253,7 +253,7 @@ impl RedisSessionStore {
                 vec![self.index.key(user)],
                 vec![
                     record.id.to_string(),
-                    record.expiry_date.unix_timestamp().to_string(),
+                    super::index_expiry(record).to_string(),
                     now.to_string(),
                     mode.to_owned(),
                 ],

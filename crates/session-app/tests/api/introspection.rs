@@ -8,7 +8,7 @@ use crate::helpers::spawn_app;
 
 #[tokio::test]
 async fn session_tells_whom_the_cookie_belongs_to_with_the_role_now() {
-    let app = spawn_app(&["--session-ttl", "1h"]).await;
+    let app = spawn_app(&["--session-ttl", "1h", "--session-idle-timeout", "2h"]).await;
     let (email, cred) = new_user(&app.server, "introspected").await;
     let (_, other) = new_user(&app.server, "keeper").await;
 
