@@ -120,6 +120,10 @@ test:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo test --workspace
 
+# regenerate docs/openapi/*.json from the servers' code (each server serves its own at GET /openapi.json); commit the result
+openapi:
+    UPDATE_OPENAPI=1 cargo test -p session-app -p jwt-app -p resource-server --test api openapi::the_committed
+
 # start a local Redis on 6379 for the Redis stores, if none answers there
 redis:
     #!/usr/bin/env bash

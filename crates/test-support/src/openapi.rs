@@ -52,6 +52,11 @@ pub const FUZZ_ARGS: [&str; 4] = [
     "1000000",
 ];
 
+/// The first line of every run's configuration (TOML's top-level keys come
+/// before its tables): a run whose credential never worked, or that the
+/// throttle answered 429 throughout, tested nothing behind them: a failure.
+const FAIL_ON: &str = r#"warnings = { fail-on = ["missing_auth", "rate_limited"] }"#;
+
 /// What every run's configuration holds, with its reason.
 const SHARED_CONFIG: &str = r#"
 # JSON Schema counts a password's characters; the server counts its UTF-8
@@ -62,6 +67,12 @@ const SHARED_CONFIG: &str = r#"
 [[operations]]
 include-path = ["/register", "/login"]
 generation.codec = "ascii"
+
+# The fuzzer logs in and refreshes with made-up credentials, which never
+# work: 401 is what these two answer it, not a credential of ours that failed.
+[[operations]]
+include-path = ["/login", "/refresh"]
+warnings = false
 "#;
 
 /// How schemathesis gets the credential the document's `login` scheme names.
@@ -132,7 +143,7 @@ pub async fn schemathesis(base: &str, login: Login<'_>, stateful: bool, extra: &
     let config = dir.path().join("schemathesis.toml");
     std::fs::write(
         &config,
-        format!("{}\n{extra}\n{SHARED_CONFIG}", login.config()),
+        format!("{FAIL_ON}\n{}\n{extra}\n{SHARED_CONFIG}", login.config()),
     )
     .expect("write the config");
     let examples = std::env::var("SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "100".into());

@@ -9,6 +9,7 @@ mod helpers;
 mod jwt_denylist;
 mod jwt_keys;
 mod jwt_mode;
+mod openapi;
 mod roles;
 mod session_mode;
 mod workshop;
