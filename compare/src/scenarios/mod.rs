@@ -5,6 +5,7 @@
 mod client_readable;
 mod credential_size;
 mod cross_site;
+mod cross_site_spa;
 mod decentralized;
 mod expiry_refresh;
 mod login;
@@ -117,6 +118,7 @@ pub const SCENARIOS: &[Scenario] = &[
     two_instances::SCENARIO,
     role_change::SCENARIO,
     cross_site::SCENARIO,
+    cross_site_spa::SCENARIO,
     client_readable::SCENARIO,
     throughput::SCENARIO,
     decentralized::SCENARIO,
