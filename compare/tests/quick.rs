@@ -47,7 +47,7 @@ fn columns_where(property: impl Fn(&Configuration) -> bool) -> Vec<&'static str>
         .collect()
 }
 
-const SCENARIO_IDS: [&str; 17] = [
+const SCENARIO_IDS: [&str; 18] = [
     "login",
     "credential-size",
     "server-state",
@@ -62,6 +62,7 @@ const SCENARIO_IDS: [&str; 17] = [
     "password-change",
     "idle-timeout",
     "cross-site",
+    "cross-site-spa",
     "client-readable",
     "throughput",
     "decentralized",
@@ -342,7 +343,7 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
     };
     // The ids are the JSON's stable names, in table order (issue 4).
     let ids: Vec<&str> = scenarios.iter().filter_map(|s| s["id"].as_str()).collect();
-    assert_eq!(ids, SCENARIO_IDS, "the seventeen scenarios, in table order");
+    assert_eq!(ids, SCENARIO_IDS, "the eighteen scenarios, in table order");
     for id in SCENARIO_IDS {
         let s = scenario(id);
         for key in ["title", "claim", "lesson"] {
@@ -547,6 +548,21 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         ],
         "a cookie rides along on the forged request and the Origin check refuses it (403 \
          csrf), the JWT's cookie too; a bearer header is never attached (401)",
+    );
+    let works = Value::from(200);
+    expect(
+        "cross-site-spa",
+        &[
+            ("session/memory", &works),
+            ("session/sqlite", &works),
+            ("session/redis", &works),
+            ("jwt", &works),
+            ("jwt+denylist", &works),
+            ("jwt+denylist/redis", &works),
+            ("jwt/cookie", &works),
+        ],
+        "every column answers the allowed page's preflight and works from a native client, \
+         a cookie jar or a header",
     );
     let (none, nine) = (Value::from(0), Value::from(9));
     expect(

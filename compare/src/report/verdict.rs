@@ -282,6 +282,11 @@ pub const RULES: &[Rule] = &[
         meaning: cross_site_meaning,
     },
     Rule {
+        scenario: "cross-site-spa",
+        judge: cross_site_spa,
+        meaning: cross_site_spa_meaning,
+    },
+    Rule {
         scenario: "client-readable",
         judge: client_readable,
         meaning: client_readable_meaning,
@@ -982,6 +987,66 @@ fn cross_site_meaning(c: &Col) -> Meaning {
         Some(401) => Meaning::new(Tone::Good, "no credential sent", "401"),
         Some(403) => Meaning::new(Tone::Good, "refused by the Origin check", "403"),
         s => Meaning::new(Tone::Bad, "forgery went through", shown_status(s)),
+    }
+}
+
+/// The claim's two halves as measured over HTTP: CORS and a native client.
+/// What a browser does with the cookie is the browser tests' to measure;
+/// the sentence says what they found, and the lesson names them.
+fn cross_site_spa(cols: &[Col]) -> Judgement {
+    let headers = pick(cols, |c| c.in_header());
+    let cookies = pick(cols, |c| !c.in_header());
+    if headers.is_empty() || cookies.is_empty() {
+        return not_measured("a bearer-header and a cookie column from a page and a native client");
+    }
+    let works = |c: &Col| c.status() == Some(200) && c.asked("preflight") == Some(200);
+    let header_failed = pick(cols, |c| c.in_header() && !works(c));
+    if !header_failed.is_empty() {
+        return judged(
+            Verdict::FalseInPractice,
+            format!(
+                "The bearer token did not work from the page's origin or the native client ({}).",
+                with_values(&header_failed, |c| status_text(c.status()))
+            ),
+        );
+    }
+    let cookie_works = pick(cols, |c| !c.in_header() && works(c));
+    if cookie_works.is_empty() {
+        return judged(
+            Verdict::Holds,
+            format!(
+                "The bearer token worked from the page's origin and the native client ({} 200), \
+                 the cookie from neither ({}).",
+                names(&headers),
+                with_values(&cookies, |c| status_text(c.status()))
+            ),
+        );
+    }
+    judged(
+        Verdict::HalfTrue,
+        format!(
+            "Every column passed the page's preflight and worked from a native client ({} 200 \
+             with a cookie jar, {} 200 with a header): sessions suit mobile apps and \
+             cross-domain APIs as well; only a browser on another site tells them apart, where \
+             the cookie is third-party and Chromium's default, like Safari's, never stores it \
+             (browser tests).",
+            names(&cookie_works),
+            names(&headers)
+        ),
+    )
+}
+
+fn cross_site_spa_meaning(c: &Col) -> Meaning {
+    match (c.status(), c.asked("preflight")) {
+        (Some(200), Some(200)) if c.in_header() => {
+            Meaning::new(Tone::Good, "works across sites", "200")
+        }
+        (Some(200), Some(200)) => Meaning::new(
+            Tone::Catch,
+            "works natively; in a browser only with third-party cookies",
+            "200",
+        ),
+        (s, _) => Meaning::new(Tone::Bad, "refused", shown_status(s)),
     }
 }
 

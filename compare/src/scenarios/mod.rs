@@ -5,6 +5,7 @@
 mod client_readable;
 mod credential_size;
 mod cross_site;
+mod cross_site_spa;
 mod decentralized;
 mod devices;
 mod expiry_refresh;
@@ -126,6 +127,7 @@ pub const SCENARIOS: &[Scenario] = &[
     password_change::SCENARIO,
     idle_timeout::SCENARIO,
     cross_site::SCENARIO,
+    cross_site_spa::SCENARIO,
     client_readable::SCENARIO,
     throughput::SCENARIO,
     decentralized::SCENARIO,

@@ -100,6 +100,13 @@ fn today(scenario: &str) -> Vec<Cell> {
             })
             .collect(),
         "cross-site" => [403, 403, 403, 401, 401, 401, 403].map(v).to_vec(),
+        "cross-site-spa" => (0..7)
+            .map(|_| {
+                v(200)
+                    .status("preflight", 200)
+                    .status("foreign_cors_headers", 0)
+            })
+            .collect(),
         "client-readable" => [0, 0, 0, 9, 9, 9, 0].map(v).to_vec(),
         "throughput" => [4486.0, 2277.0, 2025.0, 3798.0, 3009.0, 1961.0, 2621.0]
             .map(|r| v(r).with(Metric::RequestsPerS, r))
@@ -190,6 +197,7 @@ fn todays_cells_give_the_readmes_verdicts() {
         ("password-change", HoldsWithACatch),
         ("idle-timeout", HoldsWithACatch),
         ("cross-site", HoldsWithACatch),
+        ("cross-site-spa", HalfTrue),
         ("client-readable", HoldsWithACatch),
         ("throughput", HalfTrue),
         ("decentralized", HoldsWithACatch),
@@ -407,6 +415,26 @@ fn cross_site_flips_when_a_header_column_lets_the_forgery_in() {
     assert_eq!(after.verdict, Verdict::FalseInPractice, "{}", after.why);
     let (_, open) = today_then("cross-site", |c| c[col("session/memory")] = v(204));
     assert_eq!(open.verdict, Verdict::Holds, "{}", open.why);
+}
+
+#[test]
+fn cross_site_spa_flips_with_the_native_client() {
+    let (before, after) = today_then("cross-site-spa", |c| {
+        for name in [
+            "session/memory",
+            "session/sqlite",
+            "session/redis",
+            "jwt/cookie",
+        ] {
+            c[col(name)] = v(401).status("preflight", 200);
+        }
+    });
+    assert_eq!(before.verdict, Verdict::HalfTrue, "{}", before.why);
+    assert_eq!(after.verdict, Verdict::Holds, "{}", after.why);
+    let (_, broken) = today_then("cross-site-spa", |c| {
+        c[col("jwt")] = v(200).status("preflight", 405);
+    });
+    assert_eq!(broken.verdict, Verdict::FalseInPractice, "{}", broken.why);
 }
 
 #[test]
