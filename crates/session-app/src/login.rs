@@ -59,6 +59,9 @@ pub async fn login(
     }
     let login = SessionUser::new(user.id, user.email.clone(), lifecycle::user_agent(&headers));
     session.set_expiry(Some(lifetimes.expiry(&login)));
+    // Read at once, before the store's writes: the lifetime the login was
+    // given, not what is left of it after them.
+    let expires_in = session.expiry_age().as_seconds_f64().ceil() as i64;
     session
         .insert(SessionUser::KEY, login)
         .await
@@ -81,7 +84,6 @@ pub async fn login(
         }
     }
     tracing::info!(user_id = user.id, "logged in");
-    let expires_in = session.expiry_age().as_seconds_f64().round() as i64;
     Ok((
         device::remember(&accounts, &user),
         Json(LoggedIn {

@@ -195,6 +195,104 @@ function storageText() {
   return notes.length ? `${text}\n\n${notes.join("\n")}` : text;
 }
 
+// --- Your logins --------------------------------------------------------------
+
+// An ISO time from the server, as a person reads it.
+function whenIso(iso) {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? String(iso) : when(Math.floor(ms / 1000));
+}
+
+// The account's logins as the server lists them, each but this one with a
+// button that ends it. Every string goes in as text.
+async function listLogins() {
+  const { status, data } = await api("GET", "/account/logins", { headers: app.headers(), panel: "logins-answer" });
+  const body = $("logins-body");
+  body.replaceChildren();
+  if (status !== 200 || !Array.isArray(data.logins)) {
+    show("logins-note", `${status}: no list (${data && data.error ? data.error : "no answer"}).`);
+    return;
+  }
+  for (const login of data.logins) {
+    const row = el("tr", undefined, login.current ? "current" : "");
+    const end = el("td");
+    if (login.current) {
+      end.textContent = "this browser";
+    } else {
+      const button = el("button", "End this login");
+      button.type = "button";
+      button.dataset.login = login.id;
+      button.addEventListener("click", () => endLogin(login.id));
+      end.append(button);
+    }
+    row.append(
+      el("td", login.user_agent || "(no User-Agent)"),
+      el("td", whenIso(login.created_at)),
+      el("td", whenIso(login.last_used_at)),
+      el("td", whenIso(login.expires_at)),
+      end,
+    );
+    body.append(row);
+  }
+  show("logins-note", `${data.logins.length} login(s), newest first.`);
+}
+
+async function endLogin(id) {
+  const { status } = await api("DELETE", `/account/logins/${encodeURIComponent(id)}`, {
+    body: { password: $("password").value },
+    headers: app.headers(),
+    panel: "logins-answer",
+  });
+  await listLogins();
+  show(
+    "logins-note",
+    status === 204
+      ? "204: the server ended that login; the list above is asked again."
+      : `${status}: the server did not end it.`,
+  );
+  await whoami();
+}
+
+async function logoutEverywhere() {
+  const { status } = await api("POST", "/account/logout-everywhere", {
+    body: { password: $("password").value },
+    headers: app.headers(),
+    panel: "logins-answer",
+  });
+  if (status === 204) {
+    app.loggedOut();
+    app.render();
+    show("logins-note", "204: the server ended every login of this account, this one included.");
+  } else {
+    show("logins-note", `${status}: nothing was ended, by the server's answer.`);
+  }
+  $("logins-body").replaceChildren();
+  await whoami();
+}
+
+async function changePassword() {
+  const { status, data } = await api("PUT", "/account/password", {
+    body: { current_password: $("password").value, new_password: $("new-password").value },
+    headers: app.headers(),
+    panel: "logins-answer",
+  });
+  if (status === 200) {
+    // This login goes on under a new credential: a new cookie the browser
+    // took by itself, or a new token pair the page keeps.
+    if (data.access_token || data.expires_in !== undefined) app.loggedIn(data);
+    app.render();
+    $("password").value = $("new-password").value;
+    await listLogins();
+    show(
+      "logins-note",
+      `200: the password changed; ${data.logins_ended} other login(s) ended; this one goes on under a new credential.`,
+    );
+  } else {
+    show("logins-note", `${status}: the password did not change.`);
+  }
+  await whoami();
+}
+
 // --- The page's controls ----------------------------------------------------
 
 // `page` is what differs between the pages: how the credential is kept and
@@ -244,6 +342,9 @@ function start(page) {
   for (const button of document.querySelectorAll("button[data-path]")) {
     action(button, () => call(button.dataset.method, button.dataset.path));
   }
+  action($("list-logins"), listLogins, "logins");
+  action($("logout-everywhere"), logoutEverywhere, "logins");
+  action($("change-password"), changePassword, "logins");
   action($("inject"), injectedScript, "xss-result");
   action($("forget"), forget, "forget-result");
   $("large-type").addEventListener("click", () => largeType(!document.body.classList.contains("large")));

@@ -6,6 +6,7 @@
 
 mod attacker_page;
 mod csp;
+mod logins;
 mod pages;
 mod servers;
 mod spa;
