@@ -382,6 +382,8 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             post(account::logout_everywhere),
         )
         .route("/account/password", put(account::change_password))
+        .route("/account/logins", get(account::logins))
+        .route("/account/logins/{id}", delete(account::end_login))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             bearer::require_bearer,
