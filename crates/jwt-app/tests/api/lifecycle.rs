@@ -313,3 +313,63 @@ async fn ending_one_login_with_the_redis_denylist_denies_its_access_token() {
         ending_one_login_and_its_access_token(&app.server, true).await;
     }
 }
+
+/// The per-user "not before": after a password change, the access tokens
+/// issued before it are refused at once with a denylist and work until
+/// `exp` without one; the change's own new pair works either way. Sign out
+/// everywhere does the same to that new pair.
+async fn access_tokens_issued_before(server: &TestServer, denylist: bool) {
+    let (email, me) = new_user(server, "jwt-not-before").await;
+    let other = login_credential(server, &email, PASSWORD).await;
+    let res = change_password(
+        server,
+        &me,
+        json!({"current_password": PASSWORD, "new_password": "a new passphrase"}),
+    )
+    .await;
+    let headers = res.headers().clone();
+    let (status, body) = json(res).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let renewed = test_support::contract::Credential::from_response(&headers, &body)
+        .expect("a new token pair");
+    let before = if denylist {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    for (cred, what) in [(&me, "this login's old token"), (&other, "another login's")] {
+        let status = get_with(server, cred, "/protected").await.status();
+        assert_eq!(status, before, "{what}, issued before the change");
+    }
+    assert_eq!(
+        get_with(server, &renewed, "/protected").await.status(),
+        StatusCode::OK,
+        "the change's own new pair is issued after it"
+    );
+
+    // Sign out everywhere, a second later: the new pair is now "before".
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let res = logout_everywhere(server, &renewed, "a new passphrase").await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let status = get_with(server, &renewed, "/protected").await.status();
+    assert_eq!(status, before, "signed out everywhere");
+}
+
+#[tokio::test]
+async fn without_a_denylist_access_tokens_issued_before_live_until_exp() {
+    let app = spawn_app(&[]).await;
+    access_tokens_issued_before(&app.server, false).await;
+}
+
+#[tokio::test]
+async fn the_memory_denylist_refuses_access_tokens_issued_before() {
+    let app = spawn_app(&["--denylist", "memory"]).await;
+    access_tokens_issued_before(&app.server, true).await;
+}
+
+#[tokio::test]
+async fn the_redis_denylist_refuses_access_tokens_issued_before() {
+    if let Some((_prefix, app)) = redis_stores().await {
+        access_tokens_issued_before(&app.server, true).await;
+    }
+}
