@@ -15,7 +15,7 @@ use axum::{
 use std::sync::Arc;
 
 use crate::{
-    denylist::Denylist,
+    denylist::{Checked, Denylist},
     revocation::Revocation,
     tokens::Tokens,
     transport::{Presented, Transport},
@@ -106,18 +106,24 @@ pub async fn check(
         Err(Refused::Invalid(why)) => return invalid(why),
         Err(Refused::Unavailable(e)) => return e.into_response(),
     };
+    let principal = match claims.principal() {
+        Ok(principal) => principal,
+        Err(why) => return invalid(why),
+    };
     if let Some(denylist) = denylist {
-        match denylist.is_denied(&claims.jti, &claims.sid).await {
+        let checked = Checked {
+            jti: &claims.jti,
+            sid: &claims.sid,
+            user_id: principal.user_id,
+            iat: claims.iat,
+        };
+        match denylist.is_denied(&checked).await {
             Ok(false) => {}
             Ok(true) => return invalid(InvalidToken("the token was revoked by a logout")),
             // Fail closed: a token we cannot check is not let through.
             Err(e) => return ApiError::store_down("denylist", e).into_response(),
         }
     }
-    let principal = match claims.principal() {
-        Ok(principal) => principal,
-        Err(why) => return invalid(why),
-    };
     req.extensions_mut().insert(principal);
     req.extensions_mut().insert(VerifiedToken {
         jti: claims.jti,

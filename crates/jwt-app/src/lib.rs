@@ -105,6 +105,13 @@ pub struct Config {
     #[arg(long, env = "REFRESH_TTL", default_value = "7d", value_parser = parse_duration)]
     pub refresh_ttl: Duration,
 
+    /// A refresh token unused this long is dead (ASVS 5.0 7.3.1): each
+    /// refresh token expires this long after it was issued (or at
+    /// `REFRESH_TTL`, or at the family's end, if sooner), so a refresh is the
+    /// activity that moves the deadline. The access token is never cut short.
+    #[arg(long, env = "REFRESH_IDLE_TIMEOUT", default_value = "30m", value_parser = parse_duration)]
+    pub refresh_idle_timeout: Duration,
+
     /// Absolute lifetime of a refresh family (a login): however often it
     /// rotates, none of its refresh tokens works past it.
     #[arg(long, env = "REFRESH_FAMILY_TTL", default_value = "30d", value_parser = parse_duration)]
@@ -259,9 +266,23 @@ impl AppState {
     /// unreachable Redis stops the start with a message naming `REDIS_URL`;
     /// see [`redis`]).
     async fn open(config: &Config) -> anyhow::Result<Self> {
-        if config.refresh_ttl.as_secs() == 0 || config.refresh_family_ttl.as_secs() == 0 {
-            anyhow::bail!("REFRESH_TTL and REFRESH_FAMILY_TTL must be at least 1 second");
+        if [
+            config.refresh_ttl,
+            config.refresh_idle_timeout,
+            config.refresh_family_ttl,
+        ]
+        .iter()
+        .any(|d| d.as_secs() == 0)
+        {
+            anyhow::bail!(
+                "REFRESH_TTL, REFRESH_IDLE_TIMEOUT and REFRESH_FAMILY_TTL must be at least 1 second"
+            );
         }
+        // The idle timeout is a refresh token's lifetime: every refresh
+        // issues a new token, so "unused that long" is "expired". The stores
+        // need no clock of their own for it, and the family's absolute end
+        // (REFRESH_FAMILY_TTL) still caps every token.
+        let refresh_ttl = config.refresh_ttl.min(config.refresh_idle_timeout);
         // Settings and key first: a bad secret should fail before any database work.
         let tokens = Tokens::from_config(config)?;
 
@@ -284,13 +305,13 @@ impl AppState {
         let refresh: Arc<dyn RefreshStore> = match (config.refresh_store, &redis) {
             (RefreshStoreKind::Redis, Some(redis)) => Arc::new(RedisRefreshStore::new(
                 redis.clone(),
-                config.refresh_ttl,
+                refresh_ttl,
                 config.refresh_family_ttl,
             )),
             (RefreshStoreKind::Redis, None) => anyhow::bail!("REFRESH_STORE=redis without a Redis"),
             (RefreshStoreKind::Db, _) => Arc::new(DbRefreshStore::swept(
                 accounts.db().clone(),
-                config.refresh_ttl,
+                refresh_ttl,
                 config.refresh_family_ttl,
             )),
         };
@@ -382,6 +403,8 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
             post(account::logout_everywhere),
         )
         .route("/account/password", put(account::change_password))
+        .route("/account/logins", get(account::logins))
+        .route("/account/logins/{id}", delete(account::end_login))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             bearer::require_bearer,

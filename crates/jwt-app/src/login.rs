@@ -9,7 +9,7 @@ use auth_core::{
 };
 use axum::{
     extract::State,
-    http::{HeaderValue, header},
+    http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
 };
 
@@ -44,9 +44,10 @@ pub async fn tokens_in_body(
     State(app): State<Refresher>,
     from: ClientAddr,
     device: Device,
+    headers: HeaderMap,
     body: ApiJson<CredentialsBody>,
 ) -> Result<Response, ApiError> {
-    login(app, from, device, body).await
+    login(app, from, device, &headers, body).await
 }
 
 #[utoipa::path(
@@ -66,9 +67,10 @@ pub async fn tokens_in_cookies(
     State(app): State<Refresher>,
     from: ClientAddr,
     device: Device,
+    headers: HeaderMap,
     body: ApiJson<CredentialsBody>,
 ) -> Result<Response, ApiError> {
-    login(app, from, device, body).await
+    login(app, from, device, &headers, body).await
 }
 
 async fn login(
@@ -81,12 +83,15 @@ async fn login(
     }: Refresher,
     from: ClientAddr,
     device: Device,
+    headers: &HeaderMap,
     ApiJson(body): ApiJson<CredentialsBody>,
 ) -> Result<Response, ApiError> {
     let user = accounts
         .authenticate_on(LoginAttempt::try_from(body)?, from, &device)
         .await?;
-    let refresh = refresh_tokens.issue(user.id).await?;
+    // Kept with the family for "your logins" (`GET /account/logins`).
+    let user_agent = auth_core::lifecycle::user_agent(headers);
+    let refresh = refresh_tokens.issue(user.id, &user_agent).await?;
     // The role was read before bcrypt ran, and a demotion may have come in
     // since, its revocation finding no family of this login yet (issue 21):
     // read the role again now that the family exists. A demotion after this

@@ -16,6 +16,7 @@
 //! | `<p>rt:<sha256 of the refresh token>` | hash | `family`, `user`, `spent` (`0`/`1`), `ends` (the family's end, Unix ms) | `REFRESH_TTL` after it was issued, or at `ends` if sooner, like the `expires_at` of the db store |
 //! | `<p>fam:<family id>` | string | `revoked` | `REFRESH_TTL` after the revocation |
 //! | `<p>usr:<user id>` | set | the user's family ids | `REFRESH_FAMILY_TTL` after the user's latest login |
+//! | `<p>lgn:<family id>` | hash | `handle` (random, what "your logins" names it by), `created`, `used` (Unix ms, moved at each refresh), `agent` | with the family's newest token |
 //!
 //! A refresh token is stored as its SHA-256 only, like in the database. A
 //! spent token stays (marked `spent`) until its TTL runs out: that is what

@@ -53,9 +53,22 @@ impl Revocation {
         self.deny_logins(families).await
     }
 
-    /// Ends every login of `user_id`. How many there were.
+    /// Ends every login of `user_id`. How many there were. With a denylist,
+    /// the user's access tokens issued before now are refused as well (a
+    /// "not before"), whichever family they came from: one a store could not
+    /// name (a login racing this one) included.
     pub async fn end_all_logins_of(&self, user_id: i64) -> Result<usize, ApiError> {
         let families = self.refresh.revoke_user(user_id).await?;
+        if let Some(denylist) = &self.denylist {
+            denylist
+                .not_before(
+                    user_id,
+                    auth_core::unix_now(),
+                    self.tokens.last_expiry_from_now(),
+                )
+                .await
+                .map_err(|e| ApiError::store_down("denylist", e))?;
+        }
         self.deny_logins(&families).await?;
         Ok(families.len())
     }

@@ -288,6 +288,18 @@ fn cookie(headers: &HeaderMap, name: &str) -> Result<Option<String>, InvalidToke
     Ok(found.filter(|v| !v.is_empty()))
 }
 
+/// The typed answer (its schema is the document's) with what a password
+/// change adds to it (`logins_ended`).
+fn with_fields(
+    mut body: serde_json::Value,
+    extra: &[(&str, serde_json::Value)],
+) -> Json<serde_json::Value> {
+    for (name, value) in extra {
+        body[*name] = value.clone();
+    }
+    Json(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,16 +435,4 @@ mod tests {
                 .is_ok_and(|r| r.contains("SameSite=Strict"))
         );
     }
-}
-
-/// The typed answer (its schema is the document's) with what a password
-/// change adds to it (`logins_ended`).
-fn with_fields(
-    mut body: serde_json::Value,
-    extra: &[(&str, serde_json::Value)],
-) -> Json<serde_json::Value> {
-    for (name, value) in extra {
-        body[*name] = value.clone();
-    }
-    Json(body)
 }

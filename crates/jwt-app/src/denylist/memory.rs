@@ -12,7 +12,7 @@ use auth_core::{
     unix_now,
 };
 
-use super::{Denied, Denylist, DenylistError};
+use super::{Checked, Denied, Denylist, DenylistError};
 
 /// Entries past their deadline are ignored at once and dropped by a timer
 /// ([`MemoryDenylist::swept`]), so that a deny costs one insert: a purge of
@@ -30,6 +30,14 @@ pub struct MemoryDenylist {
 struct Entries {
     tokens: HashMap<String, i64>,
     logins: HashMap<String, i64>,
+    /// Each user's "not before" and its deadline.
+    users: HashMap<i64, NotBefore>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct NotBefore {
+    at: i64,
+    until: i64,
 }
 
 impl Entries {
@@ -41,7 +49,7 @@ impl Entries {
     }
 
     fn len(&self) -> usize {
-        self.tokens.len() + self.logins.len()
+        self.tokens.len() + self.logins.len() + self.users.len()
     }
 }
 
@@ -59,6 +67,7 @@ impl MemoryDenylist {
         let mut entries = self.entries();
         entries.tokens.retain(|_, until| *until >= now);
         entries.logins.retain(|_, until| *until >= now);
+        entries.users.retain(|_, nb| nb.until >= now);
     }
 
     fn entries(&self) -> MutexGuard<'_, Entries> {
@@ -81,12 +90,29 @@ impl Denylist for MemoryDenylist {
         Ok(())
     }
 
-    async fn is_denied(&self, jti: &str, sid: &str) -> Result<bool, DenylistError> {
+    async fn not_before(&self, user_id: i64, at: i64, until: i64) -> Result<(), DenylistError> {
+        if until >= unix_now() {
+            let mut entries = self.entries();
+            let nb = entries
+                .users
+                .entry(user_id)
+                .or_insert(NotBefore { at, until });
+            nb.at = nb.at.max(at);
+            nb.until = nb.until.max(until);
+        }
+        Ok(())
+    }
+
+    async fn is_denied(&self, token: &Checked<'_>) -> Result<bool, DenylistError> {
         let now = unix_now();
         let entries = self.entries();
         let live =
             |map: &HashMap<String, i64>, name: &str| map.get(name).is_some_and(|u| *u >= now);
-        Ok(live(&entries.tokens, jti) || live(&entries.logins, sid))
+        let before = entries
+            .users
+            .get(&token.user_id)
+            .is_some_and(|nb| nb.until >= now && token.iat < nb.at);
+        Ok(live(&entries.tokens, token.jti) || live(&entries.logins, token.sid) || before)
     }
 }
 
@@ -100,7 +126,9 @@ impl MeasuredStore for MemoryDenylist {
                 .logins
                 .keys()
                 .map(|sid| Denied::Login(sid).key().len() + 8)
-                .sum::<usize>();
+                .sum::<usize>()
+            // A user id and two 8-byte times.
+            + entries.users.len() * 24;
         Ok(StoreStats {
             entries: entries.len() as i64,
             bytes: bytes as i64,
@@ -118,14 +146,49 @@ mod tests {
         list.deny(Denied::Token("a"), unix_now() + 60).await?;
         list.deny(Denied::Login("s"), unix_now() + 60).await?;
         list.deny(Denied::Token("old"), unix_now() - 10).await?;
-        assert!(list.is_denied("a", "-").await?);
-        assert!(list.is_denied("-", "s").await?, "a denied login");
-        assert!(!list.is_denied("s", "a").await?, "a jti is not a sid");
-        assert!(!list.is_denied("b", "-").await?);
+        assert!(list.is_denied(&checked("a", "-")).await?);
+        assert!(list.is_denied(&checked("-", "s")).await?, "a denied login");
         assert!(
-            !list.is_denied("old", "-").await?,
+            !list.is_denied(&checked("s", "a")).await?,
+            "a jti is not a sid"
+        );
+        assert!(!list.is_denied(&checked("b", "-")).await?);
+        assert!(
+            !list.is_denied(&checked("old", "-")).await?,
             "an expired entry is not kept"
         );
+        Ok(())
+    }
+
+    fn checked<'a>(jti: &'a str, sid: &'a str) -> Checked<'a> {
+        Checked {
+            jti,
+            sid,
+            user_id: 1,
+            iat: unix_now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_not_before_refuses_what_was_issued_before_it() -> Result<(), DenylistError> {
+        let list = MemoryDenylist::default();
+        let now = unix_now();
+        list.not_before(1, now, now + 60).await?;
+        let at = |iat| Checked {
+            jti: "j",
+            sid: "s",
+            user_id: 1,
+            iat,
+        };
+        assert!(list.is_denied(&at(now - 1)).await?, "issued before");
+        assert!(!list.is_denied(&at(now)).await?, "issued in that second");
+        let other = Checked {
+            user_id: 2,
+            ..at(now - 1)
+        };
+        assert!(!list.is_denied(&other).await?, "another user's");
+        list.not_before(1, now - 30, now + 60).await?;
+        assert!(list.is_denied(&at(now - 1)).await?, "never moved back");
         Ok(())
     }
 
@@ -138,7 +201,7 @@ mod tests {
         assert_eq!(list.entries().len(), 2);
         tokio::time::sleep(Duration::from_millis(2_200)).await;
         assert_eq!(list.entries().len(), 1, "the expired entry is gone");
-        assert!(list.is_denied("long", "-").await?);
+        assert!(list.is_denied(&checked("long", "-")).await?);
         Ok(())
     }
 }

@@ -4,7 +4,10 @@
 //!
 //! An entry names either one token (its `jti`) or a whole login (its `sid`,
 //! the refresh family every access token of the login carries): a token
-//! from before a refresh must die with the login it belongs to.
+//! from before a refresh must die with the login it belongs to. A user's
+//! "not before" (sign out everywhere, a password change, the admin's end of
+//! a user's logins) refuses every access token of the user issued before
+//! it, whatever login it came from: one more lookup per request.
 
 mod memory;
 mod redis;
@@ -66,6 +69,15 @@ impl Denied<'_> {
     }
 }
 
+/// What the bearer check asks the denylist about a verified access token.
+#[derive(Debug, Clone, Copy)]
+pub struct Checked<'a> {
+    pub jti: &'a str,
+    pub sid: &'a str,
+    pub user_id: i64,
+    pub iat: i64,
+}
+
 /// Denied tokens and logins, each until a Unix time after which their tokens
 /// are refused anyway, behind one `Arc<dyn Denylist>` whichever backend is
 /// configured.
@@ -74,8 +86,17 @@ pub trait Denylist: MeasuredStore {
     /// Denies `entry` until `until` (Unix seconds).
     async fn deny(&self, entry: Denied<'_>, until: i64) -> Result<(), DenylistError>;
 
-    /// Whether the token `jti` or its login `sid` is denied.
-    async fn is_denied(&self, jti: &str, sid: &str) -> Result<bool, DenylistError>;
+    /// Refuses every access token of `user_id` issued (`iat`) before `at`
+    /// (Unix seconds), remembered until `until`, when the last of them has
+    /// expired anyway. A later call never moves it back.
+    async fn not_before(&self, user_id: i64, at: i64, until: i64) -> Result<(), DenylistError>;
+
+    /// Whether the token `jti` or its login `sid` is denied, or its user's
+    /// "not before" is later than its `iat`. A token issued in the same
+    /// second as the "not before" passes: the password change's own new
+    /// pair must; a token of an ended login from that second is refused by
+    /// its `sid` anyway.
+    async fn is_denied(&self, token: &Checked<'_>) -> Result<bool, DenylistError>;
 }
 
 /// The store for `mode`; `None` for `off`, so that no request makes a lookup.

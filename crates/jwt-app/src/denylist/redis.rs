@@ -9,12 +9,14 @@ use auth_core::{
     unix_now,
 };
 
-use super::{Denied, Denylist, DenylistError};
+use super::{Checked, Denied, Denylist, DenylistError};
 use crate::redis::Redis;
 
 const KIND: &str = "deny";
 
-/// `<prefix>deny:<jti>` and `<prefix>deny:sid:<sid>`, set with `EXAT` at the deadline.
+/// `<prefix>deny:<jti>`, `<prefix>deny:sid:<sid>` and `<prefix>deny:nbf:<user
+/// id>` (the user's "not before", Unix seconds), set with `EXAT` at the
+/// deadline.
 #[derive(Clone)]
 pub struct RedisDenylist {
     redis: Redis,
@@ -23,6 +25,10 @@ pub struct RedisDenylist {
 impl RedisDenylist {
     pub fn new(redis: Redis) -> Self {
         Self { redis }
+    }
+
+    fn user_key(&self, user_id: i64) -> String {
+        self.redis.key(KIND, &format!("nbf:{user_id}"))
     }
 }
 
@@ -56,16 +62,47 @@ impl Denylist for RedisDenylist {
         Ok(())
     }
 
-    async fn is_denied(&self, jti: &str, sid: &str) -> Result<bool, DenylistError> {
-        // Both names in one round trip.
-        let keys = [Denied::Token(jti), Denied::Login(sid)].map(|e| self.redis.key(KIND, &e.key()));
-        let n: i64 = self
+    async fn not_before(&self, user_id: i64, at: i64, until: i64) -> Result<(), DenylistError> {
+        if until <= unix_now() {
+            return Ok(());
+        }
+        // `at` is now: a later call has a later one, so a plain SET never
+        // moves it back (but for clock skew between instances, of seconds).
+        let () = self
             .redis
             .pool()
-            .exists(keys.to_vec())
+            .set(
+                self.user_key(user_id),
+                at,
+                Some(Expiration::EXAT(until)),
+                None,
+                false,
+            )
             .await
             .map_err(down)?;
-        Ok(n > 0)
+        Ok(())
+    }
+
+    async fn is_denied(&self, token: &Checked<'_>) -> Result<bool, DenylistError> {
+        // The three names in one round trip.
+        let keys = vec![
+            self.redis.key(KIND, &Denied::Token(token.jti).key()),
+            self.redis.key(KIND, &Denied::Login(token.sid).key()),
+            self.user_key(token.user_id),
+        ];
+        let values: Vec<Option<String>> = self.redis.pool().mget(keys).await.map_err(down)?;
+        Ok(match values.as_slice() {
+            [jti, sid, nb] => {
+                jti.is_some()
+                    || sid.is_some()
+                    || nb
+                        .as_deref()
+                        .and_then(|nb| nb.parse::<i64>().ok())
+                        .is_some_and(|nb| token.iat < nb)
+            }
+            // Fail closed on an answer of the wrong shape.
+            _ => return Err(DenylistError("redis: unexpected MGET answer".into())),
+        })
     }
 }
 

@@ -21,7 +21,8 @@ use auth_core::{
 use sqlx::{AnyConnection, Row};
 
 use super::{
-    IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, Rotation, invalid_grant,
+    FamilyLogin, IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, Rotation,
+    invalid_grant,
 };
 
 /// Refresh tokens in the `refresh_tokens` table of the users' database.
@@ -138,9 +139,10 @@ impl DbRefreshStore {
         let now = unix_now();
         let mut tx = self.db.pool().begin().await?;
         let live = sqlx::query(&self.db.sql(
-            "UPDATE refresh_families SET rotations = rotations + 1 \
+            "UPDATE refresh_families SET rotations = rotations + 1, last_used_at = ? \
              WHERE id = ? AND revoked = 0 AND expires_at > ?",
         ))
+        .bind(now)
         .bind(&record.family_id)
         .bind(now)
         .execute(&mut *tx)
@@ -186,17 +188,22 @@ impl DbRefreshStore {
 
 #[async_trait::async_trait]
 impl RefreshStore for DbRefreshStore {
-    async fn issue(&self, user_id: i64) -> Result<IssuedRefresh, ApiError> {
+    async fn issue(&self, user_id: i64, user_agent: &str) -> Result<IssuedRefresh, ApiError> {
         let family_id = uuid::Uuid::new_v4().to_string();
-        let ends_at = unix_now().saturating_add_unsigned(self.family_ttl_secs);
+        let now = unix_now();
+        let ends_at = now.saturating_add_unsigned(self.family_ttl_secs);
         let mut tx = self.db.pool().begin().await?;
         sqlx::query(&self.db.sql(
-            "INSERT INTO refresh_families (id, user_id, revoked, rotations, expires_at) \
-             VALUES (?, ?, 0, 0, ?)",
+            "INSERT INTO refresh_families (id, user_id, revoked, rotations, expires_at, \
+             handle, created_at, last_used_at, user_agent) VALUES (?, ?, 0, 0, ?, ?, ?, ?, ?)",
         ))
         .bind(&family_id)
         .bind(user_id)
         .bind(ends_at)
+        .bind(auth_core::lifecycle::new_handle())
+        .bind(now)
+        .bind(now)
+        .bind(user_agent)
         .execute(&mut *tx)
         .await?;
         let issued = self.insert(&mut tx, user_id, family_id, ends_at).await?;
@@ -266,6 +273,43 @@ impl RefreshStore for DbRefreshStore {
             .map(|r| r.try_get("id").map_err(|e| ApiError::Internal(e.into())))
             .collect()
     }
+
+    /// One query on the user's index; a family is live while a token of it
+    /// can still refresh, and ends when the newest of those expires.
+    async fn logins(&self, user_id: i64) -> Result<Vec<FamilyLogin>, ApiError> {
+        let now = unix_now();
+        let rows = sqlx::query(&self.db.sql(
+            "SELECT f.id, f.handle, f.created_at, f.last_used_at, f.user_agent, \
+             (SELECT MAX(t.expires_at) FROM refresh_tokens t WHERE t.family_id = f.id \
+              AND t.spent = 0 AND t.revoked = 0 AND t.expires_at > ?) AS token_expires_at \
+             FROM refresh_families f \
+             WHERE f.user_id = ? AND f.revoked = 0 AND f.expires_at > ? AND f.handle IS NOT NULL",
+        ))
+        .bind(now)
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(self.db.pool())
+        .await?;
+        let get = |e: sqlx::Error| ApiError::Internal(e.into());
+        let mut logins = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let Some(expires_at) = r
+                .try_get::<Option<i64>, _>("token_expires_at")
+                .map_err(get)?
+            else {
+                continue;
+            };
+            logins.push(FamilyLogin {
+                family_id: r.try_get("id").map_err(get)?,
+                handle: r.try_get("handle").map_err(get)?,
+                created_at: r.try_get("created_at").map_err(get)?,
+                last_used_at: r.try_get("last_used_at").map_err(get)?,
+                expires_at,
+                user_agent: r.try_get("user_agent").map_err(get)?,
+            });
+        }
+        Ok(logins)
+    }
 }
 
 #[async_trait::async_trait]
@@ -274,7 +318,7 @@ impl MeasuredStore for DbRefreshStore {
     /// leaves them behind until they expire, and they are part of the cost.
     async fn stats(&self) -> Result<StoreStats, ApiError> {
         // Text columns as stored, plus four 8-byte integers per token row and
-        // three per family row.
+        // five per family row.
         let tokens = self
             .db
             .measure(
@@ -284,7 +328,10 @@ impl MeasuredStore for DbRefreshStore {
             .await?;
         let families = self
             .db
-            .measure("refresh_families", "LENGTH(id) + 24")
+            .measure(
+                "refresh_families",
+                "LENGTH(id) + COALESCE(LENGTH(handle), 0) + LENGTH(user_agent) + 40",
+            )
             .await?;
         Ok(StoreStats {
             entries: tokens.entries + families.entries,

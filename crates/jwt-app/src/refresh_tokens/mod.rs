@@ -63,14 +63,29 @@ pub struct RefreshRecord {
     pub user_id: i64,
 }
 
+/// A live family as "your logins" shows it (`GET /account/logins`), in Unix
+/// seconds. `family_id` stays on the server: the handle names it to its user.
+#[derive(Debug, Clone)]
+pub struct FamilyLogin {
+    pub family_id: String,
+    pub handle: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    /// When the login ends unless refreshed: its newest token's expiry.
+    pub expires_at: i64,
+    pub user_agent: String,
+}
+
 /// Where refresh tokens live, behind one `Arc<dyn RefreshStore>` whichever
 /// backend is configured. Every store keeps the same rules: rotation spends a
 /// token atomically (exactly one of two concurrent uses wins), a replay of a
 /// spent token revokes its family.
 #[async_trait::async_trait]
 pub trait RefreshStore: MeasuredStore {
-    /// Starts a new family (a login).
-    async fn issue(&self, user_id: i64) -> Result<IssuedRefresh, ApiError>;
+    /// Starts a new family (a login) of the client `user_agent` (already
+    /// cut to `auth_core::lifecycle::USER_AGENT_MAX_BYTES`), with a new
+    /// random handle.
+    async fn issue(&self, user_id: i64, user_agent: &str) -> Result<IssuedRefresh, ApiError>;
 
     /// Spends `token` and issues its successor in the same family. A token that
     /// was already spent is a replay: its whole family is revoked. Unknown,
@@ -87,6 +102,10 @@ pub trait RefreshStore: MeasuredStore {
     /// The families of `user_id` that are not revoked (a store may name
     /// some that are over).
     async fn live_families(&self, user_id: i64) -> Result<Vec<String>, ApiError>;
+
+    /// The live families of `user_id` (not revoked, a token still good for a
+    /// refresh), in no particular order.
+    async fn logins(&self, user_id: i64) -> Result<Vec<FamilyLogin>, ApiError>;
 
     /// Revokes every family of `user_id` (a demotion): their ids, so that
     /// their logins can be denied as well.

@@ -16,17 +16,19 @@ use auth_core::{
 };
 
 use super::{
-    IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, Rotation, invalid_grant,
+    FamilyLogin, IssuedRefresh, RefreshRecord, RefreshStore, RefreshToken, Rotated, Rotation,
+    invalid_grant,
 };
 use crate::redis::Redis;
 
 const TOKEN: &str = "rt";
 const FAMILY: &str = "fam";
 const USER: &str = "usr";
+const LOGIN: &str = "lgn";
 
 /// Refresh tokens in Redis: `<prefix>rt:<sha256>` records,
-/// `<prefix>fam:<family>` revocation flags and `<prefix>usr:<user id>` sets
-/// of each user's families.
+/// `<prefix>fam:<family>` revocation flags, `<prefix>usr:<user id>` sets
+/// of each user's families and `<prefix>lgn:<family>` login records.
 #[derive(Clone)]
 pub struct RedisRefreshStore {
     redis: Redis,
@@ -36,6 +38,7 @@ pub struct RedisRefreshStore {
     issue: Script,
     rotate: Script,
     revoke_user: Script,
+    logins: Script,
 }
 
 impl RedisRefreshStore {
@@ -48,6 +51,7 @@ impl RedisRefreshStore {
             issue: Script::from_lua(include_str!("issue.lua")),
             rotate: Script::from_lua(include_str!("rotate.lua")),
             revoke_user: Script::from_lua(include_str!("revoke_user.lua")),
+            logins: Script::from_lua(include_str!("logins.lua")),
         }
     }
 
@@ -73,21 +77,29 @@ fn now_ms() -> i64 {
 
 #[async_trait::async_trait]
 impl RefreshStore for RedisRefreshStore {
-    async fn issue(&self, user_id: i64) -> Result<IssuedRefresh, ApiError> {
+    async fn issue(&self, user_id: i64, user_agent: &str) -> Result<IssuedRefresh, ApiError> {
         let family_id = uuid::Uuid::new_v4().to_string();
         let token = RefreshToken::generate();
         let ttl_ms = self.ttl_ms.min(self.family_ttl_ms);
+        let now = now_ms();
         let _: i64 = self
             .redis
             .run(
                 &self.issue,
-                vec![self.token_key(&token), self.user_key(user_id)],
+                vec![
+                    self.token_key(&token),
+                    self.user_key(user_id),
+                    self.redis.key(LOGIN, &family_id),
+                ],
                 vec![
                     family_id.clone(),
                     user_id.to_string(),
                     ttl_ms.to_string(),
-                    now_ms().saturating_add(self.family_ttl_ms).to_string(),
+                    now.saturating_add(self.family_ttl_ms).to_string(),
                     self.family_ttl_ms.to_string(),
+                    auth_core::lifecycle::new_handle(),
+                    now.to_string(),
+                    user_agent.to_owned(),
                 ],
             )
             .await
@@ -110,6 +122,7 @@ impl RefreshStore for RedisRefreshStore {
                     self.redis.key(FAMILY, ""),
                     self.ttl_ms.to_string(),
                     now_ms().to_string(),
+                    self.redis.key(LOGIN, ""),
                 ],
             )
             .await
@@ -183,6 +196,31 @@ impl RefreshStore for RedisRefreshStore {
             .map_err(down)
     }
 
+    async fn logins(&self, user_id: i64) -> Result<Vec<FamilyLogin>, ApiError> {
+        let flat: Vec<String> = self
+            .redis
+            .run(
+                &self.logins,
+                self.user_key(user_id),
+                vec![self.redis.key(FAMILY, ""), self.redis.key(LOGIN, "")],
+            )
+            .await
+            .map_err(down)?;
+        let now = now_ms();
+        let secs = |ms: &str| ms.parse::<i64>().unwrap_or(0) / 1000;
+        Ok(flat
+            .chunks_exact(6)
+            .map(|f| FamilyLogin {
+                family_id: f[0].clone(),
+                handle: f[1].clone(),
+                created_at: secs(&f[2]),
+                last_used_at: secs(&f[3]),
+                expires_at: (now + f[4].parse::<i64>().unwrap_or(0)) / 1000,
+                user_agent: f[5].clone(),
+            })
+            .collect())
+    }
+
     /// One script, so that no family is read as live and then missed.
     async fn revoke_user(&self, user_id: i64) -> Result<Vec<String>, ApiError> {
         self.redis
@@ -199,10 +237,11 @@ impl RefreshStore for RedisRefreshStore {
 #[async_trait::async_trait]
 impl MeasuredStore for RedisRefreshStore {
     /// Token records, spent ones too (replay detection needs them, as in the
-    /// db store), revoked-family flags and the users' family sets.
+    /// db store), revoked-family flags, the users' family sets and the
+    /// families' login records.
     async fn stats(&self) -> Result<StoreStats, ApiError> {
         self.redis
-            .measure(&[TOKEN, FAMILY, USER])
+            .measure(&[TOKEN, FAMILY, USER, LOGIN])
             .await
             .map_err(down)
     }

@@ -7,7 +7,8 @@
 -- rotation, never in the middle.
 -- KEYS[1]: the presented token's key; KEYS[2]: its successor's.
 -- ARGV[1]: the prefix of family keys; ARGV[2]: the TTL in milliseconds;
--- ARGV[3]: now, in Unix milliseconds.
+-- ARGV[3]: now, in Unix milliseconds; ARGV[4]: the prefix of login records,
+-- whose last use moves here and which expires with the newest token.
 -- Returns {'rotated', family, user, successor TTL in ms},
 -- {'replayed', family, user} or {'invalid'}.
 local record = redis.call('HMGET', KEYS[1], 'family', 'user', 'spent', 'ends')
@@ -37,4 +38,9 @@ local ttl = math.min(tonumber(ARGV[2]), left)
 redis.call('HSET', KEYS[1], 'spent', '1')
 redis.call('HSET', KEYS[2], 'family', family, 'user', user, 'spent', '0', 'ends', ends)
 redis.call('PEXPIRE', KEYS[2], ttl)
+local login_key = ARGV[4] .. family
+if redis.call('EXISTS', login_key) == 1 then
+  redis.call('HSET', login_key, 'used', ARGV[3])
+  redis.call('PEXPIRE', login_key, ttl)
+end
 return {'rotated', family, user, tostring(ttl)}

@@ -1,6 +1,7 @@
-//! The account lifecycle of jwt-app (issue 20) as far as it is written: sign
-//! out everywhere, the password change, the admin's end of a user's logins
-//! and the race of a password change with logins, on each refresh store and
+//! The account lifecycle of jwt-app (issue 20): the shared rules of
+//! `test_support::lifecycle` (your logins, ending one, sign out everywhere,
+//! the password change, the admin's end of a user's logins, the races), and
+//! what only JWTs do: an ended login's access token, on each refresh store and
 //! denylist mode, and in the cookie transport. A login is alive while its
 //! refresh token refreshes (`test_support::lifecycle::is_alive`); its access
 //! token may live until `exp` without a denylist (the lesson).
@@ -10,8 +11,8 @@ use serde_json::json;
 use test_support::{
     PASSWORD, TestServer, client,
     contract::new_user,
-    expect_error, json,
-    lifecycle::{change_password, is_alive, logout_everywhere},
+    expect_error, get_with, json,
+    lifecycle::{change_password, end_login, is_alive, login_as, logins, logout_everywhere},
     login, login_credential, register,
     suite::Served,
     unique_email,
@@ -216,3 +217,159 @@ jwt_lifecycle!(
     spawn_app_on(test_support::databases::Kind::MySql, &[])
 );
 jwt_lifecycle!(redis, redis_stores());
+
+/// The shared lifecycle rules (`test_support::lifecycle`, the same as
+/// session-app's) on each refresh store, denylist mode and transport.
+mod shared {
+    use test_support::lifecycle_suite;
+
+    use crate::helpers::{Prefix, TestApp, spawn_app, spawn_app_on};
+    use test_support::databases::Kind;
+
+    async fn with(base: &[&str], extra: &[&str]) -> Option<TestApp> {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        Some(spawn_app(&args).await)
+    }
+
+    async fn denylist_off(extra: &[&str]) -> Option<TestApp> {
+        with(&[], extra).await
+    }
+
+    async fn denylist_memory(extra: &[&str]) -> Option<TestApp> {
+        with(&["--denylist", "memory"], extra).await
+    }
+
+    async fn cookie(extra: &[&str]) -> Option<TestApp> {
+        with(&["--token-transport", "cookie"], extra).await
+    }
+
+    async fn postgres(extra: &[&str]) -> Option<(test_support::databases::TestDatabase, TestApp)> {
+        spawn_app_on(Kind::Postgres, extra).await
+    }
+
+    async fn mariadb(extra: &[&str]) -> Option<(test_support::databases::TestDatabase, TestApp)> {
+        spawn_app_on(Kind::MySql, extra).await
+    }
+
+    async fn redis(extra: &[&str]) -> Option<(Prefix, TestApp)> {
+        let url = test_support::redis::shared_redis_url().await?;
+        let prefix = Prefix::new(&url);
+        let app = spawn_app(&prefix.args(extra)).await;
+        Some((prefix, app))
+    }
+
+    lifecycle_suite!(denylist_off, denylist_off);
+    lifecycle_suite!(denylist_memory, denylist_memory);
+    lifecycle_suite!(cookie, cookie);
+    lifecycle_suite!(postgres, postgres);
+    lifecycle_suite!(mariadb, mariadb);
+    lifecycle_suite!(redis, redis);
+}
+
+/// Ending one login (`DELETE /account/logins/{id}`) from another device: its
+/// refresh dies either way; its access token is refused at once with a
+/// denylist (its `sid` denied, as at logout) and works until `exp` without.
+async fn ending_one_login_and_its_access_token(server: &TestServer, denylist: bool) {
+    let (email, me) = new_user(server, "jwt-end-one").await;
+    let other = login_as(server, &email, PASSWORD, "Other/1").await;
+    let listed = logins(server, &me).await;
+    let id = listed
+        .iter()
+        .find(|l| l["user_agent"] == "Other/1")
+        .and_then(|l| l["id"].as_str())
+        .expect("the other login")
+        .to_owned();
+    let res = end_login(server, &me, &id, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let status = get_with(server, &other, "/protected").await.status();
+    if denylist {
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "denied at once");
+    } else {
+        assert_eq!(status, StatusCode::OK, "works until exp: the lesson");
+    }
+    assert!(!is_alive(server, &other).await, "its refresh is dead");
+    assert_eq!(
+        get_with(server, &me, "/protected").await.status(),
+        StatusCode::OK,
+        "the caller's login lives"
+    );
+}
+
+#[tokio::test]
+async fn ending_one_login_without_a_denylist_leaves_its_access_token() {
+    let app = spawn_app(&[]).await;
+    ending_one_login_and_its_access_token(&app.server, false).await;
+}
+
+#[tokio::test]
+async fn ending_one_login_with_the_memory_denylist_denies_its_access_token() {
+    let app = spawn_app(&["--denylist", "memory"]).await;
+    ending_one_login_and_its_access_token(&app.server, true).await;
+}
+
+#[tokio::test]
+async fn ending_one_login_with_the_redis_denylist_denies_its_access_token() {
+    if let Some((_prefix, app)) = redis_stores().await {
+        ending_one_login_and_its_access_token(&app.server, true).await;
+    }
+}
+
+/// The per-user "not before": after a password change, the access tokens
+/// issued before it are refused at once with a denylist and work until
+/// `exp` without one; the change's own new pair works either way. Sign out
+/// everywhere does the same to that new pair.
+async fn access_tokens_issued_before(server: &TestServer, denylist: bool) {
+    let (email, me) = new_user(server, "jwt-not-before").await;
+    let other = login_credential(server, &email, PASSWORD).await;
+    let res = change_password(
+        server,
+        &me,
+        json!({"current_password": PASSWORD, "new_password": "a new passphrase"}),
+    )
+    .await;
+    let headers = res.headers().clone();
+    let (status, body) = json(res).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let renewed = test_support::contract::Credential::from_response(&headers, &body)
+        .expect("a new token pair");
+    let before = if denylist {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    for (cred, what) in [(&me, "this login's old token"), (&other, "another login's")] {
+        let status = get_with(server, cred, "/protected").await.status();
+        assert_eq!(status, before, "{what}, issued before the change");
+    }
+    assert_eq!(
+        get_with(server, &renewed, "/protected").await.status(),
+        StatusCode::OK,
+        "the change's own new pair is issued after it"
+    );
+
+    // Sign out everywhere, a second later: the new pair is now "before".
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let res = logout_everywhere(server, &renewed, "a new passphrase").await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let status = get_with(server, &renewed, "/protected").await.status();
+    assert_eq!(status, before, "signed out everywhere");
+}
+
+#[tokio::test]
+async fn without_a_denylist_access_tokens_issued_before_live_until_exp() {
+    let app = spawn_app(&[]).await;
+    access_tokens_issued_before(&app.server, false).await;
+}
+
+#[tokio::test]
+async fn the_memory_denylist_refuses_access_tokens_issued_before() {
+    let app = spawn_app(&["--denylist", "memory"]).await;
+    access_tokens_issued_before(&app.server, true).await;
+}
+
+#[tokio::test]
+async fn the_redis_denylist_refuses_access_tokens_issued_before() {
+    if let Some((_prefix, app)) = redis_stores().await {
+        access_tokens_issued_before(&app.server, true).await;
+    }
+}

@@ -21,7 +21,8 @@ async fn login_returns_the_token_fields() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
-    assert_eq!(body["refresh_expires_in"], 7 * 24 * 3600);
+    // REFRESH_IDLE_TIMEOUT (30 min) is shorter than REFRESH_TTL (7 days).
+    assert_eq!(body["refresh_expires_in"], 30 * 60);
     assert_eq!(body["access_token"].as_str().unwrap().split('.').count(), 3);
     // 32 random bytes in unpadded base64url.
     assert_eq!(body["refresh_token"].as_str().unwrap().len(), 43);

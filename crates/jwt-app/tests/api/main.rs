@@ -15,6 +15,7 @@ mod expiry;
 mod forgery;
 mod health;
 mod helpers;
+mod idle_timeout;
 mod jwks;
 mod keys;
 mod lifecycle;

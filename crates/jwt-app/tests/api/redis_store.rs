@@ -246,8 +246,9 @@ async fn store_stats_count_the_keys_under_the_prefix() {
     let (_, first) = app.user("redis-stats").await;
     let s = app.store_stats().await;
     assert_eq!(s["store"], "redis");
-    // The token's record and the user's set of families.
-    assert_eq!(s["parts"]["refresh_tokens"]["entries"], 2, "{s}");
+    // The token's record, the user's set of families and the family's login
+    // record ("your logins").
+    assert_eq!(s["parts"]["refresh_tokens"]["entries"], 3, "{s}");
     // Key names (prefix, `rt:`, 64 hex) plus fields, values and the family id.
     let one = s["parts"]["refresh_tokens"]["bytes"].as_i64().unwrap();
     assert!(one > 64 + 36 + 36, "{s}");
@@ -256,7 +257,7 @@ async fn store_stats_count_the_keys_under_the_prefix() {
     let second = token_pair(app.refresh(&first.refresh).await).await;
     assert_eq!(
         app.store_stats().await["parts"]["refresh_tokens"]["entries"],
-        3
+        4
     );
 
     // Logout: the denied jti and login (sid), and the family's revocation flag.
@@ -274,6 +275,6 @@ async fn store_stats_count_the_keys_under_the_prefix() {
         (deny_key + jti + 1) + (deny_key + sid + 1),
         "key names and the values `1`: {s}"
     );
-    assert_eq!(s["parts"]["refresh_tokens"]["entries"], 4, "{s}");
-    assert_eq!(s["entries"], 6);
+    assert_eq!(s["parts"]["refresh_tokens"]["entries"], 5, "{s}");
+    assert_eq!(s["entries"], 7);
 }
