@@ -6,6 +6,7 @@
 pub mod bins;
 pub mod ci;
 pub mod client;
+pub mod page_binary;
 pub mod redis;
 
 /// A port no one listens on now, for a private server (redis-server, postgres).
