@@ -25,13 +25,19 @@ use crate::{
 pub const USER_AGENT_MAX_BYTES: usize = 256;
 
 /// One login as `GET /account/logins` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Login)]
 pub struct LoginView {
     /// The opaque handle of the login: random, stored with it, never its
     /// session id or a token, so a listing leaks no credential.
     pub id: String,
+    #[schema(format = DateTime)]
     pub created_at: String,
+    /// The last request (session-app) or refresh (jwt-app) that used it.
+    #[schema(format = DateTime)]
     pub last_used_at: String,
+    /// When it ends unless used again (idle timeout), at most its absolute end.
+    #[schema(format = DateTime)]
     pub expires_at: String,
     /// As the client sent it at login, cut to [`USER_AGENT_MAX_BYTES`]; text
     /// for the page to show as text.
@@ -41,7 +47,7 @@ pub struct LoginView {
 }
 
 /// The answer of `GET /account/logins`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoginList {
     pub logins: Vec<LoginView>,
 }
@@ -82,17 +88,26 @@ impl LoginList {
 }
 
 /// The body of `DELETE /account/logins/{id}` and `POST /account/logout-everywhere`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordBody {
+    /// The caller's password, checked again (throttled like a login): 1 to
+    /// 72 bytes, as at login.
+    #[schema(min_length = 1, max_length = 72)]
     pub password: String,
 }
 
 /// The body of `PUT /account/password`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordChangeBody {
+    /// Checked again, throttled like a login: 1 to 72 bytes, as at login.
+    #[schema(min_length = 1, max_length = 72)]
     pub current_password: String,
+    /// Validated like a registration's: 8 to 72 bytes.
+    #[schema(min_length = 8, max_length = 72)]
     pub new_password: String,
+    /// Whether every other login ends (the default).
     #[serde(default = "yes")]
+    #[schema(default = true)]
     pub end_other_logins: bool,
 }
 
@@ -101,7 +116,7 @@ fn yes() -> bool {
 }
 
 /// What a password change ended, in both apps' answers.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LoginsEnded {
     pub logins_ended: usize,
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use auth_core::{
     ApiError, ApiJson, Principal,
     lifecycle::{self, LoginEntry, LoginList, PasswordBody, PasswordChangeBody, Reauth},
+    openapi::ErrorBody,
 };
 use axum::{
     Json,
@@ -25,8 +26,36 @@ use crate::{
     revocation::Revocation, tokens::Tokens, transport::Transport,
 };
 
+/// `PUT /account/password`'s answer, for the document only (the handler
+/// answers a login's JSON plus `logins_ended`): the new pair with the
+/// header transport; with `TOKEN_TRANSPORT=cookie` only the lifetimes, the
+/// tokens being in `Set-Cookie`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct PasswordChanged {
+    access_token: Option<String>,
+    #[schema(example = "Bearer")]
+    token_type: Option<String>,
+    expires_in: u64,
+    refresh_token: Option<String>,
+    refresh_expires_in: u64,
+    /// How many other logins ended.
+    logins_ended: usize,
+}
+
 /// `GET /account/logins`: the caller's live families, newest first; the
 /// one its access token was issued with is `current`.
+#[utoipa::path(
+    get,
+    path = "/account/logins",
+    tag = "account",
+    security(("login" = [])),
+    responses(
+        (status = 200, description = "The caller's live refresh families, newest first; `current` is the one its access token belongs to (`sid`)", body = LoginList),
+        (status = 401, description = "No valid access token (`unauthorized`)", body = ErrorBody),
+        (status = 503, description = "The refresh token store is down (`unavailable`)", body = ErrorBody),
+    )
+)]
 pub async fn logins(
     State(refresh): State<Arc<dyn RefreshStore>>,
     who: Principal,
@@ -52,6 +81,23 @@ pub async fn logins(
 /// revoked and, with a denylist, its access tokens denied (as at logout);
 /// without one they work until `exp`. An unknown handle and another user's
 /// are the same 404. Ending this very login clears its cookies too.
+#[utoipa::path(
+    delete,
+    path = "/account/logins/{id}",
+    tag = "account",
+    security(("login" = [])),
+    params(("id" = String, Path, description = "The login's handle, as `GET /account/logins` lists it")),
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "That family is revoked and, with a denylist, its access tokens refused; without one they work until `exp`. This login's cookies are cleared if it was named"),
+        (status = 400, description = "No password in the body (`invalid_input`)", body = ErrorBody),
+        (status = 401, description = "No valid access token (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
+        (status = 404, description = "The caller has no login with this handle, whether it is unknown or another user's (`not_found`)", body = ErrorBody),
+        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "A store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+    )
+)]
 pub async fn end_login(
     State(revocation): State<Revocation>,
     State(refresh): State<Arc<dyn RefreshStore>>,
@@ -82,6 +128,21 @@ pub async fn end_login(
 
 /// `POST /account/logout-everywhere`: the password again, then every family
 /// of the user revoked, this login's included, and its cookies cleared.
+#[utoipa::path(
+    post,
+    path = "/account/logout-everywhere",
+    tag = "account",
+    security(("login" = [])),
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "Every family of the user is revoked, this one included, and its cookies cleared; with a denylist every access token issued before now is refused, without one they work until `exp`"),
+        (status = 400, description = "No password in the body (`invalid_input`)", body = ErrorBody),
+        (status = 401, description = "No valid access token (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
+        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "A store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+    )
+)]
 pub async fn logout_everywhere(
     State(revocation): State<Revocation>,
     State(transport): State<Transport>,
@@ -100,6 +161,21 @@ pub async fn logout_everywhere(
 /// family of the user revoked unless `end_other_logins` is false, and this
 /// login continued in a new family: a new token pair, answered like a login
 /// plus `logins_ended` (the other logins that ended).
+#[utoipa::path(
+    put,
+    path = "/account/password",
+    tag = "account",
+    security(("login" = [])),
+    request_body = PasswordChangeBody,
+    responses(
+        (status = 200, description = "Changed; this login continues in a new family (a new token pair, in cookies with `TOKEN_TRANSPORT=cookie`), and the other logins ended unless `end_other_logins` is false", body = PasswordChanged),
+        (status = 400, description = "A field missing, or a new password registration would refuse (`invalid_input`)", body = ErrorBody),
+        (status = 401, description = "No valid access token (`unauthorized`), or a wrong current password (`invalid_credentials`)", body = ErrorBody),
+        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "A store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+    )
+)]
 pub async fn change_password(
     State(revocation): State<Revocation>,
     State(refresh): State<Arc<dyn RefreshStore>>,
@@ -148,6 +224,21 @@ pub async fn change_password(
 }
 
 /// `DELETE /admin/users/{email}/logins`: every family of that user revoked.
+#[utoipa::path(
+    delete,
+    path = "/admin/users/{email}/logins",
+    tag = "admin",
+    security(("login" = [])),
+    params(("email" = String, Path, format = Email, description = "The account whose logins end")),
+    responses(
+        (status = 204, description = "Every family of that user is revoked; with a denylist its access tokens issued before now are refused"),
+        (status = 400, description = "Not an email (`invalid_input`)", body = ErrorBody),
+        (status = 401, description = "No valid access token (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "The caller is not an admin in the database now (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No account has this email (`not_found`)", body = ErrorBody),
+        (status = 503, description = "A store or the database is down (`unavailable`)", body = ErrorBody),
+    )
+)]
 pub async fn admin_end_logins(
     State(revocation): State<Revocation>,
     reauth: Reauth,

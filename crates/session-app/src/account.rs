@@ -13,6 +13,7 @@ use tower_sessions::Session;
 use auth_core::{
     Accounts, ApiError, ApiJson, Principal,
     lifecycle::{self, LoginList, LoginsEnded, PasswordBody, PasswordChangeBody, Reauth},
+    openapi::ErrorBody,
     unix_now,
 };
 
@@ -26,6 +27,17 @@ fn down(e: tower_sessions::session_store::Error) -> ApiError {
 }
 
 /// `GET /account/logins`: the caller's live sessions, newest first.
+#[utoipa::path(
+    get,
+    path = "/account/logins",
+    tag = "account",
+    security(("login" = [])),
+    responses(
+        (status = 200, description = "The caller's live sessions, newest first; `current` is this one", body = LoginList),
+        (status = 401, description = "No live session (`unauthorized`)", body = ErrorBody),
+        (status = 503, description = "The session store is down (`unavailable`)", body = ErrorBody),
+    )
+)]
 pub async fn logins(
     State(sessions): State<SessionBackend>,
     who: Principal,
@@ -48,6 +60,23 @@ pub async fn logins(
 
 /// `DELETE /account/logins/{id}`: the password again, then that session
 /// ends. An unknown handle and another user's are the same 404.
+#[utoipa::path(
+    delete,
+    path = "/account/logins/{id}",
+    tag = "account",
+    security(("login" = [])),
+    params(("id" = String, Path, description = "The login's handle, as `GET /account/logins` lists it")),
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "That session is deleted (this one too, if named: its cookie is then cleared)"),
+        (status = 400, description = "No password in the body (`invalid_input`)", body = ErrorBody),
+        (status = 401, description = "No live session (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
+        (status = 404, description = "The caller has no login with this handle, whether it is unknown or another user's (`not_found`)", body = ErrorBody),
+        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The session store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+    )
+)]
 pub async fn end_login(
     State(sessions): State<SessionBackend>,
     reauth: Reauth,
@@ -77,6 +106,21 @@ pub async fn end_login(
 
 /// `POST /account/logout-everywhere`: the password again, then every session
 /// of the user ends at once, this one included, and its cookie is cleared.
+#[utoipa::path(
+    post,
+    path = "/account/logout-everywhere",
+    tag = "account",
+    security(("login" = [])),
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "Every session of the user is deleted, this one included, and its cookie cleared"),
+        (status = 400, description = "No password in the body (`invalid_input`)", body = ErrorBody),
+        (status = 401, description = "No live session (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
+        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The session store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+    )
+)]
 pub async fn logout_everywhere(
     State(sessions): State<SessionBackend>,
     reauth: Reauth,
@@ -95,6 +139,21 @@ pub async fn logout_everywhere(
 /// `PUT /account/password`: the password changed (`auth_core`), this login
 /// continued under a new session id, and every other session ended unless
 /// `end_other_logins` is false.
+#[utoipa::path(
+    put,
+    path = "/account/password",
+    tag = "account",
+    security(("login" = [])),
+    request_body = PasswordChangeBody,
+    responses(
+        (status = 200, description = "Changed; this login continues under a new session id (`Set-Cookie`), and the other logins ended unless `end_other_logins` is false", body = LoginsEnded),
+        (status = 400, description = "A field missing, or a new password registration would refuse (`invalid_input`)", body = ErrorBody),
+        (status = 401, description = "No live session (`unauthorized`), or a wrong current password (`invalid_credentials`)", body = ErrorBody),
+        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The session store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+    )
+)]
 pub async fn change_password(
     State(sessions): State<SessionBackend>,
     State(lifetimes): State<Lifetimes>,
@@ -130,6 +189,21 @@ pub async fn change_password(
 }
 
 /// `DELETE /admin/users/{email}/logins`: every session of that user ends.
+#[utoipa::path(
+    delete,
+    path = "/admin/users/{email}/logins",
+    tag = "admin",
+    security(("login" = [])),
+    params(("email" = String, Path, format = Email, description = "The account whose logins end")),
+    responses(
+        (status = 204, description = "Every session of that user is deleted"),
+        (status = 400, description = "Not an email (`invalid_input`)", body = ErrorBody),
+        (status = 401, description = "No live session (`unauthorized`)", body = ErrorBody),
+        (status = 403, description = "The caller is not an admin in the database now (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No account has this email (`not_found`)", body = ErrorBody),
+        (status = 503, description = "The session store or the database is down (`unavailable`)", body = ErrorBody),
+    )
+)]
 pub async fn admin_end_logins(
     State(accounts): State<Accounts>,
     State(sessions): State<SessionBackend>,

@@ -22,12 +22,7 @@ use auth_core::{
     routes,
     stats::{self, Measured},
 };
-use axum::{
-    Router,
-    extract::FromRef,
-    middleware,
-    routing::{delete, get, post, put},
-};
+use axum::{Router, extract::FromRef, middleware, routing::get};
 use clap::Parser;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -205,17 +200,11 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         .routes(routes!(routes::admin))
         .routes(routes!(routes::set_role))
         .routes(routes!(logout::logout))
-        .route("/account/logins", get(account::logins))
-        .route("/account/logins/{id}", delete(account::end_login))
-        .route(
-            "/account/logout-everywhere",
-            post(account::logout_everywhere),
-        )
-        .route("/account/password", put(account::change_password))
-        .route(
-            "/admin/users/{email}/logins",
-            delete(account::admin_end_logins),
-        )
+        .routes(routes!(account::logins))
+        .routes(routes!(account::end_login))
+        .routes(routes!(account::logout_everywhere))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::admin_end_logins))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             guard::require_session,
