@@ -138,10 +138,18 @@ pub struct ServeConfig {
 
     /// Longest a client may take to send a request's headers, counted from
     /// the moment the server waits for them: a new connection, or a
-    /// keep-alive connection after its last answer (so it is also the
-    /// keep-alive timeout). Then the connection is closed.
+    /// keep-alive connection after its last answer. Then the connection is
+    /// closed.
     #[arg(long, env = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub header_read_timeout: Duration,
+
+    /// How long a keep-alive connection may sit idle after its last answer
+    /// (no request in flight, no byte of a next one) before it is closed,
+    /// giving back its place under MAX_CONNECTIONS. 0 turns keep-alive off:
+    /// one request per connection. HEADER_READ_TIMEOUT, if shorter, ends an
+    /// idle connection first.
+    #[arg(long, env = "KEEP_ALIVE_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub keep_alive_timeout: Duration,
 
     /// Connections open at once, from everyone together; one more is closed
     /// at once. Lowered at start to what the open-files limit allows.

@@ -17,6 +17,7 @@ pub mod health;
 pub mod host;
 pub mod inspect;
 pub mod json;
+pub mod keep_alive;
 pub mod key_file;
 pub mod lifecycle;
 pub mod log_writer;

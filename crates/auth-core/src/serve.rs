@@ -11,10 +11,10 @@ use std::{
 
 use anyhow::Context;
 use axum::{Router, extract::ConnectInfo, http::Request};
+use hyper::{body::Incoming, service::service_fn};
 use hyper_util::{
     rt::{TokioIo, TokioTimer},
     server::graceful::GracefulShutdown,
-    service::TowerToHyperService,
 };
 use tokio::{
     net::TcpListener,
@@ -29,6 +29,7 @@ use crate::{
     command::Command,
     config::ServeConfig,
     host::{self, AllowedHosts},
+    keep_alive::{Idle, IdleClose},
     log_writer::{self, BatchedWriter},
 };
 
@@ -99,7 +100,8 @@ pub async fn command_or_serve(
 /// Serves `app` on `serve.bind:port` until Ctrl-C or SIGTERM, then lets
 /// requests in flight finish. Through hyper's own HTTP/1 builder, so that
 /// a client that sends its headers slowly, or never, is cut off after
-/// `HEADER_READ_TIMEOUT` (axum::serve waits forever); with at most
+/// `HEADER_READ_TIMEOUT` (axum::serve waits forever), and an idle
+/// keep-alive connection after `KEEP_ALIVE_TIMEOUT`; with at most
 /// `MAX_CONNECTIONS` connections, `MAX_CONNECTIONS_PER_ADDRESS` of them from
 /// one client address (a connection over either is closed at once); behind
 /// the `Host` allow-list (`ALLOWED_HOSTS`, whose default needs the port this
@@ -125,15 +127,7 @@ pub async fn run(
     tracing::info!("{app_name} listening on http://{local}");
     // A line on stdout that a parent process (the compare harness) can wait for.
     println!("listening on http://{local}");
-    serve_connections(
-        listener,
-        app,
-        limits,
-        serve.header_read_timeout,
-        serve.request_timeout,
-        shutdown_signal(),
-    )
-    .await;
+    serve_connections(listener, app, limits, serve, shutdown_signal()).await;
     tracing::info!("{app_name} stopped");
     Ok(())
 }
@@ -281,20 +275,20 @@ impl Drop for Slot {
 }
 
 /// Accepts connections until `shutdown`, each served by hyper with the
-/// header-read timeout and the peer's address (`ConnectInfo<SocketAddr>`,
-/// as the per-address limits read it); then lets the open ones finish.
+/// header-read and keep-alive timeouts and the peer's address
+/// (`ConnectInfo<SocketAddr>`, as the per-address limits read it); then lets
+/// the open ones finish.
 async fn serve_connections(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
-    header_read_timeout: Duration,
-    request_timeout: Duration,
+    serve: &ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout)
-        .keep_alive(true);
+        .header_read_timeout(serve.header_read_timeout)
+        .keep_alive(!serve.keep_alive_timeout.is_zero());
     let graceful = GracefulShutdown::new();
     let mut accept_errors = 0u64;
     tokio::pin!(shutdown);
@@ -319,13 +313,20 @@ async fn serve_connections(
             drop(stream);
             continue;
         };
-        let service = tower::ServiceExt::map_request(app.clone(), move |mut req: Request<_>| {
+        let idle = Idle::new(serve.keep_alive_timeout);
+        let io = TokioIo::new(IdleClose::new(stream, idle.clone()));
+        let app = app.clone();
+        let service = service_fn(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
-            req
+            let busy = idle.begin();
+            let answer = tower::ServiceExt::oneshot(app.clone(), req);
+            async move {
+                let answer = answer.await;
+                drop(busy);
+                answer
+            }
         });
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let connection = graceful.watch(connection);
+        let connection = graceful.watch(http.serve_connection(io, service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::debug!(peer = %peer, error = %e, "connection ended");
@@ -335,7 +336,7 @@ async fn serve_connections(
     }
     drop(listener);
     // Requests in flight get their request timeout, and a moment to answer.
-    let grace = request_timeout + Duration::from_secs(1);
+    let grace = serve.request_timeout + Duration::from_secs(1);
     if tokio::time::timeout(grace, graceful.shutdown())
         .await
         .is_err()

@@ -1,5 +1,7 @@
 //! How the binary serves (`auth_core::serve::run`), tried on the real
 //! process (issue 21): a client that never finishes its headers is cut off;
+//! a keep-alive connection idle after its answer is closed on its own,
+//! shorter timeout, while a request in flight or a slow one is not;
 //! a flood of idle connections from one address is capped, and the
 //! overflow closed at once, while another client is still answered; a
 //! request naming a `Host` the server does not answer (DNS rebinding) gets
@@ -66,6 +68,76 @@ async fn a_half_sent_request_is_closed_after_the_header_timeout() {
         .await
         .unwrap();
     assert_eq!(health.status(), StatusCode::OK);
+    server.stop().await;
+}
+
+/// Sends `request` on `stream` and reads its whole answer (headers and a
+/// `Content-Length` body); the status line.
+async fn exchange(stream: &mut TcpStream, request: &str) -> String {
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "closed before the answer was complete");
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).into_owned();
+        let Some(end) = text.find("\r\n\r\n") else {
+            continue;
+        };
+        let length: usize = text[..end]
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.eq_ignore_ascii_case("content-length")
+                    .then(|| value.trim().parse().ok())?
+            })
+            .unwrap_or(0);
+        if got.len() >= end + 4 + length {
+            return text.lines().next().unwrap_or_default().to_owned();
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
+    // The header-read timeout far longer: only KEEP_ALIVE_TIMEOUT can close it.
+    let (mut server, addr, _dir) =
+        start(&[("KEEP_ALIVE_TIMEOUT", "1s"), ("HEADER_READ_TIMEOUT", "60s")]).await;
+    let get = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let mut conn = TcpStream::connect(addr).await.unwrap();
+    assert!(exchange(&mut conn, &get).await.contains(" 200 "));
+    // Kept alive: a second request within the timeout is answered on it.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(exchange(&mut conn, &get).await.contains(" 200 "));
+    assert!(
+        closed_within(&mut conn, Duration::from_secs(10)).await,
+        "an idle keep-alive connection is still open well past KEEP_ALIVE_TIMEOUT=1s"
+    );
+
+    // A request whose body comes slowly is in flight, not idle, and a next
+    // request begun after an answer is the header-read timeout's: neither
+    // is cut at the keep-alive timeout.
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    assert!(exchange(&mut slow, &get).await.contains(" 200 "));
+    let body = format!(
+        r#"{{"email":"{}","password":"{PASSWORD}"}}"#,
+        unique_email("keep-alive")
+    );
+    slow.write_all(
+        format!(
+            "POST /register HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    slow.write_all(b"\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(exchange(&mut slow, &body).await.contains(" 201 "));
     server.stop().await;
 }
 
