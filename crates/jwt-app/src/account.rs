@@ -51,7 +51,8 @@ pub struct PasswordChanged {
     tag = "account",
     security(("login" = [])),
     responses(
-        (status = 200, description = "The caller's live refresh families, newest first; `current` is the one its access token belongs to (`sid`)", body = LoginList),
+        (status = 200, description = "The caller's live refresh families, newest first; `current` is the one its access token belongs to (`sid`)", body = LoginList,
+            links(("EndLogin" = (operation_id = "end_login", parameters(("id" = "$response.body#/logins/0/id")))))),
         (status = 401, description = "No valid access token (`unauthorized`)", body = ErrorBody),
         (status = 503, description = "The refresh token store is down (`unavailable`)", body = ErrorBody),
     )

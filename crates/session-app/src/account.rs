@@ -33,7 +33,8 @@ fn down(e: tower_sessions::session_store::Error) -> ApiError {
     tag = "account",
     security(("login" = [])),
     responses(
-        (status = 200, description = "The caller's live sessions, newest first; `current` is this one", body = LoginList),
+        (status = 200, description = "The caller's live sessions, newest first; `current` is this one", body = LoginList,
+            links(("EndLogin" = (operation_id = "end_login", parameters(("id" = "$response.body#/logins/0/id")))))),
         (status = 401, description = "No live session (`unauthorized`)", body = ErrorBody),
         (status = 503, description = "The session store is down (`unavailable`)", body = ErrorBody),
     )
