@@ -12,15 +12,14 @@ case and nothing past the password check would be tested. Here:
   generated;
 - a schema-valid new password becomes the real one: the run logs in with it,
   so a change to anything else would lock it out for the rest of the run;
-- after one of these routes succeeded, the run's cached credential is
-  dropped: it may have just been ended (signing out everywhere, ending this
-  login, a password change, which gives a session a new id), and the next
-  case of these routes is sent with a new login. Their cases may carry the
-  credential they were generated with (the coverage phase makes them all
-  first), and the run does not log in again after their 401 once a wrong
-  password got one: so each is given the current credential just before it
-  is sent;
-- two checks of their own: a wrong password never succeeds, and by the end
+- each case of these routes is sent with a login of its own, made just
+  before it. The run's cached one may have been ended by the case before
+  (signing out everywhere, ending a login, a password change, which gives a
+  session a new id, or `POST /logout`), and once a wrong password got a 401
+  on a route, the run no longer logs in again after that route's 401s: every
+  later case of it would be refused without its password being read;
+- checks of their own: a wrong password never succeeds, a new login is not
+  refused as logged out (or the case tested nothing), and by the end
   each route has answered 2xx, refused a wrong password and refused a bad
   body (and `DELETE` an unknown login with 404), so a run that only ever got
   401 fails rather than passing untested.
@@ -83,16 +82,24 @@ def _error_code(response):
         return None
 
 
+def _log_in_anew(case):
+    # As schemathesis' own re-login does (pinned 4.32.5), and only for a case
+    # that carries the credential: one sent without it on purpose stays so.
+    schema = case.operation.schema
+    if not case._has_explicit_auth or schema.is_security_param_negated(case):
+        return
+    for provider in schema.security_auth_providers():
+        if isinstance(provider, CachingAuthProvider):
+            provider.invalidate()
+    set_on_case(case, AuthContext(operation=case.operation, app=case.operation.app), None)
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     label = case.operation.label
     if label not in ROUTES:
         return
-    # As schemathesis' own re-login does (pinned 4.32.5), and only for a case
-    # that carries the credential: one sent without it on purpose stays so.
-    schema = case.operation.schema
-    if case._has_explicit_auth and not schema.is_security_param_negated(case):
-        set_on_case(case, AuthContext(operation=case.operation, app=case.operation.app), None)
+    _log_in_anew(case)
     if not isinstance(case.body, dict):
         return
     field = CHECKED_FIELD[label]
@@ -107,16 +114,6 @@ def before_call(context, case, kwargs):
         case.body["new_password"] = PASSWORD
 
 
-@schemathesis.hook
-def after_call(context, case, response):
-    if case.operation.label in ROUTES and 200 <= response.status_code < 300:
-        # Pinned schemathesis (4.32.5): the providers of the document's
-        # security schemes, the configured dynamic login among them.
-        for provider in case.operation.schema.security_auth_providers():
-            if isinstance(provider, CachingAuthProvider):
-                provider.invalidate()
-
-
 @schemathesis.check
 def wrong_password_never_passes(ctx, response, case):
     """A route that asks for the password again never succeeds without it."""
@@ -129,6 +126,21 @@ def wrong_password_never_passes(ctx, response, case):
         raise AssertionError(
             f"{label} answered {response.status_code} to the password {given!r}, "
             "which is not the account's"
+        )
+    return None
+
+
+@schemathesis.check
+def new_login_is_accepted(ctx, response, case):
+    """A case sent with the login made just before it is never told to log in."""
+    if case.operation.label not in ROUTES or response.status_code != 401:
+        return None
+    if not case._has_explicit_auth or case.operation.schema.is_security_param_negated(case):
+        return None
+    if _error_code(response) == "unauthorized":
+        raise AssertionError(
+            f"{case.operation.label} refused the login made just before it: "
+            f"{response.content[:200]!r}"
         )
     return None
 
