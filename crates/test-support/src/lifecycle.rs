@@ -418,7 +418,9 @@ pub async fn overlong_passwords_are_refused_as_at_login(server: &TestServer) {
     let overlong = format!("{password}!");
     let email = unique_email("overlong");
     assert_eq!(
-        register(&client(), server, &email, &password).await.status(),
+        register(&client(), server, &email, &password)
+            .await
+            .status(),
         StatusCode::CREATED
     );
     expect_error(
@@ -449,7 +451,9 @@ pub async fn overlong_passwords_are_refused_as_at_login(server: &TestServer) {
         let url = res.url().path().to_owned();
         let body = expect_error(res, StatusCode::BAD_REQUEST, "invalid_input").await;
         assert!(
-            body["message"].as_str().is_some_and(|m| m.contains("72 bytes")),
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("72 bytes")),
             "{url}: {body}"
         );
     }
