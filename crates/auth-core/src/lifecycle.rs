@@ -227,7 +227,9 @@ impl Accounts {
     /// The caller's password checked again before a change to its logins
     /// or its password, counted by the login throttle like a login (a
     /// stolen session cannot guess it faster than a login form could). A
-    /// wrong one is 401 `invalid_credentials`.
+    /// wrong one is 401 `invalid_credentials`; an empty one or one over 72
+    /// bytes is 400 `invalid_input`, as at login (bcrypt would match a
+    /// longer one on its first 72 bytes alone).
     pub async fn recheck_password(
         &self,
         who: &Principal,
@@ -235,13 +237,7 @@ impl Accounts {
         from: ClientAddr,
         device: &Device,
     ) -> Result<User, ApiError> {
-        if password.is_empty() {
-            return Err(ApiError::InvalidInput("password is empty".into()));
-        }
-        let attempt = LoginAttempt {
-            email: Email::parse(&who.email)?,
-            password,
-        };
+        let attempt = LoginAttempt::new(&who.email, password)?;
         let user = self.authenticate_on(attempt, from, device).await?;
         if user.id != who.user_id {
             // The credential's account is gone and its email taken again.

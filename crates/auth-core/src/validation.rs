@@ -158,17 +158,27 @@ pub struct LoginAttempt {
     pub password: String,
 }
 
+impl LoginAttempt {
+    /// A password given for `email`, held to the rules of `/login` wherever
+    /// it is given (a login, or a re-check before an account change): not
+    /// empty, and at most 72 bytes, since bcrypt would match a longer one on
+    /// its first 72 alone.
+    pub fn new(email: &str, password: String) -> Result<Self, ApiError> {
+        if password.is_empty() {
+            return Err(ApiError::InvalidInput("password is empty".into()));
+        }
+        check_max_len(&password)?;
+        Ok(Self {
+            email: Email::parse(email)?,
+            password,
+        })
+    }
+}
+
 impl TryFrom<CredentialsBody> for LoginAttempt {
     type Error = ApiError;
     fn try_from(body: CredentialsBody) -> Result<Self, ApiError> {
-        if body.password.is_empty() {
-            return Err(ApiError::InvalidInput("password is empty".into()));
-        }
-        check_max_len(&body.password)?;
-        Ok(Self {
-            email: Email::parse(&body.email)?,
-            password: body.password,
-        })
+        Self::new(&body.email, body.password)
     }
 }
 

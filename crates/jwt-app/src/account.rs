@@ -51,7 +51,8 @@ pub struct PasswordChanged {
     tag = "account",
     security(("login" = [])),
     responses(
-        (status = 200, description = "The caller's live refresh families, newest first; `current` is the one its access token belongs to (`sid`)", body = LoginList),
+        (status = 200, description = "The caller's live refresh families, newest first; `current` is the one its access token belongs to (`sid`)", body = LoginList,
+            links(("EndLogin" = (operation_id = "end_login", parameters(("id" = "$response.body#/logins/0/id")))))),
         (status = 401, description = "No valid access token (`unauthorized`)", body = ErrorBody),
         (status = 503, description = "The refresh token store is down (`unavailable`)", body = ErrorBody),
     )
@@ -90,7 +91,7 @@ pub async fn logins(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "That family is revoked and, with a denylist, its access tokens refused; without one they work until `exp`. This login's cookies are cleared if it was named"),
-        (status = 400, description = "No password in the body (`invalid_input`)", body = ErrorBody),
+        (status = 400, description = "No password in the body, or an empty one or one over 72 bytes, as at login (`invalid_input`)", body = ErrorBody),
         (status = 401, description = "No valid access token (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
         (status = 404, description = "The caller has no login with this handle, whether it is unknown or another user's (`not_found`)", body = ErrorBody),
         (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
@@ -136,7 +137,7 @@ pub async fn end_login(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Every family of the user is revoked, this one included, and its cookies cleared; with a denylist every access token issued before now is refused, without one they work until `exp`"),
-        (status = 400, description = "No password in the body (`invalid_input`)", body = ErrorBody),
+        (status = 400, description = "No password in the body, or an empty one or one over 72 bytes, as at login (`invalid_input`)", body = ErrorBody),
         (status = 401, description = "No valid access token (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
         (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -169,7 +170,7 @@ pub async fn logout_everywhere(
     request_body = PasswordChangeBody,
     responses(
         (status = 200, description = "Changed; this login continues in a new family (a new token pair, in cookies with `TOKEN_TRANSPORT=cookie`), and the other logins ended unless `end_other_logins` is false", body = PasswordChanged),
-        (status = 400, description = "A field missing, or a new password registration would refuse (`invalid_input`)", body = ErrorBody),
+        (status = 400, description = "A field missing, a current password login would refuse (empty, over 72 bytes), or a new password registration would refuse (`invalid_input`)", body = ErrorBody),
         (status = 401, description = "No valid access token (`unauthorized`), or a wrong current password (`invalid_credentials`)", body = ErrorBody),
         (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),

@@ -33,7 +33,8 @@ fn down(e: tower_sessions::session_store::Error) -> ApiError {
     tag = "account",
     security(("login" = [])),
     responses(
-        (status = 200, description = "The caller's live sessions, newest first; `current` is this one", body = LoginList),
+        (status = 200, description = "The caller's live sessions, newest first; `current` is this one", body = LoginList,
+            links(("EndLogin" = (operation_id = "end_login", parameters(("id" = "$response.body#/logins/0/id")))))),
         (status = 401, description = "No live session (`unauthorized`)", body = ErrorBody),
         (status = 503, description = "The session store is down (`unavailable`)", body = ErrorBody),
     )
@@ -69,7 +70,7 @@ pub async fn logins(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "That session is deleted (this one too, if named: its cookie is then cleared)"),
-        (status = 400, description = "No password in the body (`invalid_input`)", body = ErrorBody),
+        (status = 400, description = "No password in the body, or an empty one or one over 72 bytes, as at login (`invalid_input`)", body = ErrorBody),
         (status = 401, description = "No live session (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
         (status = 404, description = "The caller has no login with this handle, whether it is unknown or another user's (`not_found`)", body = ErrorBody),
         (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
@@ -114,7 +115,7 @@ pub async fn end_login(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Every session of the user is deleted, this one included, and its cookie cleared"),
-        (status = 400, description = "No password in the body (`invalid_input`)", body = ErrorBody),
+        (status = 400, description = "No password in the body, or an empty one or one over 72 bytes, as at login (`invalid_input`)", body = ErrorBody),
         (status = 401, description = "No live session (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
         (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -147,7 +148,7 @@ pub async fn logout_everywhere(
     request_body = PasswordChangeBody,
     responses(
         (status = 200, description = "Changed; this login continues under a new session id (`Set-Cookie`), and the other logins ended unless `end_other_logins` is false", body = LoginsEnded),
-        (status = 400, description = "A field missing, or a new password registration would refuse (`invalid_input`)", body = ErrorBody),
+        (status = 400, description = "A field missing, a current password login would refuse (empty, over 72 bytes), or a new password registration would refuse (`invalid_input`)", body = ErrorBody),
         (status = 401, description = "No live session (`unauthorized`), or a wrong current password (`invalid_credentials`)", body = ErrorBody),
         (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
             headers(("Retry-After" = u64, description = "Seconds to wait"))),

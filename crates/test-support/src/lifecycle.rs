@@ -409,6 +409,58 @@ pub async fn password_change_rules(server: &TestServer) {
     );
 }
 
+/// The password given again is held to the rules of `/login` on each route
+/// that asks for it: one over 72 bytes is 400 `invalid_input`, even when its
+/// first 72 bytes are the password (all that bcrypt would compare), and
+/// nothing ends or changes.
+pub async fn overlong_passwords_are_refused_as_at_login(server: &TestServer) {
+    let password = "p".repeat(72);
+    let overlong = format!("{password}!");
+    let email = unique_email("overlong");
+    assert_eq!(
+        register(&client(), server, &email, &password)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    expect_error(
+        login(&client(), server, &email, &overlong).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    let me = login_as(server, &email, &password, "Me/1").await;
+    login_as(server, &email, &password, "Other/1").await;
+    let listed = logins(server, &me).await;
+    let other = listed
+        .iter()
+        .find(|l| l["current"] == false)
+        .and_then(|l| l["id"].as_str())
+        .expect("the other login");
+
+    for res in [
+        end_login(server, &me, other, &overlong).await,
+        logout_everywhere(server, &me, &overlong).await,
+        change_password(
+            server,
+            &me,
+            json!({"current_password": overlong, "new_password": NEW_PASSWORD}),
+        )
+        .await,
+    ] {
+        let url = res.url().path().to_owned();
+        let body = expect_error(res, StatusCode::BAD_REQUEST, "invalid_input").await;
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("72 bytes")),
+            "{url}: {body}"
+        );
+    }
+    assert_eq!(logins(server, &me).await.len(), 2, "nothing ended");
+    login_credential(server, &email, &password).await;
+}
+
 /// `DELETE /admin/users/{email}/logins`: 401 without a login, 403 for a user,
 /// 404 for an unknown email; an admin ends every login of the user.
 pub async fn admin_end_logins_rules(app: &impl crate::suite::Served) {

@@ -42,10 +42,16 @@ pub async fn matches_committed(base: &str, name: &str) {
 
 /// The settings of a server schemathesis runs against: the fuzzer guesses
 /// thousands of wrong passwords and registers thousands of accounts from
-/// 127.0.0.1, and the per-address caps (100) would then refuse its own
-/// login for the rest of the run, leaving the logged-in routes untested.
-/// The caps have tests of their own; the per-(email, address) one stays.
-pub const FUZZ_ARGS: [&str; 4] = [
+/// 127.0.0.1, and it gives wrong passwords for its own account too, where a
+/// route asks for it again (`account_hooks.py`). Any of the login caps
+/// would then refuse its own login for the rest of the run (the
+/// per-(email, address) one after five wrong guesses in a row), leaving the
+/// logged-in routes untested. The caps have tests of their own.
+pub const FUZZ_ARGS: [&str; 8] = [
+    "--login-max-failures",
+    "1000000",
+    "--login-max-failures-per-email",
+    "1000000",
     "--login-max-failures-per-address",
     "1000000",
     "--register-max-per-address",
@@ -65,7 +71,13 @@ const SHARED_CONFIG: &str = r#"
 # characters and 9 bytes is accepted. In ASCII characters are bytes, so the
 # documented limits are the exact ones. Every check stays on.
 [[operations]]
-include-path = ["/register", "/login"]
+include-path = [
+    "/register",
+    "/login",
+    "/account/password",
+    "/account/logout-everywhere",
+    "/account/logins/{id}",
+]
 generation.codec = "ascii"
 
 # The fuzzer logs in and refreshes with made-up credentials, which never
@@ -77,9 +89,9 @@ warnings = false
 
 /// How schemathesis gets the credential the document's `login` scheme names.
 pub enum Login<'a> {
-    /// It logs in at `POST /login` of the server under test as this user, and
-    /// again whenever an answer is 401 (a logout it made ended the login),
-    /// taking the credential from this cookie.
+    /// It logs in at `POST /login` of the server under test as this user
+    /// (with [`PASSWORD`]), and again whenever an answer is 401 (a logout it
+    /// made ended the login), taking the credential from this cookie.
     Cookie { email: &'a str, cookie: &'a str },
     /// The same, taking `access_token` from the body as a bearer token.
     Bearer { email: &'a str },
@@ -107,7 +119,17 @@ impl Login<'_> {
             }
         }
     }
+
+    /// Whether the run knows the account's password: then the routes that
+    /// ask for it again get it (`account_hooks.py`), and must be exercised.
+    fn knows_the_password(&self) -> bool {
+        matches!(self, Self::Cookie { .. } | Self::Bearer { .. })
+    }
 }
+
+/// The hooks that give the routes asking for the password again the real
+/// one, and check that they were exercised (why: in the file).
+const ACCOUNT_HOOKS: &str = include_str!("openapi/account_hooks.py");
 
 /// The `st` to run: `SCHEMATHESIS` (a path), the venv `.ci/run` installs
 /// under the target folder, or one on the `PATH`.
@@ -140,10 +162,17 @@ pub async fn schemathesis(base: &str, login: Login<'_>, stateful: bool, extra: &
         return;
     };
     let dir = tempfile::tempdir().expect("a temporary folder");
+    // Top-level keys, before the tables.
+    let mut top = FAIL_ON.to_owned();
+    if login.knows_the_password() {
+        let hooks = dir.path().join("account_hooks.py");
+        std::fs::write(&hooks, ACCOUNT_HOOKS).expect("write the hooks");
+        top += &format!("\nhooks = \"{}\"", hooks.display());
+    }
     let config = dir.path().join("schemathesis.toml");
     std::fs::write(
         &config,
-        format!("{FAIL_ON}\n{}\n{extra}\n{SHARED_CONFIG}", login.config()),
+        format!("{top}\n{}\n{extra}\n{SHARED_CONFIG}", login.config()),
     )
     .expect("write the config");
     let examples = std::env::var("SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "100".into());
@@ -156,15 +185,7 @@ pub async fn schemathesis(base: &str, login: Login<'_>, stateful: bool, extra: &
         .args(["--max-examples", &examples])
         .args(["--workers", "1", "--no-color", "--output-truncate", "false"])
         .args(["--request-timeout", "10"])
-        // The routes that ask for the password again: the fuzzer can only
-        // guess it, so they answer 401 throughout (its `missing_auth`
-        // warning), each guess counts against its own account's throttle,
-        // and a schema-valid password change would lock its own login out.
-        // `crate::lifecycle` tests their answers on every backend instead.
-        .args([
-            "--exclude-path-regex",
-            "^/account/(password|logout-everywhere|logins/)",
-        ])
+        .env("FUZZ_PASSWORD", PASSWORD)
         // Its reports and example database go to the temporary folder.
         .args(["--generation-database", "none"])
         .current_dir(dir.path())

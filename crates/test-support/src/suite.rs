@@ -171,6 +171,13 @@ macro_rules! lifecycle_suite {
             }
 
             #[tokio::test]
+            async fn overlong_passwords_are_refused_as_at_login() {
+                if let Some(app) = super::$start(&[]).await {
+                    lifecycle::overlong_passwords_are_refused_as_at_login(app.server()).await;
+                }
+            }
+
+            #[tokio::test]
             async fn admin_end_logins_rules() {
                 if let Some(app) = super::$start(&[]).await {
                     lifecycle::admin_end_logins_rules(&app).await;
