@@ -31,7 +31,10 @@ pub enum PasswordRechecked {
 
 /// A [`super::PasswordBody`] without its password.
 #[derive(IntoResponses)]
-#[response(status = 400, description = "No password in the body (`invalid_input`)")]
+#[response(
+    status = 400,
+    description = "No password in the body (`invalid_input`)"
+)]
 pub struct PasswordMissing(pub ErrorBody);
 
 /// A [`super::PasswordChangeBody`] refused before the password check.
