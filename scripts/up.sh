@@ -17,39 +17,9 @@ if [[ -z $bin_dir ]]; then
     bin_dir="${CARGO_TARGET_DIR:-target}/debug"
 fi
 
-pids=()
-
-stop() {
-    trap - INT TERM EXIT
-    # Each server shuts down gracefully on SIGTERM; a Ctrl-C in the terminal
-    # has already sent them SIGINT, and a second signal changes nothing.
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    wait
-}
-# Ctrl-C is how `just up` is meant to end: both servers stopped, exit 0.
-trap 'stop; exit 0' INT TERM
-trap stop EXIT
-
-# The prefixing sed ignores SIGINT so that it passes on the servers' last
-# lines after a Ctrl-C; it ends when its server closes the pipe.
-prefixed() {
-    local name=$1
-    shift
-    "$@" > >(trap '' INT; exec sed -u "s/^/[$name] /") \
-        2> >(trap '' INT; exec sed -u "s/^/[$name] /" >&2) &
-    pids+=("$!")
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/together.sh"
 
 prefixed session "$bin_dir/session-app"
 prefixed jwt "$bin_dir/jwt-app"
 
-# Either one ending (a port taken, a bad setting) ends the other too, and
-# the script exits with the status of the one that ended first: a server that
-# could not start is a failed `just up`, not a quiet half of one.
-status=0
-wait -n "${pids[@]}" || status=$?
-if (( status != 0 )); then
-    echo "up: a server stopped (exit $status), so the other one is stopped too" >&2
-fi
-stop
-exit "$status"
+until_one_ends up

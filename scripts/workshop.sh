@@ -18,23 +18,7 @@ export INSPECT=true WORKSHOP_ORIGIN="http://127.0.0.1:$port" WORKSHOP_PORT="$por
 # Each server on its own default port: the page frames and asks exactly those.
 unset PORT API_PORT ATTACKER_PORT
 
-pids=()
-
-stop() {
-    trap - INT TERM EXIT
-    kill -TERM "${pids[@]}" 2>/dev/null || true
-    wait
-}
-trap 'stop; exit 0' INT TERM
-trap stop EXIT
-
-prefixed() {
-    local name=$1
-    shift
-    "$@" > >(trap '' INT; exec sed -u "s/^/[$name] /") \
-        2> >(trap '' INT; exec sed -u "s/^/[$name] /" >&2) &
-    pids+=("$!")
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/together.sh"
 
 prefixed session "$bin_dir/session-app"
 # EdDSA: the resource server verifies jwt-app's tokens with its public key.
@@ -49,10 +33,4 @@ done
 prefixed api "$bin_dir/resource-server" --upstream-stats
 
 echo "the workshop: http://127.0.0.1:$port/ (Ctrl-C or just stop ends every server)"
-status=0
-wait -n "${pids[@]}" || status=$?
-if (( status != 0 )); then
-    echo "workshop: a server stopped (exit $status), so the others are stopped too" >&2
-fi
-stop
-exit "$status"
+until_one_ends workshop

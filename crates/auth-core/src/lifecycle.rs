@@ -2,8 +2,9 @@
 //! login listing and of the lifecycle routes' bodies, the password re-check
 //! that guards them (throttled like a login), the password change, and the
 //! per-user logins epoch that keeps a racing login from surviving the end of
-//! every login. What a login *is* (a session, a refresh family) stays in each
-//! app.
+//! every login, and the routes' refusals as the API document lists them
+//! (`refusals`). What a login *is* (a session, a refresh family) stays in
+//! each app.
 
 use axum::{
     extract::{FromRef, FromRequestParts},
@@ -19,6 +20,8 @@ use crate::{
     device::Device,
     validation::{Email, LoginAttempt, NewPassword},
 };
+
+pub mod refusals;
 
 /// The longest user agent kept with a login, in bytes: enough to tell
 /// browsers apart, and a client cannot make every listing large.

@@ -10,7 +10,13 @@ use std::sync::Arc;
 
 use auth_core::{
     ApiError, ApiJson, Principal,
-    lifecycle::{self, LoginEntry, LoginList, PasswordBody, PasswordChangeBody, Reauth},
+    lifecycle::{
+        self, LoginEntry, LoginList, PasswordBody, PasswordChangeBody, Reauth,
+        refusals::{
+            AdminEndLoginsRefused, NoSuchLogin, NotLoggedIn, PasswordChangeInvalid,
+            PasswordMissing, PasswordRechecked,
+        },
+    },
     openapi::ErrorBody,
 };
 use axum::{
@@ -25,6 +31,10 @@ use crate::{
     bearer::VerifiedToken, login::token_response, refresh_tokens::RefreshStore,
     revocation::Revocation, tokens::Tokens, transport::Transport,
 };
+
+/// The 503 of the routes that check the password again.
+const DOWN_OR_BUSY: &str =
+    "A store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)";
 
 /// `PUT /account/password`'s answer, for the document only (the handler
 /// answers a login's JSON plus `logins_ended`): the new pair with the
@@ -53,7 +63,7 @@ pub struct PasswordChanged {
     responses(
         (status = 200, description = "The caller's live refresh families, newest first; `current` is the one its access token belongs to (`sid`)", body = LoginList,
             links(("EndLogin" = (operation_id = "end_login", parameters(("id" = "$response.body#/logins/0/id")))))),
-        (status = 401, description = "No valid access token (`unauthorized`)", body = ErrorBody),
+        NotLoggedIn,
         (status = 503, description = "The refresh token store is down (`unavailable`)", body = ErrorBody),
     )
 )]
@@ -91,12 +101,10 @@ pub async fn logins(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "That family is revoked and, with a denylist, its access tokens refused; without one they work until `exp`. This login's cookies are cleared if it was named"),
-        (status = 400, description = "No password in the body, or an empty one or one over 72 bytes, as at login (`invalid_input`)", body = ErrorBody),
-        (status = 401, description = "No valid access token (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
-        (status = 404, description = "The caller has no login with this handle, whether it is unknown or another user's (`not_found`)", body = ErrorBody),
-        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "A store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+        PasswordMissing,
+        PasswordRechecked,
+        NoSuchLogin,
+        (status = 503, description = DOWN_OR_BUSY, body = ErrorBody),
     )
 )]
 pub async fn end_login(
@@ -137,11 +145,9 @@ pub async fn end_login(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Every family of the user is revoked, this one included, and its cookies cleared; with a denylist every access token issued before now is refused, without one they work until `exp`"),
-        (status = 400, description = "No password in the body, or an empty one or one over 72 bytes, as at login (`invalid_input`)", body = ErrorBody),
-        (status = 401, description = "No valid access token (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
-        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "A store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+        PasswordMissing,
+        PasswordRechecked,
+        (status = 503, description = DOWN_OR_BUSY, body = ErrorBody),
     )
 )]
 pub async fn logout_everywhere(
@@ -170,11 +176,9 @@ pub async fn logout_everywhere(
     request_body = PasswordChangeBody,
     responses(
         (status = 200, description = "Changed; this login continues in a new family (a new token pair, in cookies with `TOKEN_TRANSPORT=cookie`), and the other logins ended unless `end_other_logins` is false", body = PasswordChanged),
-        (status = 400, description = "A field missing, a current password login would refuse (empty, over 72 bytes), or a new password registration would refuse (`invalid_input`)", body = ErrorBody),
-        (status = 401, description = "No valid access token (`unauthorized`), or a wrong current password (`invalid_credentials`)", body = ErrorBody),
-        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "A store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+        PasswordChangeInvalid,
+        PasswordRechecked,
+        (status = 503, description = DOWN_OR_BUSY, body = ErrorBody),
     )
 )]
 pub async fn change_password(
@@ -233,10 +237,8 @@ pub async fn change_password(
     params(("email" = String, Path, format = Email, description = "The account whose logins end")),
     responses(
         (status = 204, description = "Every family of that user is revoked; with a denylist its access tokens issued before now are refused"),
-        (status = 400, description = "Not an email (`invalid_input`)", body = ErrorBody),
-        (status = 401, description = "No valid access token (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The caller is not an admin in the database now (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "No account has this email (`not_found`)", body = ErrorBody),
+        NotLoggedIn,
+        AdminEndLoginsRefused,
         (status = 503, description = "A store or the database is down (`unavailable`)", body = ErrorBody),
     )
 )]

@@ -12,7 +12,13 @@ use tower_sessions::Session;
 
 use auth_core::{
     Accounts, ApiError, ApiJson, Principal,
-    lifecycle::{self, LoginList, LoginsEnded, PasswordBody, PasswordChangeBody, Reauth},
+    lifecycle::{
+        self, LoginList, LoginsEnded, PasswordBody, PasswordChangeBody, Reauth,
+        refusals::{
+            AdminEndLoginsRefused, NoSuchLogin, NotLoggedIn, PasswordChangeInvalid,
+            PasswordMissing, PasswordRechecked,
+        },
+    },
     openapi::ErrorBody,
     unix_now,
 };
@@ -26,6 +32,9 @@ fn down(e: tower_sessions::session_store::Error) -> ApiError {
     ApiError::store_down("session store", e)
 }
 
+/// The 503 of the routes that check the password again.
+const DOWN_OR_BUSY: &str = "The session store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)";
+
 /// `GET /account/logins`: the caller's live sessions, newest first.
 #[utoipa::path(
     get,
@@ -35,7 +44,7 @@ fn down(e: tower_sessions::session_store::Error) -> ApiError {
     responses(
         (status = 200, description = "The caller's live sessions, newest first; `current` is this one", body = LoginList,
             links(("EndLogin" = (operation_id = "end_login", parameters(("id" = "$response.body#/logins/0/id")))))),
-        (status = 401, description = "No live session (`unauthorized`)", body = ErrorBody),
+        NotLoggedIn,
         (status = 503, description = "The session store is down (`unavailable`)", body = ErrorBody),
     )
 )]
@@ -70,12 +79,10 @@ pub async fn logins(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "That session is deleted (this one too, if named: its cookie is then cleared)"),
-        (status = 400, description = "No password in the body, or an empty one or one over 72 bytes, as at login (`invalid_input`)", body = ErrorBody),
-        (status = 401, description = "No live session (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
-        (status = 404, description = "The caller has no login with this handle, whether it is unknown or another user's (`not_found`)", body = ErrorBody),
-        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The session store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+        PasswordMissing,
+        PasswordRechecked,
+        NoSuchLogin,
+        (status = 503, description = DOWN_OR_BUSY, body = ErrorBody),
     )
 )]
 pub async fn end_login(
@@ -115,11 +122,9 @@ pub async fn end_login(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Every session of the user is deleted, this one included, and its cookie cleared"),
-        (status = 400, description = "No password in the body, or an empty one or one over 72 bytes, as at login (`invalid_input`)", body = ErrorBody),
-        (status = 401, description = "No live session (`unauthorized`), or a wrong password (`invalid_credentials`)", body = ErrorBody),
-        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The session store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+        PasswordMissing,
+        PasswordRechecked,
+        (status = 503, description = DOWN_OR_BUSY, body = ErrorBody),
     )
 )]
 pub async fn logout_everywhere(
@@ -148,11 +153,9 @@ pub async fn logout_everywhere(
     request_body = PasswordChangeBody,
     responses(
         (status = 200, description = "Changed; this login continues under a new session id (`Set-Cookie`), and the other logins ended unless `end_other_logins` is false", body = LoginsEnded),
-        (status = 400, description = "A field missing, a current password login would refuse (empty, over 72 bytes), or a new password registration would refuse (`invalid_input`)", body = ErrorBody),
-        (status = 401, description = "No live session (`unauthorized`), or a wrong current password (`invalid_credentials`)", body = ErrorBody),
-        (status = 429, description = "Too many failed password checks (`too_many_attempts`)", body = ErrorBody,
-            headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 503, description = "The session store or the database is down (`unavailable`), or too many passwords being hashed (`busy`)", body = ErrorBody),
+        PasswordChangeInvalid,
+        PasswordRechecked,
+        (status = 503, description = DOWN_OR_BUSY, body = ErrorBody),
     )
 )]
 pub async fn change_password(
@@ -198,10 +201,8 @@ pub async fn change_password(
     params(("email" = String, Path, format = Email, description = "The account whose logins end")),
     responses(
         (status = 204, description = "Every session of that user is deleted"),
-        (status = 400, description = "Not an email (`invalid_input`)", body = ErrorBody),
-        (status = 401, description = "No live session (`unauthorized`)", body = ErrorBody),
-        (status = 403, description = "The caller is not an admin in the database now (`forbidden`)", body = ErrorBody),
-        (status = 404, description = "No account has this email (`not_found`)", body = ErrorBody),
+        NotLoggedIn,
+        AdminEndLoginsRefused,
         (status = 503, description = "The session store or the database is down (`unavailable`)", body = ErrorBody),
     )
 )]

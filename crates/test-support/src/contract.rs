@@ -24,11 +24,17 @@ pub fn refresh_request(server: &TestServer, cred: &Credential) -> reqwest::Reque
         .build(&client(), &server.url(""))
 }
 
-/// Registers a fresh user and logs in.
-pub async fn new_user(server: &TestServer, prefix: &str) -> (String, Credential) {
+/// Registers a fresh user with [`PASSWORD`]: its email.
+pub async fn registered(server: &TestServer, prefix: &str) -> String {
     let email = unique_email(prefix);
     let res = register(&client(), server, &email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::CREATED);
+    email
+}
+
+/// Registers a fresh user and logs in.
+pub async fn new_user(server: &TestServer, prefix: &str) -> (String, Credential) {
+    let email = registered(server, prefix).await;
     let cred = login_credential(server, &email, PASSWORD).await;
     (email, cred)
 }

@@ -190,10 +190,22 @@ pub async fn login_credential(
     password: &str,
 ) -> contract_client::client::Credential {
     let res = login(&client(), server, email, password).await;
+    issued_credential(res, "login").await.1
+}
+
+/// The body of `what`'s answer, asserted 200, and the credential it hands
+/// out (a login's, or the new one a password change continues a login with),
+/// whichever kind the app hands out.
+pub async fn issued_credential(
+    res: Response,
+    what: &str,
+) -> (Value, contract_client::client::Credential) {
     let headers = res.headers().clone();
     let (status, body) = json(res).await;
-    assert_eq!(status, StatusCode::OK, "login failed: {body}");
-    contract_client::client::Credential::from_response(&headers, &body).unwrap_or_else(|| {
-        panic!("login answered 200 with neither a sid cookie nor an access token: {body}")
-    })
+    assert_eq!(status, StatusCode::OK, "{what} failed: {body}");
+    let cred =
+        contract_client::client::Credential::from_response(&headers, &body).unwrap_or_else(|| {
+            panic!("{what} answered 200 with neither a sid cookie nor an access token: {body}")
+        });
+    (body, cred)
 }

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use crate::{
     PASSWORD, TestServer, client,
-    contract::{Credential, new_user, refresh_request},
-    expect_error, json, login, login_credential, register, unique_email,
+    contract::{Credential, new_user, refresh_request, registered},
+    expect_error, issued_credential, json, login, login_credential, register, unique_email,
 };
 
 /// A password that passes registration's rules, other than [`PASSWORD`].
@@ -32,10 +32,53 @@ pub async fn login_as(
         .send()
         .await
         .expect("send");
-    let headers = res.headers().clone();
-    let (status, body) = json(res).await;
-    assert_eq!(status, StatusCode::OK, "login: {body}");
-    Credential::from_response(&headers, &body).expect("a credential")
+    issued_credential(res, "login").await.1
+}
+
+/// A fresh user with [`PASSWORD`], logged in once per user agent, in order,
+/// as from that many devices: its email and their credentials.
+pub async fn devices<const N: usize>(
+    server: &TestServer,
+    prefix: &str,
+    user_agents: [&str; N],
+) -> (String, [Credential; N]) {
+    let email = registered(server, prefix).await;
+    let mut devices = Vec::new();
+    for agent in user_agents {
+        devices.push(login_as(server, &email, PASSWORD, agent).await);
+    }
+    let devices = devices
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("one login per user agent"));
+    (email, devices)
+}
+
+/// The names of the cookies `res` clears (a `Set-Cookie` with `Max-Age=0`).
+pub fn cleared_cookies(res: &reqwest::Response) -> Vec<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|c| c.contains("Max-Age=0"))
+        .filter_map(|c| c.split('=').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The names of the cookies `cred` travels in: session-app's `sid`,
+/// jwt-app's access and refresh cookies, none for a bearer token.
+fn cookie_names(cred: &Credential) -> Vec<&str> {
+    let pairs: Vec<&String> = match cred {
+        Credential::Cookie(sid) => vec![sid],
+        Credential::JwtCookie { access, refresh } => {
+            std::iter::once(access).chain(refresh).collect()
+        }
+        Credential::Bearer { .. } => vec![],
+    };
+    pairs
+        .into_iter()
+        .filter_map(|pair| pair.split('=').next())
+        .collect()
 }
 
 /// Whether the login `cred` holds can still be used: a session answers
@@ -138,11 +181,7 @@ pub async fn change_password(
 /// with its user agent, one of them current; handles that are no credential;
 /// nobody else's logins; 401 without a login.
 pub async fn logins_rules(server: &TestServer) {
-    let email = unique_email("logins");
-    assert_eq!(
-        register(&client(), server, &email, PASSWORD).await.status(),
-        StatusCode::CREATED
-    );
+    let email = registered(server, "logins").await;
     let mut devices = Vec::new();
     for agent in ["Laptop/1.0", "Phone/2.0", "Tablet/3.0"] {
         devices.push(login_as(server, &email, PASSWORD, agent).await);
@@ -197,13 +236,7 @@ pub async fn logins_rules(server: &TestServer) {
 /// ends), then an unknown handle and another user's are the same 404, and
 /// the right one ends that login alone.
 pub async fn end_login_rules(server: &TestServer) {
-    let email = unique_email("end-one");
-    assert_eq!(
-        register(&client(), server, &email, PASSWORD).await.status(),
-        StatusCode::CREATED
-    );
-    let me = login_as(server, &email, PASSWORD, "Here/1").await;
-    let other = login_as(server, &email, PASSWORD, "There/1").await;
+    let (_, [me, other]) = devices(server, "end-one", ["Here/1", "There/1"]).await;
     let (_, stranger) = new_user(server, "end-one-other").await;
     let listed = logins(server, &me).await;
     let theirs = listed
@@ -273,15 +306,7 @@ pub async fn end_login_rules(server: &TestServer) {
 /// ends; then every login of the user ends, this one included, and only
 /// that user's.
 pub async fn logout_everywhere_rules(server: &TestServer) {
-    let email = unique_email("everywhere");
-    assert_eq!(
-        register(&client(), server, &email, PASSWORD).await.status(),
-        StatusCode::CREATED
-    );
-    let mut devices = Vec::new();
-    for agent in ["A/1", "B/1", "C/1"] {
-        devices.push(login_as(server, &email, PASSWORD, agent).await);
-    }
+    let (email, devices) = devices(server, "everywhere", ["A/1", "B/1", "C/1"]).await;
     let (_, stranger) = new_user(server, "everywhere-other").await;
 
     expect_error(
@@ -291,16 +316,19 @@ pub async fn logout_everywhere_rules(server: &TestServer) {
     )
     .await;
     assert_eq!(logins(server, &devices[0]).await.len(), 3, "nothing ended");
+    // Used, not only listed (a JWT login's refresh is spent: its check below
+    // then proves less than the other two's).
+    assert!(is_alive(server, &devices[2]).await, "nothing ended");
 
     let res = logout_everywhere(server, &devices[0], PASSWORD).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    if let Credential::Cookie(_) = devices[0] {
-        let removal = res
-            .headers()
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        assert!(removal.contains("Max-Age=0"), "cookie cleared: {removal}");
+    let cleared = cleared_cookies(&res);
+    for name in cookie_names(&devices[0]) {
+        assert!(
+            cleared.iter().any(|c| c == name),
+            "cookie {name} cleared: {:?}",
+            res.headers()
+        );
     }
     for (i, device) in devices.iter().enumerate() {
         assert!(!is_alive(server, device).await, "login {i} ended");
@@ -319,16 +347,8 @@ pub async fn logout_everywhere_rules(server: &TestServer) {
 /// new credential, the old password refused and the new one accepted. With
 /// `end_other_logins: false` the others live.
 pub async fn password_change_rules(server: &TestServer) {
-    let email = unique_email("password");
-    assert_eq!(
-        register(&client(), server, &email, PASSWORD).await.status(),
-        StatusCode::CREATED
-    );
-    let me = login_as(server, &email, PASSWORD, "Me/1").await;
-    let others = [
-        login_as(server, &email, PASSWORD, "Other/1").await,
-        login_as(server, &email, PASSWORD, "Other/2").await,
-    ];
+    let (email, [me, others @ ..]) =
+        devices(server, "password", ["Me/1", "Other/1", "Other/2"]).await;
 
     expect_error(
         change_password(
@@ -369,15 +389,16 @@ pub async fn password_change_rules(server: &TestServer) {
         json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
     )
     .await;
-    let headers = res.headers().clone();
-    let (status, body) = json(res).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let (body, renewed) = issued_credential(res, "password change").await;
     assert_eq!(
         body["logins_ended"], 3,
         "two devices and the check's login: {body}"
     );
-    let renewed = Credential::from_response(&headers, &body).expect("a new credential");
+    if renewed.jwt().is_some() {
+        assert!(body["expires_in"].is_u64(), "answered like a login: {body}");
+    }
     assert_ne!(renewed.value(), me.value(), "a new credential");
+    assert!(!is_alive(server, &me).await, "the old credential is dead");
     for other in &others {
         assert!(!is_alive(server, other).await, "other logins ended");
     }
@@ -385,6 +406,7 @@ pub async fn password_change_rules(server: &TestServer) {
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(listed[0]["current"], true);
     assert_eq!(listed[0]["user_agent"], "Me/1", "the same login continues");
+    assert!(is_alive(server, &renewed).await, "this login continues");
     expect_error(
         login(&client(), server, &email, PASSWORD).await,
         StatusCode::UNAUTHORIZED,
@@ -465,13 +487,7 @@ pub async fn overlong_passwords_are_refused_as_at_login(server: &TestServer) {
 /// 404 for an unknown email; an admin ends every login of the user.
 pub async fn admin_end_logins_rules(app: &impl crate::suite::Served) {
     let server = app.server();
-    let admin_email = unique_email("lifecycle-admin");
-    assert_eq!(
-        register(&client(), server, &admin_email, PASSWORD)
-            .await
-            .status(),
-        StatusCode::CREATED
-    );
+    let admin_email = registered(server, "lifecycle-admin").await;
     crate::operator::set_role(app, &admin_email, "admin").await;
     let admin = login_credential(server, &admin_email, PASSWORD).await;
     let (email, user) = new_user(server, "lifecycle-target").await;

@@ -1,30 +1,9 @@
 //! The rows of the contract both servers share, run against jwt-app in each
 //! configuration; the test names say which (`contract::postgres::login_rules`).
 
-use test_support::{
-    contract_suite,
-    databases::{Kind, TestDatabase},
-};
+use test_support::contract_suite;
 
-use crate::helpers::{TestApp, spawn_app, spawn_app_on};
-
-async fn denylist_off(extra: &[&str]) -> Option<TestApp> {
-    Some(spawn_app(extra).await)
-}
-
-async fn denylist_memory(extra: &[&str]) -> Option<TestApp> {
-    let mut args = vec!["--denylist", "memory"];
-    args.extend_from_slice(extra);
-    Some(spawn_app(&args).await)
-}
-
-async fn postgres(extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
-    spawn_app_on(Kind::Postgres, extra).await
-}
-
-async fn mariadb(extra: &[&str]) -> Option<(TestDatabase, TestApp)> {
-    spawn_app_on(Kind::MySql, extra).await
-}
+use crate::backends::{denylist_memory, denylist_off, mariadb, postgres};
 
 contract_suite!(denylist_off, "jwt-app", denylist_off);
 

@@ -4,10 +4,10 @@
 //! access token has expired. Run on each denylist (`denylist::redis::…`).
 
 use reqwest::StatusCode;
-use test_support::redis::shared_redis_url;
 
 use crate::{
-    helpers::{Prefix, TestApp, expect_invalid_grant, expect_invalid_token, spawn_app, token_pair},
+    backends::redis,
+    helpers::{TestApp, expect_invalid_grant, expect_invalid_token, spawn_app, token_pair},
     refresh::rules,
 };
 
@@ -43,12 +43,6 @@ async fn memory(extra: &[&str]) -> Option<((), TestApp)> {
     let mut args = vec!["--denylist", "memory"];
     args.extend_from_slice(extra);
     Some(((), spawn_app(&args).await))
-}
-
-async fn redis(extra: &[&str]) -> Option<(Prefix, TestApp)> {
-    let keys = Prefix::new(&shared_redis_url().await?);
-    let app = spawn_app(&keys.args(extra)).await;
-    Some((keys, app))
 }
 
 denylist_suite!(memory);

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod backends;
 mod bearer;
 mod contract;
 mod cookie;

@@ -1,6 +1,7 @@
 //! The account lifecycle (issue 20) on every session store: the shared rules
-//! (`test_support::lifecycle`), and what only sessions do: the index of each
-//! user's sessions stays bounded, and the idle and absolute timeouts.
+//! (`test_support::lifecycle`, where a password change's new session id is
+//! checked too), and what only sessions do: the index of each user's
+//! sessions stays bounded, and the idle and absolute timeouts.
 
 use std::time::Duration;
 
@@ -157,29 +158,6 @@ async fn an_active_session_ends_at_its_absolute_lifetime() {
     })
     .await;
     assert!(ended, "the session outlived SESSION_TTL");
-}
-
-/// The password change gives this login a new session id: the old cookie is
-/// dead (whoever copied it is out), the new one works.
-#[tokio::test]
-async fn a_password_change_renews_the_session_id() {
-    let Some(app) = memory(&[]).await else {
-        return;
-    };
-    let server = app.server();
-    let (_, old) = new_user(server, "renew").await;
-    let res = test_support::lifecycle::change_password(
-        server,
-        &old,
-        serde_json::json!({"current_password": PASSWORD, "new_password": "another passphrase"}),
-    )
-    .await;
-    let headers = res.headers().clone();
-    let (status, body) = test_support::json(res).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let new = test_support::contract::Credential::from_response(&headers, &body).expect("sid");
-    assert!(!is_alive(server, &old).await);
-    assert!(is_alive(server, &new).await);
 }
 
 /// The users' database down under sessions that live elsewhere (memory): the
