@@ -535,6 +535,25 @@ fn quick_run_measures_every_cell_as_the_contract_says() {
         "an idle session times out; idleness never cuts an access token short (its refresh \
          token dies instead)",
     );
+    // What an active credential costs the store, counted by the servers: 20
+    // requests over the 2 s timeout slide a session's deadline once a second
+    // (one to three writes, never one per request); a JWT's check writes
+    // nothing, with a denylist too.
+    let idle = scenario("idle-timeout");
+    for c in CONFIGURATIONS {
+        if skipped.contains(&c.name) {
+            continue;
+        }
+        let writes = idle["results"][c.name]["metrics"]["store_writes_per_request"]
+            .as_f64()
+            .map(|per_request| (per_request * 20.0).round() as i64);
+        let wanted = if c.is_session() { 1..=3 } else { 0..=0 };
+        assert!(
+            writes.is_some_and(|w| wanted.contains(&w)),
+            "idle-timeout, {}: {writes:?} store writes for 20 requests, wanted {wanted:?}",
+            c.name
+        );
+    }
     expect(
         "cross-site",
         &[

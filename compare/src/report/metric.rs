@@ -31,10 +31,13 @@ pub enum Metric {
     /// Calls a second service makes to the login server per request it
     /// lets through (JWK Set fetches and introspections alike).
     LoginServerCallsPerRequest,
+    /// Store writes per authenticated request, as the server counts them
+    /// (`/debug/store`'s `writes`): what sliding an idle deadline costs.
+    StoreWritesPerRequest,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 9] = [
+    pub const ALL: [Metric; 10] = [
         Self::RequestsPerS,
         Self::P50Ms,
         Self::P99Ms,
@@ -44,6 +47,7 @@ impl Metric {
         Self::ServerBytesPerLogin,
         Self::DemotionAppliesWithinS,
         Self::LoginServerCallsPerRequest,
+        Self::StoreWritesPerRequest,
     ];
 
     /// The JSON key, unit included.
@@ -58,6 +62,7 @@ impl Metric {
             Self::ServerBytesPerLogin => "server_bytes_per_login",
             Self::DemotionAppliesWithinS => "demotion_applies_within_s",
             Self::LoginServerCallsPerRequest => "login_server_calls_per_request",
+            Self::StoreWritesPerRequest => "store_writes_per_request",
         }
     }
 
@@ -76,6 +81,7 @@ impl Metric {
             }
             Self::DemotionAppliesWithinS => format!("up to {} (until exp)", seconds(value)),
             Self::LoginServerCallsPerRequest => format!("{value:.2} calls/request"),
+            Self::StoreWritesPerRequest => format!("{value:.2} writes/request"),
         }
     }
 
@@ -110,7 +116,9 @@ impl Metric {
                 format!("{value:.0} B")
             }
             Self::DemotionAppliesWithinS => seconds(value),
-            Self::LoginServerCallsPerRequest => format!("{value:.1}"),
+            Self::LoginServerCallsPerRequest | Self::StoreWritesPerRequest => {
+                format!("{value:.1}")
+            }
         }
     }
 }

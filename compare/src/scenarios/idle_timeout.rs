@@ -1,6 +1,8 @@
 //! Idle timeout: a credential left unused past the idle timeout. Every
 //! configuration signs in first, then all wait out one shared delay, so the
-//! scenario costs one timeout, not one per column.
+//! scenario costs one timeout, not one per column. Before the wait, what an
+//! active credential costs the store: the writes of a run of requests, as
+//! the server counts them (`/debug/store`).
 
 use std::time::Duration;
 
@@ -10,12 +12,12 @@ use tokio::time::Instant;
 use super::{
     All, Configs, Measured, Scenario,
     devices::{self, Device, USER_AGENTS},
-    failed,
+    failed, server_state,
 };
 use crate::{
     columns::Configuration,
     lab::{Lab, Server, http::Http},
-    report::Cell,
+    report::{Cell, Metric},
 };
 
 pub const SCENARIO: Scenario = Scenario {
@@ -25,7 +27,11 @@ pub const SCENARIO: Scenario = Scenario {
             only at its exp.",
     lesson: "An idle session is refused after the idle timeout (ASVS 7.3.1). An idle JWT's \
              access token still works: only its refresh token obeys the idle timeout, so an \
-             idle client is cut off at its next refresh, up to one access-token lifetime later.",
+             idle client is cut off at its next refresh, up to one access-token lifetime later. \
+             Sliding the session's deadline is a store write at most once per interval (a \
+             quarter of the timeout, a minute at most, a second here), never once per request: \
+             the server counts the writes of 20 requests over one timeout. A JWT's check writes \
+             nothing: its deadline moves only at a refresh.",
     measure: &All(run),
 };
 
@@ -33,12 +39,19 @@ pub const SCENARIO: Scenario = Scenario {
 const IDLE: Duration = Duration::from_secs(2);
 /// Past the timeout, for clocks that count whole seconds.
 const MARGIN: Duration = Duration::from_millis(1200);
+/// The authenticated requests whose store writes are counted, spread over
+/// one idle timeout: an active user, whose session's deadline must slide
+/// (written at most once per second at this timeout), which a request per
+/// second or less would not show apart from a write per request.
+const REQUESTS: u32 = 20;
 
 struct Live {
     config: &'static Configuration,
     server: Server,
     http: Http,
     device: Device,
+    /// The store writes [`REQUESTS`] active requests made.
+    writes: u64,
 }
 
 async fn run(lab: &Lab, configs: Configs<'_>) -> Measured {
@@ -97,11 +110,27 @@ async fn prepare(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Li
     let device = signed_in.pop().expect("one device signed in");
     let fresh = devices::protected(&http, &server, &device).await?;
     anyhow::ensure!(fresh == 200, "a fresh credential got {fresh}");
+    lab.note(
+        config.name,
+        &format!(
+            "{REQUESTS} requests over {} s, the store's writes counted by the server:",
+            IDLE.as_secs()
+        ),
+    );
+    let before = server_state::store(&http, &server).await?.writes;
+    let mut pace = tokio::time::interval(IDLE / REQUESTS);
+    for _ in 0..REQUESTS {
+        pace.tick().await;
+        let status = devices::protected(&http, &server, &device).await?;
+        anyhow::ensure!(status == 200, "an active credential got {status}");
+    }
+    let writes = server_state::store(&http, &server).await?.writes - before;
     Ok(Live {
         config,
         server,
         http,
         device,
+        writes,
     })
 }
 
@@ -116,7 +145,11 @@ async fn check(lab: &Lab, l: &Live) -> anyhow::Result<Cell> {
     let wanted = if l.config.is_session() { 401 } else { 200 };
     let mut cell = Cell::new(
         format!(
-            "unused {:.1} s (idle timeout {} s) → {after}{}{}",
+            "{REQUESTS} requests over {} s → {} store write{} · unused {:.1} s (idle timeout \
+             {} s) → {after}{}{}",
+            IDLE.as_secs(),
+            l.writes,
+            if l.writes == 1 { "" } else { "s" },
             (IDLE + MARGIN).as_secs_f64(),
             IDLE.as_secs(),
             if after == 200 { " (until exp)" } else { "" },
@@ -124,6 +157,10 @@ async fn check(lab: &Lab, l: &Live) -> anyhow::Result<Cell> {
         ),
         after,
         after == wanted && refresh.is_none_or(|s| s == 401),
+    )
+    .with(
+        Metric::StoreWritesPerRequest,
+        l.writes as f64 / f64::from(REQUESTS),
     );
     if let Some(s) = refresh {
         cell = cell.status("refresh", s);

@@ -70,9 +70,11 @@ async fn one(lab: &Lab, config: &'static Configuration) -> anyhow::Result<Cell> 
     .with(Metric::ServerBytesPerLogin, bytes as f64 / f64::from(logins)))
 }
 
-struct StoreStats {
+pub(super) struct StoreStats {
     entries: i64,
     bytes: i64,
+    /// The store writes the server's requests made since it started.
+    pub(super) writes: u64,
     /// Entries per named store, when the app has more than one (jwt-app:
     /// refresh tokens and the denylist).
     parts: Vec<(String, i64)>,
@@ -100,7 +102,8 @@ impl StoreStats {
     }
 }
 
-async fn store(http: &http::Http, server: &Server) -> anyhow::Result<StoreStats> {
+/// `GET /debug/store` (the server runs with `--store-stats`).
+pub(super) async fn store(http: &http::Http, server: &Server) -> anyhow::Result<StoreStats> {
     let ex = http.get(server, "/debug/store").send().await?;
     if ex.status != 200 {
         bail!("GET /debug/store answered {}: {}", ex.status, ex.body);
@@ -122,6 +125,7 @@ async fn store(http: &http::Http, server: &Server) -> anyhow::Result<StoreStats>
     Ok(StoreStats {
         entries: number("entries")?,
         bytes: number("bytes")?,
+        writes: number("writes")?.try_into()?,
         parts,
     })
 }

@@ -2,7 +2,10 @@
 //! server-side store holds now, asked of the store itself. The compare
 //! harness reads it for its server-state row; it is not for production.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
 use axum::{Json, extract::State};
 use futures::future::try_join_all;
@@ -36,6 +39,25 @@ pub trait MeasuredStore: Send + Sync {
     async fn stats(&self) -> Result<StoreStats, ApiError>;
 }
 
+/// Writes the app's requests made to its stores since it started, counted by
+/// the app where it calls the store (each call that changes what the store
+/// holds counts one; the sweeps of expired entries do not count). What a
+/// harness reads to see what a request costs the store, not only what the
+/// store holds.
+#[derive(Debug, Default)]
+pub struct Writes(AtomicU64);
+
+impl Writes {
+    pub fn record(&self) {
+        // A count read between requests: no ordering with other memory needed.
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// The stores `/debug/store` reports, under the app's store label; their
 /// sum is the total.
 #[derive(Clone)]
@@ -43,6 +65,7 @@ pub struct Measured {
     label: &'static str,
     stores: Vec<(&'static str, Arc<dyn MeasuredStore>)>,
     indexes: Vec<(&'static str, Arc<dyn MeasuredStore>)>,
+    writes: Option<Arc<Writes>>,
 }
 
 impl Measured {
@@ -51,7 +74,14 @@ impl Measured {
             label,
             stores,
             indexes: Vec::new(),
+            writes: None,
         }
+    }
+
+    /// Also reports `writes`, the count the app keeps of its store writes.
+    pub fn with_writes(mut self, writes: Arc<Writes>) -> Self {
+        self.writes = Some(writes);
+        self
     }
 
     /// Also reports `index`, a lookup over the stores' entries (session-app's
@@ -89,6 +119,9 @@ pub async fn store_stats(State(m): State<Measured>) -> Result<Json<Value>, ApiEr
             .map(|((name, _), s)| ((*name).to_owned(), json!({"entries": s.entries})))
             .collect();
         body["indexes"] = Value::Object(indexes);
+    }
+    if let Some(writes) = &m.writes {
+        body["writes"] = json!(writes.count());
     }
     Ok(Json(body))
 }

@@ -16,6 +16,7 @@ mod refresh;
 pub mod refresh_tokens;
 mod revocation;
 mod set_role;
+mod store_writes;
 pub mod tokens;
 pub mod transport;
 pub mod verification;
@@ -31,7 +32,7 @@ use auth_core::{
     openapi::{self, About, Credential},
     redis_counters::RedisCounters,
     routes,
-    stats::{self, Measured, MeasuredStore},
+    stats::{self, Measured, MeasuredStore, Writes},
 };
 use axum::{Router, extract::FromRef, middleware, routing::get};
 use clap::Parser;
@@ -50,6 +51,7 @@ pub use verification::{Claims, Verification};
 
 use refresh::Refresher;
 use revocation::Revocation;
+use store_writes::Counted;
 
 /// Stateless JWT access tokens with rotating refresh tokens.
 ///
@@ -316,6 +318,12 @@ impl AppState {
             .access_ttl
             .clamp(Duration::from_secs(1), Duration::from_secs(60));
         let denylist = denylist::build(config.denylist, redis.as_ref(), sweep)?;
+        // Every handler reaches the stores through these, so that
+        // `/debug/store` counts each write a request makes.
+        let writes = Arc::new(Writes::default());
+        let refresh: Arc<dyn RefreshStore> = Arc::new(Counted::new(refresh, writes.clone()));
+        let denylist =
+            denylist.map(|d| -> Arc<dyn Denylist> { Arc::new(Counted::new(d, writes.clone())) });
         tracing::info!(
             denylist = config.denylist.label(),
             refresh_store = config.refresh_store.label(),
@@ -344,7 +352,7 @@ impl AppState {
             tokens,
             refresh,
             health,
-            measured: Measured::new(config.denylist.label(), measured),
+            measured: Measured::new(config.denylist.label(), measured).with_writes(writes),
             transport: Transport::new(config.token_transport, config.common.cookie_secure)
                 .with_same_site(config.common.cookie_samesite),
         })))

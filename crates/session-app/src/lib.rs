@@ -20,7 +20,7 @@ use auth_core::{
     openapi::{self, About, Credential},
     redis_counters::RedisCounters,
     routes,
-    stats::{self, Measured},
+    stats::{self, Measured, Writes},
 };
 use axum::{Router, extract::FromRef, middleware, routing::get};
 use clap::Parser;
@@ -181,11 +181,13 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
         None => accounts,
     };
     let label = config.session_store.label();
+    let writes = Arc::new(Writes::default());
     let state = AppState(Arc::new(StateParts {
         health: sessions
             .health_checks(Health::new("session-app", label).with(accounts.db().clone())),
         measured: Measured::new(label, vec![("sessions", sessions.measured(accounts.db()))])
-            .with_index("logins", sessions.measured_index()),
+            .with_index("logins", sessions.measured_index())
+            .with_writes(writes.clone()),
         accounts,
         sessions: sessions.clone(),
         lifetimes: config.lifetimes(),
@@ -246,6 +248,7 @@ pub async fn app(config: Config) -> anyhow::Result<Router> {
                 https: config.common.cookie_secure,
                 same_site: config.common.cookie_samesite,
             },
+            writes,
         )
         .layer(middleware::from_fn_with_state(
             csrf,

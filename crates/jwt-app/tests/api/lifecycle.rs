@@ -4,21 +4,25 @@
 //! each refresh store, denylist mode and transport, and what only JWTs do:
 //! an ended login's access token. A login is alive while its refresh token
 //! refreshes (`test_support::lifecycle::is_alive`); its access token may
-//! live until `exp` without a denylist (the lesson).
+//! live until `exp` without a denylist (the lesson). With one, ending every
+//! login also refuses the user's access tokens issued before it (the "not
+//! before"), those of a login already past its end included.
 
 use reqwest::StatusCode;
 use serde_json::json;
 use test_support::{
-    PASSWORD, TestServer,
+    PASSWORD, TestServer, client,
     contract::new_user,
     get_with, issued_credential,
     lifecycle::{change_password, devices, end_login, is_alive, logins, logout_everywhere},
-    lifecycle_suite, login_credential,
+    lifecycle_suite, login_credential, register,
+    suite::Served,
+    unique_email,
 };
 
 use crate::{
     backends::{cookie, denylist_memory, denylist_off, mariadb, postgres, redis},
-    helpers::spawn_app,
+    helpers::{Prefix, spawn_app},
 };
 
 lifecycle_suite!(denylist_off, denylist_off);
@@ -129,4 +133,105 @@ async fn the_redis_denylist_refuses_access_tokens_issued_before() {
     if let Some((_prefix, app)) = redis(&[]).await {
         access_tokens_issued_before(&app.server, true).await;
     }
+}
+
+/// How long a login lasts in [`a_login_past_its_end`]: its refresh family's
+/// absolute end, short enough to wait out.
+const FAMILY_END: [&str; 2] = ["--refresh-family-ttl", "1s"];
+
+/// The access tokens only the per-user "not before" refuses: those of a
+/// login that is over by itself. Past `REFRESH_FAMILY_TTL` a store no longer
+/// names the family (the db store's `live_families` skips it, the Redis
+/// `usr:` set has expired with it), so ending every login denies no `sid` of
+/// it, yet its last access token lives until `exp`. Each route that ends
+/// every login must refuse it with a denylist; without one it works on (the
+/// lesson).
+async fn a_login_past_its_end(app: &impl Served, denylist: bool) {
+    let server = app.server();
+    let admin_email = unique_email("jwt-past-end-admin");
+    assert_eq!(
+        register(&client(), server, &admin_email, PASSWORD)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    test_support::operator::set_role(app, &admin_email, "admin").await;
+    let mut stale = Vec::new();
+    for route in ["everywhere", "password", "admin"] {
+        let (email, cred) = new_user(server, &format!("jwt-past-end-{route}")).await;
+        stale.push((route, email, cred));
+    }
+    // Past the family's end (whole seconds in the db store), and a later
+    // second than the stale tokens' `iat`.
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    for (route, _, cred) in &stale {
+        assert!(!is_alive(server, cred).await, "{route}: the login is over");
+        assert_eq!(
+            get_with(server, cred, "/protected").await.status(),
+            StatusCode::OK,
+            "{route}: its access token lives on until exp"
+        );
+    }
+
+    for (route, email, _) in &stale {
+        let status = match *route {
+            "everywhere" => {
+                let fresh = login_credential(server, email, PASSWORD).await;
+                logout_everywhere(server, &fresh, PASSWORD).await.status()
+            }
+            "password" => {
+                let fresh = login_credential(server, email, PASSWORD).await;
+                let body =
+                    json!({"current_password": PASSWORD, "new_password": "a new passphrase"});
+                change_password(server, &fresh, body).await.status()
+            }
+            _ => {
+                let admin = login_credential(server, &admin_email, PASSWORD).await;
+                let path = format!("/admin/users/{email}/logins");
+                admin
+                    .attach(client().delete(server.url(&path)))
+                    .send()
+                    .await
+                    .expect("send")
+                    .status()
+            }
+        };
+        assert!(status.is_success(), "{route}: {status}");
+    }
+    let wanted = if denylist {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    let mut after = Vec::new();
+    for (route, _, cred) in &stale {
+        after.push((*route, get_with(server, cred, "/protected").await.status()));
+    }
+    assert_eq!(
+        after,
+        stale.iter().map(|(r, ..)| (*r, wanted)).collect::<Vec<_>>(),
+        "the access tokens of logins past their end, after each route ended every login"
+    );
+}
+
+#[tokio::test]
+async fn without_a_denylist_a_login_past_its_end_keeps_its_access_token() {
+    let app = spawn_app(&FAMILY_END).await;
+    a_login_past_its_end(&app, false).await;
+}
+
+#[tokio::test]
+async fn the_memory_denylist_refuses_the_access_token_of_a_login_past_its_end() {
+    let app = spawn_app(&[&["--denylist", "memory"][..], &FAMILY_END].concat()).await;
+    a_login_past_its_end(&app, true).await;
+}
+
+#[tokio::test]
+async fn the_redis_denylist_refuses_the_access_token_of_a_login_past_its_end() {
+    let Some(url) = test_support::redis::shared_redis_url().await else {
+        return;
+    };
+    let prefix = Prefix::new(&url);
+    let app = spawn_app(&prefix.args(&FAMILY_END)).await;
+    a_login_past_its_end(&(prefix, app), true).await;
 }

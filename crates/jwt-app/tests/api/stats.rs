@@ -37,6 +37,40 @@ async fn refresh_rows_and_denylist_entries_are_counted() {
     assert_eq!(s["entries"], 7);
 }
 
+/// The writes requests make, as the app counts them at its stores: a login
+/// and a refresh one each, the bearer check none (a read, with or without a
+/// denylist), a logout its family's revocation and the denial of its `sid`.
+async fn writes_per_request(extra: &[&str], logout_writes: u64) {
+    let app = spawn_app(&[&["--store-stats"][..], extra].concat()).await;
+    let writes = async || app.store_stats().await["writes"].as_u64().expect("writes");
+    assert_eq!(writes().await, 0, "a new server");
+    let (_, tokens) = app.user("writes").await;
+    assert_eq!(writes().await, 1, "a login starts a refresh family");
+    for _ in 0..20 {
+        let res = app.get("/protected", Some(&tokens.access)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    assert_eq!(writes().await, 1, "an access token's check writes nothing");
+    let rotated = token_pair(app.refresh(&tokens.refresh).await).await;
+    assert_eq!(writes().await, 2, "a refresh rotates");
+    assert_eq!(
+        app.logout(&rotated.access, None).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(writes().await, 2 + logout_writes, "a logout");
+}
+
+#[tokio::test]
+async fn writes_are_counted_without_a_denylist() {
+    writes_per_request(&[], 1).await;
+}
+
+#[tokio::test]
+async fn writes_are_counted_with_the_memory_denylist() {
+    // The family revoked, its `sid` denied, the presented `jti` denied.
+    writes_per_request(&["--denylist", "memory"], 3).await;
+}
+
 #[tokio::test]
 async fn stats_are_off_by_default() {
     let app = spawn_app(&[]).await;

@@ -1,6 +1,7 @@
 //! The one place that knows which session stores exist and builds the layer;
 //! each store is a file of its own (memory.rs, db.rs, redis.rs).
 
+mod counted;
 mod db;
 mod memory;
 mod redis;
@@ -24,8 +25,9 @@ use tower_sessions::{
 use auth_core::{
     ApiError, Database, Health, cookie_names,
     cors::CookieSameSite,
-    stats::{MeasuredStore, StoreStats},
+    stats::{MeasuredStore, StoreStats, Writes},
 };
+use counted::Counted;
 pub use db::DbSessions;
 pub use memory::MemorySessions;
 pub use redis::{RedisSessionStore, RedisSessions};
@@ -94,13 +96,24 @@ impl SessionBackend {
     /// Wraps `router` in the session layer for this store, and starts sweeping
     /// its expired sessions where the store does not expire them itself. A
     /// session lives `ttl` at most (each login sets its own deadline, see
-    /// `Lifetimes`); its cookie is set as `cookie` says.
-    pub fn layer(&self, router: Router, ttl: Duration, cookie: SessionCookie) -> Router {
+    /// `Lifetimes`); its cookie is set as `cookie` says. The layer's writes
+    /// are counted in `writes`.
+    pub fn layer(
+        &self,
+        router: Router,
+        ttl: Duration,
+        cookie: SessionCookie,
+        writes: Arc<Writes>,
+    ) -> Router {
         let sweep = SWEEP_EVERY.min(ttl).max(Duration::from_secs(1));
         match self {
-            Self::Memory(s) => with_sessions(router, swept(s, sweep), ttl, cookie),
-            Self::Db(s) => with_sessions(router, swept(s, sweep), ttl, cookie),
-            Self::Redis(s) => with_sessions(router, s.store(), ttl, cookie),
+            Self::Memory(s) => {
+                with_sessions(router, Counted::new(swept(s, sweep), writes), ttl, cookie)
+            }
+            Self::Db(s) => {
+                with_sessions(router, Counted::new(swept(s, sweep), writes), ttl, cookie)
+            }
+            Self::Redis(s) => with_sessions(router, Counted::new(s.store(), writes), ttl, cookie),
         }
     }
 

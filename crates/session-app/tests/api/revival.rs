@@ -127,6 +127,7 @@ async fn write_in_flight_during_logout(backend: &SessionBackend) {
         router,
         Duration::from_secs(600),
         SessionCookie::default(),
+        Default::default(),
     ))
     .await;
     let c = client();

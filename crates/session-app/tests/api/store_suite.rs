@@ -123,6 +123,43 @@ async fn store_stats_count_live_sessions(server: &TestServer) {
     assert_entries(server, 1, "after one logout").await;
 }
 
+/// The session layer's writes, as `/debug/store` counts them.
+async fn writes(server: &TestServer) -> u64 {
+    let s = stats(server).await;
+    s["writes"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no writes in {s}"))
+}
+
+/// Activity slides the idle deadline with a store write at most once per
+/// `touch_every` (3 s for an idle timeout of 12 s), never once per request:
+/// 20 requests in a row after a login write nothing, the first one past the
+/// interval writes once, the 20 after it nothing again.
+async fn requests_write_the_session_once_per_touch(server: &TestServer) {
+    let (_, cred) = new_user(server, "writes").await;
+    let after_login = writes(server).await;
+    assert!(after_login >= 1, "a login writes its session");
+    let twenty = async || {
+        for _ in 0..20 {
+            let res = cred
+                .attach(client().get(server.url("/protected")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+        }
+    };
+    twenty().await;
+    assert_eq!(writes(server).await, after_login, "no write per request");
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    twenty().await;
+    assert_eq!(
+        writes(server).await,
+        after_login + 1,
+        "one slide of the idle deadline"
+    );
+}
+
 /// `store_suite!(postgres_db)` makes a module `postgres_db` with one test per
 /// rule; `postgres_db(&extra_args)`, in scope here, starts the app on that
 /// store, or gives `None` when its server is missing outside CI.
@@ -146,6 +183,14 @@ macro_rules! store_suite {
                 if let Some(app) = super::$store(STATS).await {
                     super::in_flight_logout_does_not_revive(app.server()).await;
                     super::assert_entries(app.server(), 0, "nothing was written back").await;
+                }
+            }
+
+            #[tokio::test]
+            async fn requests_write_the_session_once_per_touch() {
+                let args = ["--store-stats", "--session-idle-timeout", "12s"];
+                if let Some(app) = super::$store(&args).await {
+                    super::requests_write_the_session_once_per_touch(app.server()).await;
                 }
             }
 
