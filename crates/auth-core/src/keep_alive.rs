@@ -71,12 +71,16 @@ impl Idle {
         self.state().since = None;
     }
 
-    /// An answer is still being written: the connection is not idle yet.
-    fn sent(&self) {
-        let mut state = self.state();
-        if state.since.is_some() {
-            state.since = Some(Instant::now());
+    /// A write's outcome, passed on: bytes of an answer still going out
+    /// mean the connection is not idle yet.
+    fn after_write(&self, written: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
+            let mut state = self.state();
+            if state.since.is_some() {
+                state.since = Some(Instant::now());
+            }
         }
+        written
     }
 
     /// When the connection is to be closed if nothing happens before.
@@ -169,11 +173,7 @@ impl<S: AsyncWrite> AsyncWrite for IdleClose<S> {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let this = self.project();
-        let written = this.inner.poll_write(cx, buf);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            this.idle.sent();
-        }
-        written
+        this.idle.after_write(this.inner.poll_write(cx, buf))
     }
 
     fn poll_write_vectored(
@@ -182,11 +182,8 @@ impl<S: AsyncWrite> AsyncWrite for IdleClose<S> {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = self.project();
-        let written = this.inner.poll_write_vectored(cx, bufs);
-        if matches!(written, Poll::Ready(Ok(n)) if n > 0) {
-            this.idle.sent();
-        }
-        written
+        this.idle
+            .after_write(this.inner.poll_write_vectored(cx, bufs))
     }
 
     fn is_write_vectored(&self) -> bool {
