@@ -50,6 +50,17 @@ pub const TONES: [Tone; 5] = [
     Tone::Unmeasured,
 ];
 
+/// A cell's label in the two lines a cell has room for; a longer one ends
+/// in "…" rather than losing its end unseen (the whole is in the title).
+fn cell_lines(label: &str) -> Vec<String> {
+    let mut all = lines(label, 22);
+    if all.len() > 2 {
+        all.truncate(2);
+        all[1].push('…');
+    }
+    all
+}
+
 /// `text` in lines of at most `width` characters, broken between words.
 fn lines(text: &str, width: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -150,7 +161,7 @@ pub fn svg(report: &Report) -> String {
                 y + 24.0,
                 esc(&shown)
             );
-            for (j, line) in lines(&label, 22).iter().take(2).enumerate() {
+            for (j, line) in cell_lines(&label).iter().enumerate() {
                 let _ = write!(
                     out,
                     "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\" \
@@ -212,6 +223,17 @@ mod tests {
             "<g class=\"cell tone-unmeasured\" data-scenario=\"tampering\" \
              data-column=\"session/redis\">"
         ));
+    }
+
+    #[test]
+    fn a_label_too_long_for_a_cell_says_so() {
+        assert_eq!(
+            cell_lines("still works once ended"),
+            ["still works once ended"]
+        );
+        let cut = cell_lines("works natively; in a browser only with third-party cookies");
+        assert_eq!(cut.len(), 2);
+        assert!(cut[1].ends_with('…'), "{cut:?}");
     }
 
     #[test]

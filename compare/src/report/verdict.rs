@@ -1041,11 +1041,9 @@ fn cross_site_spa_meaning(c: &Col) -> Meaning {
         (Some(200), Some(200)) if c.in_header() => {
             Meaning::new(Tone::Good, "works across sites", "200")
         }
-        (Some(200), Some(200)) => Meaning::new(
-            Tone::Catch,
-            "works natively; in a browser only with third-party cookies",
-            "200",
-        ),
+        (Some(200), Some(200)) => {
+            Meaning::new(Tone::Catch, "browser: needs third-party cookies", "200")
+        }
         (s, _) => Meaning::new(Tone::Bad, "refused", shown_status(s)),
     }
 }
