@@ -231,6 +231,13 @@ mod tests {
             .map(|r| r.expect("a duplex read"))
     }
 
+    /// Still open just before a whole timeout from now, read as closed just after.
+    async fn open_until_the_timeout_then_closed(stream: &mut IdleClose<tokio::io::DuplexStream>) {
+        let margin = Duration::from_millis(100);
+        assert_eq!(read_within(stream, TIMEOUT - margin).await, None);
+        assert_eq!(read_within(stream, margin * 2).await, Some(0));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_new_connection_is_never_idle_closed() {
         let (mut server, _client, _idle) = connection();
@@ -241,14 +248,7 @@ mod tests {
     async fn idle_after_an_answer_reads_as_closed_once_the_timeout_has_passed() {
         let (mut server, _client, idle) = connection();
         drop(idle.begin());
-        assert_eq!(
-            read_within(&mut server, TIMEOUT - Duration::from_millis(100)).await,
-            None
-        );
-        assert_eq!(
-            read_within(&mut server, Duration::from_millis(200)).await,
-            Some(0)
-        );
+        open_until_the_timeout_then_closed(&mut server).await;
     }
 
     #[tokio::test(start_paused = true)]
@@ -275,13 +275,6 @@ mod tests {
         server.write_all(b"the rest of a body").await.unwrap();
         let mut buf = [0u8; 64];
         let _ = client.read(&mut buf).await.unwrap();
-        assert_eq!(
-            read_within(&mut server, TIMEOUT - Duration::from_millis(100)).await,
-            None
-        );
-        assert_eq!(
-            read_within(&mut server, Duration::from_millis(200)).await,
-            Some(0)
-        );
+        open_until_the_timeout_then_closed(&mut server).await;
     }
 }
