@@ -112,8 +112,11 @@ fn check_max_len(raw: &str) -> Result<(), ApiError> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = Credentials)]
 pub struct CredentialsBody {
-    /// Trimmed, lower-cased and NFC-normalized before any use.
-    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
+    /// Trimmed, lower-cased and NFC-normalized before any use. The pattern
+    /// is `Email::parse`'s: Rust's whitespace (what `trim` removes) around
+    /// it, no whitespace or control character inside.
+    #[schema(example = "ada@example.com", format = Email, max_length = 254,
+        pattern = r"^[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\x00-\x1F\x7F-\x9F]*[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
     pub email: String,
     /// What was registered: 1 to 72 bytes (JSON Schema counts characters,
     /// the server bytes: a password of non-ASCII characters holds fewer).
@@ -127,7 +130,8 @@ pub struct CredentialsBody {
 pub struct RegistrationBody {
     /// Trimmed, lower-cased and NFC-normalized before any use; a domain of
     /// letters, digits and hyphens, with a dot.
-    #[schema(example = "ada@example.com", format = Email, max_length = 254)]
+    #[schema(example = "ada@example.com", format = Email, max_length = 254,
+        pattern = r"^[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*[^\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\x00-\x1F\x7F-\x9F]*[\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$")]
     pub email: String,
     /// 8 to 72 bytes: bcrypt reads only 72, so a longer one is refused
     /// rather than silently cut.
