@@ -161,8 +161,14 @@ const MEMORY_USAGE: &str = "MEMORY USAGE key SAMPLES 0, median";
 
 const SESSION_MEMORY_UNITS: [(&str, &str, &str); 1] =
     [("session/memory", "session (RSS growth)", RSS)];
-const SESSION_SQLITE_UNITS: [(&str, &str, &str); 1] =
-    [("session/sqlite", "session row with its index", DBSTAT)];
+const SESSION_SQLITE_UNITS: [(&str, &str, &str); 2] = [
+    ("session/sqlite", "session row with its index", DBSTAT),
+    (
+        "session/sqlite",
+        "login index row (session_logins) with its indexes",
+        DBSTAT,
+    ),
+];
 const JWT_SQLITE_UNITS: [(&str, &str, &str); 2] = [
     (
         "jwt refresh token, SQLite",
@@ -175,8 +181,19 @@ const JWT_SQLITE_UNITS: [(&str, &str, &str); 2] = [
         DBSTAT,
     ),
 ];
-const SESSION_REDIS_UNITS: [(&str, &str, &str); 1] =
-    [("session/redis", "session key", MEMORY_USAGE)];
+const SESSION_REDIS_UNITS: [(&str, &str, &str); 3] = [
+    ("session/redis", "session key", MEMORY_USAGE),
+    (
+        "session/redis",
+        "user's login index (logins:) after one login",
+        "MEMORY USAGE key SAMPLES 0",
+    ),
+    (
+        "session/redis",
+        "login index's growth per further login",
+        "MEMORY USAGE key SAMPLES 0, growth over the logins",
+    ),
+];
 const JWT_REDIS_UNITS: [(&str, &str, &str); 6] = [
     (
         "jwt refresh token, Redis",
@@ -332,16 +349,16 @@ async fn session_sqlite(
     config: &'static Configuration,
     logins: usize,
 ) -> anyhow::Result<Vec<MemoryResult>> {
-    let home = bench.lab.home(config).await?;
-    let (server, email) = bench.start(config, &home).await?;
-    log_in(&server, &email, logins).await?;
-    // Stopped first, so that nothing writes while the file is read.
-    bench.lab.stop(server).await?;
-    let (bytes, rows) = table_bytes(home.path(), "tower_sessions").await?;
-    let (store, unit, method) = SESSION_SQLITE_UNITS[0];
-    Ok(vec![
-        MemoryResult::new(store, unit, method).measured(bytes as f64 / rows.max(1) as f64, rows),
-    ])
+    // The sessions, and the per-user index that "your logins" and sign out
+    // everywhere read (jwt-app's counterpart is its family table).
+    per_row(
+        bench,
+        config,
+        logins,
+        &SESSION_SQLITE_UNITS,
+        ["tower_sessions", "session_logins"],
+    )
+    .await
 }
 
 async fn jwt_sqlite(
@@ -349,15 +366,32 @@ async fn jwt_sqlite(
     config: &'static Configuration,
     logins: usize,
 ) -> anyhow::Result<Vec<MemoryResult>> {
+    per_row(
+        bench,
+        config,
+        logins,
+        &JWT_SQLITE_UNITS,
+        ["refresh_tokens", "refresh_families"],
+    )
+    .await
+}
+
+/// `logins` logins into `config`'s server, then each of `tables`' bytes
+/// over its rows, as the unit beside it in `units`.
+async fn per_row(
+    bench: &Bench<'_>,
+    config: &'static Configuration,
+    logins: usize,
+    units: &[(&str, &str, &str)],
+    tables: [&str; 2],
+) -> anyhow::Result<Vec<MemoryResult>> {
     let home = bench.lab.home(config).await?;
     let (server, email) = bench.start(config, &home).await?;
     log_in(&server, &email, logins).await?;
+    // Stopped first, so that nothing writes while the file is read.
     bench.lab.stop(server).await?;
     let mut results = Vec::new();
-    for ((store, unit, method), table) in JWT_SQLITE_UNITS
-        .iter()
-        .zip(["refresh_tokens", "refresh_families"])
-    {
+    for ((store, unit, method), table) in units.iter().zip(tables) {
         let (bytes, rows) = table_bytes(home.path(), table).await?;
         results.push(
             MemoryResult::new(store, unit, method)
@@ -418,18 +452,41 @@ async fn session_redis(
 ) -> anyhow::Result<Vec<MemoryResult>> {
     let home = bench.lab.home(config).await?;
     let (server, email) = bench.start(config, &home).await?;
-    log_in(&server, &email, logins).await?;
-    // Session ids are bare keys; the throttle's are under `throttle:`.
-    let sizes: Vec<u64> = home
-        .key_sizes()
-        .await?
-        .into_iter()
-        .filter(|(k, _)| !k.contains(':'))
-        .map(|(_, size)| size)
-        .collect();
+    log_in(&server, &email, 1).await?;
+    let one_login = login_index(&home.key_sizes().await?)?;
+    log_in(&server, &email, logins.saturating_sub(1)).await?;
+    let after_logins = home.key_sizes().await?;
+    let all_logins = login_index(&after_logins)?;
     bench.lab.stop(server).await?;
-    let (store, unit, method) = SESSION_REDIS_UNITS[0];
-    Ok(vec![per_key(store, unit, method, &sizes)?])
+    // Session ids are bare keys; the index's and the throttle's have a `:`.
+    let sessions: Vec<u64> = after_logins
+        .iter()
+        .filter(|(k, _)| !k.contains(':'))
+        .map(|(_, size)| *size)
+        .collect();
+    let u = &SESSION_REDIS_UNITS;
+    let further = logins.saturating_sub(1).max(1);
+    Ok(vec![
+        per_key(u[0].0, u[0].1, u[0].2, &sessions)?,
+        MemoryResult::new(u[1].0, u[1].1, u[1].2).measured(one_login as f64, 1),
+        MemoryResult::new(u[2].0, u[2].1, u[2].2).measured(
+            all_logins.saturating_sub(one_login) as f64 / further as f64,
+            further,
+        ),
+    ])
+}
+
+/// The size of session-app's per-user login index (`<prefix>logins:<user id>`).
+fn login_index(sizes: &[(String, u64)]) -> anyhow::Result<u64> {
+    sizes
+        .iter()
+        .find(|(k, _)| is_login_index(k))
+        .map(|(_, s)| *s)
+        .context("no logins: key after a login")
+}
+
+fn is_login_index(key: &str) -> bool {
+    key.split(':').rev().nth(1) == Some("logins")
 }
 
 async fn jwt_redis(
@@ -615,5 +672,13 @@ mod tests {
         assert_eq!(kind("deny:sid:9f0e"), Some("deny:sid"));
         assert_eq!(kind("throttle:login:email:a@b"), None);
         assert_eq!(kind("plain"), None);
+    }
+
+    #[test]
+    fn the_session_login_index_is_told_from_sessions_and_throttles() {
+        assert!(is_login_index("logins:7"));
+        assert!(is_login_index("session-app:logins:7"));
+        assert!(!is_login_index("throttle:login:email:a@b"));
+        assert!(!is_login_index("Yk3vX9"));
     }
 }
