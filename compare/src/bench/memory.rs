@@ -120,7 +120,17 @@ pub async fn run(lab: &Lab, logins: usize, no_redis: Option<&str>) -> Vec<Memory
                 (App::Session, Store::Sqlite),
                 &SESSION_SQLITE_UNITS,
                 None,
-                |config| session_sqlite(&bench, config, logins),
+                // The sessions, and the per-user index that "your logins" and
+                // sign out everywhere read (jwt-app's: its family table).
+                |config| {
+                    per_row(
+                        &bench,
+                        config,
+                        logins,
+                        &SESSION_SQLITE_UNITS,
+                        ["tower_sessions", "session_logins"],
+                    )
+                },
             )
             .await,
     );
@@ -128,7 +138,13 @@ pub async fn run(lab: &Lab, logins: usize, no_redis: Option<&str>) -> Vec<Memory
     results.extend(
         bench
             .measure((App::Jwt, Store::None), &JWT_SQLITE_UNITS, None, |config| {
-                jwt_sqlite(&bench, config, logins)
+                per_row(
+                    &bench,
+                    config,
+                    logins,
+                    &JWT_SQLITE_UNITS,
+                    ["refresh_tokens", "refresh_families"],
+                )
             })
             .await,
     );
@@ -342,38 +358,6 @@ fn vm_rss(status: &str) -> Option<u64> {
         .parse()
         .ok()?;
     Some(kib * 1024)
-}
-
-async fn session_sqlite(
-    bench: &Bench<'_>,
-    config: &'static Configuration,
-    logins: usize,
-) -> anyhow::Result<Vec<MemoryResult>> {
-    // The sessions, and the per-user index that "your logins" and sign out
-    // everywhere read (jwt-app's counterpart is its family table).
-    per_row(
-        bench,
-        config,
-        logins,
-        &SESSION_SQLITE_UNITS,
-        ["tower_sessions", "session_logins"],
-    )
-    .await
-}
-
-async fn jwt_sqlite(
-    bench: &Bench<'_>,
-    config: &'static Configuration,
-    logins: usize,
-) -> anyhow::Result<Vec<MemoryResult>> {
-    per_row(
-        bench,
-        config,
-        logins,
-        &JWT_SQLITE_UNITS,
-        ["refresh_tokens", "refresh_families"],
-    )
-    .await
 }
 
 /// `logins` logins into `config`'s server, then each of `tables`' bytes
