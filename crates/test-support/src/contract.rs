@@ -136,6 +136,21 @@ pub async fn register_rules(server: &TestServer) {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{why}: {body}");
         assert_eq!(body["error"], "invalid_input", "{why}");
     }
+    // The fields as an array, in order: serde alone would read it as the struct.
+    let email = fresh();
+    let as_array = post_raw(
+        server,
+        "/register",
+        json_ct,
+        json!([email, PASSWORD]).to_string(),
+    )
+    .await;
+    expect_error(as_array, StatusCode::BAD_REQUEST, "invalid_input").await;
+    assert_eq!(
+        register(&c, server, &email, PASSWORD).await.status(),
+        StatusCode::CREATED,
+        "an array registered nothing"
+    );
     let no_ct = post_raw(
         server,
         "/register",
