@@ -77,20 +77,16 @@ fn unreadable(e: BytesRejection) -> ApiError {
     }
 }
 
+/// What `Json::from_bytes` refuses: the bytes are read and the media type
+/// checked before it, so only the JSON itself can be wrong.
 fn rejection_to_error(rejection: JsonRejection) -> ApiError {
-    match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
-            "send the body as JSON with `Content-Type: application/json`".into(),
-        ),
-        _ => ApiError::InvalidInput(match rejection {
-            JsonRejection::JsonDataError(e) => format!("the JSON does not fit: {}", e.body_text()),
-            JsonRejection::JsonSyntaxError(e) => {
-                format!("the body is not valid JSON: {}", e.body_text())
-            }
-            other => other.body_text(),
-        }),
-    }
+    ApiError::InvalidInput(match rejection {
+        JsonRejection::JsonDataError(e) => format!("the JSON does not fit: {}", e.body_text()),
+        JsonRejection::JsonSyntaxError(e) => {
+            format!("the body is not valid JSON: {}", e.body_text())
+        }
+        other => other.body_text(),
+    })
 }
 
 /// A JSON body a route takes but does not need (jwt-app's /logout, and
