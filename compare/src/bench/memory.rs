@@ -450,14 +450,29 @@ async fn session_redis(
         .collect();
     let u = &SESSION_REDIS_UNITS;
     let further = logins.saturating_sub(1).max(1);
+    let [first, growth] = index_key(u[1], u[2], one_login, all_logins, further);
     Ok(vec![
         per_key(u[0].0, u[0].1, u[0].2, &sessions)?,
-        MemoryResult::new(u[1].0, u[1].1, u[1].2).measured(one_login as f64, 1),
-        MemoryResult::new(u[2].0, u[2].1, u[2].2).measured(
-            all_logins.saturating_sub(one_login) as f64 / further as f64,
-            further,
-        ),
+        first,
+        growth,
     ])
+}
+
+/// A per-user key that grows with each login (session-app's `logins:`,
+/// jwt-app's `usr:`): its size after the first login, as unit `first`, and
+/// what each of the `further` logins added by `all`, as unit `growth`.
+fn index_key(
+    first: (&str, &str, &str),
+    growth: (&str, &str, &str),
+    one: u64,
+    all: u64,
+    further: usize,
+) -> [MemoryResult; 2] {
+    [
+        MemoryResult::new(first.0, first.1, first.2).measured(one as f64, 1),
+        MemoryResult::new(growth.0, growth.1, growth.2)
+            .measured(all.saturating_sub(one) as f64 / further as f64, further),
+    ]
 }
 
 /// The size of session-app's per-user login index (`<prefix>logins:<user id>`).
@@ -506,13 +521,11 @@ async fn jwt_redis(
     };
     let u = &JWT_REDIS_UNITS;
     let further = credentials.len().saturating_sub(1).max(1);
+    let [first, growth] = index_key(u[1], u[2], one_login, all_logins, further);
     Ok(vec![
         per_key(u[0].0, u[0].1, u[0].2, &of(&after_logins, "rt"))?,
-        MemoryResult::new(u[1].0, u[1].1, u[1].2).measured(one_login as f64, 1),
-        MemoryResult::new(u[2].0, u[2].1, u[2].2).measured(
-            all_logins.saturating_sub(one_login) as f64 / further as f64,
-            further,
-        ),
+        first,
+        growth,
         // A login writes no family key: a logout writes its revocation flag.
         per_key(u[3].0, u[3].1, u[3].2, &of(&after_logouts, "fam"))?,
         per_key(u[4].0, u[4].1, u[4].2, &of(&after_logouts, "deny"))?,
